@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# Finds or provides a Pulumi CLI the Automation API can use, and prints its folder on the last line.
+#
+# Order: an existing CLI (PULUMI_CLI_DIR, PATH, ~/.pulumi/versions/<sdk>/bin) whose version is at least the
+# SDK's; else the official installer; else (machines that reach only a Go module proxy) a build from the
+# Go modules with its version stamped. The dynamic-provider plugin shipped in @pulumi/pulumi is placed
+# beside the CLI, because the local target's dynamic providers need it and the CLI cannot download it here.
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+repo_root="$(cd "$here/../../.." && pwd)"
+cli_version="${PULUMI_CLI_BUILD_VERSION:-v3.274.1}"
+
+log() { echo "[pulumi-cli] $*" >&2; }
+
+sdk_pkg="$repo_root/node_modules/@pulumi/pulumi/package.json"
+if [[ -f "$sdk_pkg" ]]; then
+  sdk_version="$(node -p "require('$sdk_pkg').version")"
+else
+  sdk_version="3.248.0"
+fi
+target_dir="${PULUMI_CLI_DIR:-$HOME/.pulumi/versions/$sdk_version/bin}"
+
+# version_ok <pulumi binary>: true when it prints a version >= the SDK's.
+version_ok() {
+  local v
+  v="$("$1" version 2>/dev/null | tr -d 'v\r\n' || true)"
+  [[ -n "$v" ]] || return 1
+  node -e '
+    const [a, b] = process.argv.slice(1).map((s) => s.split(/[.-]/).slice(0, 3).map(Number));
+    for (let i = 0; i < 3; i++) { if (a[i] !== b[i]) process.exit(a[i] > b[i] ? 0 : 1); }
+  ' "$v" "$sdk_version"
+}
+
+place_plugin() {
+  local plugin="$repo_root/node_modules/@pulumi/pulumi/pulumi-resource-pulumi-nodejs"
+  if [[ -f "$plugin" ]]; then
+    install -m 0755 "$plugin" "$1/pulumi-resource-pulumi-nodejs"
+  else
+    log "warning: $plugin not found (run npm install); dynamic providers will not work"
+  fi
+}
+
+done_with() {
+  place_plugin "$1"
+  log "using $1/pulumi ($("$1/pulumi" version))"
+  echo "$1"
+  exit 0
+}
+
+export PULUMI_SKIP_UPDATE_CHECK=true
+
+if [[ -x "$target_dir/pulumi" ]] && version_ok "$target_dir/pulumi"; then done_with "$target_dir"; fi
+if on_path="$(command -v pulumi 2>/dev/null)" && version_ok "$on_path"; then
+  mkdir -p "$target_dir"
+  if [[ "$(dirname "$on_path")" != "$target_dir" ]]; then ln -sf "$on_path" "$target_dir/pulumi"; fi
+  done_with "$target_dir"
+fi
+
+mkdir -p "$target_dir"
+
+# The official installer; fails fast where only package registries are reachable.
+if [[ "${PULUMI_CLI_SKIP_OFFICIAL:-}" != "1" ]] && command -v curl >/dev/null; then
+  log "trying the official installer"
+  if installer="$(curl -fsSL --connect-timeout 5 --max-time 30 https://get.pulumi.com 2>/dev/null)"; then
+    root="$(mktemp -d)"
+    if sh -c "$installer" -s -- --version "${cli_version#v}" --install-root "$root" --no-edit-path >&2 2>&1; then
+      cp "$root/bin/"* "$target_dir/" && rm -rf "$root"
+      if version_ok "$target_dir/pulumi"; then done_with "$target_dir"; fi
+    fi
+    rm -rf "$root"
+  fi
+  log "official installer not reachable"
+fi
+
+if ! command -v go >/dev/null; then
+  log "error: no usable pulumi CLI, the installer is unreachable and Go is not installed to build one"
+  exit 1
+fi
+
+# `go install pkg@version` refuses pulumi's pkg module (its go.mod has replace lines), so build it from a
+# throwaway main module that requires pkg and sdk at one version.
+log "building pulumi $cli_version from Go modules (a cold build takes 10-25 minutes on 2 cores)"
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+cd "$work"
+cat > go.mod <<GOMOD
+module local/pulumi-cli-build
+
+go 1.24
+GOMOD
+cat > tools.go <<'GOSRC'
+//go:build tools
+
+package tools
+
+import _ "github.com/pulumi/pulumi/pkg/v3/cmd/pulumi"
+GOSRC
+export GOFLAGS="${GOFLAGS:-} -mod=mod"
+go get "github.com/pulumi/pulumi/pkg/v3@$cli_version" "github.com/pulumi/pulumi/sdk/v3@$cli_version" >&2
+CGO_ENABLED=0 go build -tags osusergo,grpcnotrace \
+  -ldflags "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$cli_version" \
+  -o "$target_dir/pulumi.tmp" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi >&2
+mv "$target_dir/pulumi.tmp" "$target_dir/pulumi"
+version_ok "$target_dir/pulumi" || { log "error: built CLI reports an unusable version"; exit 1; }
+done_with "$target_dir"

@@ -1,0 +1,92 @@
+// The contract between the environment operations (this package) and their callers (the portal's worker).
+// Owned by packages/infra; changes here must stay compatible with apps/portal.
+
+export type Target = "local" | "aws";
+export type OperationKind = "up" | "preview" | "refresh" | "destroy";
+
+/** What one environment should look like. Validated by `environmentSpecSchema` before any Pulumi run. */
+export interface EnvironmentSpec {
+  /** DNS-safe, also the Pulumi stack name. */
+  name: string;
+  target: Target;
+  frontendReplicas: number;
+  redisReplicas: number;
+  /** Recorded as a tag (aws) and in the stack config. */
+  owner?: string;
+  aws?: AwsTargetOptions;
+  local?: LocalTargetOptions;
+}
+
+export interface AwsTargetOptions {
+  region: string;
+  certificateArn?: string;
+}
+
+export interface LocalTargetOptions {
+  /** Comma-separated options shown by the voting app. */
+  voteOptions?: string;
+  appTitle?: string;
+}
+
+/** Identifies an existing environment for refresh and destroy. */
+export interface EnvironmentRef {
+  name: string;
+  target: Target;
+}
+
+/** Stack outputs, the same keys for both targets. */
+export interface EnvironmentOutputs {
+  frontendUrl: string;
+  redisWriterEndpoint: string;
+  redisReaderEndpoint?: string;
+  [key: string]: unknown;
+}
+
+/** Counts of resource operations, as Pulumi's summary gives them: { create: 3, same: 5, ... }. */
+export type ChangeSummary = Partial<Record<string, number>>;
+
+export type ResourceOp = "create" | "update" | "delete" | "replace" | "same" | "read" | "refresh" | "other";
+
+/** Streamed while an operation runs. */
+export type OperationEvent =
+  | {
+      type: "resource";
+      phase: "started" | "done" | "failed";
+      urn: string;
+      resourceType: string;
+      name: string;
+      op: ResourceOp;
+      durationMs?: number;
+    }
+  | { type: "diagnostic"; severity: "debug" | "info" | "warning" | "error"; message: string; urn?: string }
+  /** Steps done of steps expected; `expected` may grow as the engine plans more steps. */
+  | { type: "progress"; done: number; expected: number; percent: number }
+  | { type: "log"; line: string }
+  /** Something the wrapper did by itself, e.g. cleared a stale lock left by a killed run. */
+  | { type: "notice"; message: string };
+
+export interface OperationResult {
+  kind: OperationKind;
+  environment: string;
+  /** Empty after destroy and for preview of a new environment. */
+  outputs: Partial<EnvironmentOutputs>;
+  changes: ChangeSummary;
+  durationMs: number;
+}
+
+export type OperationErrorCode =
+  | "invalid-input"
+  | "concurrent-operation"
+  | "stack-not-found"
+  | "program-error"
+  | "provider-error"
+  | "cli-missing"
+  | "cli-too-old"
+  | "backend-unreachable"
+  | "cancelled"
+  | "unknown";
+
+export interface RunOptions {
+  signal?: AbortSignal;
+  onEvent?: (event: OperationEvent) => void;
+}
