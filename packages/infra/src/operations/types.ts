@@ -90,3 +90,27 @@ export interface RunOptions {
   signal?: AbortSignal;
   onEvent?: (event: OperationEvent) => void;
 }
+
+/** How the operations reach their state backend and where the local target keeps its files. */
+export interface OperationsConfig {
+  /** Pulumi state: `postgres://user:pass@host:port/db?sslmode=disable&table=pulumi_state`, or `file://<dir>`. */
+  backendUrl: string;
+  /** Passphrase of the passphrase secrets provider. */
+  passphrase: string;
+  /** Folder for the local target's process logs and pid files. */
+  dataDir: string;
+}
+
+/**
+ * Implemented by `createEnvironmentOperations(config)` exported from `@platform/infra`.
+ * Errors are thrown as `EnvironmentOperationError` (with `code: OperationErrorCode`), also exported there.
+ */
+export interface EnvironmentOperations {
+  up(spec: EnvironmentSpec, options?: RunOptions): Promise<OperationResult>;
+  preview(spec: EnvironmentSpec, options?: RunOptions): Promise<OperationResult>;
+  refresh(ref: EnvironmentRef, options?: RunOptions): Promise<OperationResult>;
+  /** Destroys every resource, then removes the stack. */
+  destroy(ref: EnvironmentRef, options?: RunOptions): Promise<OperationResult>;
+  /** Clears a stale lock and pending operations left by a killed run (also done by every operation itself). */
+  recover(ref: EnvironmentRef): Promise<void>;
+}
