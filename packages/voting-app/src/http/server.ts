@@ -1,0 +1,267 @@
+import { randomBytes, randomUUID } from "node:crypto";
+import type { IncomingMessage } from "node:http";
+import formbody from "@fastify/formbody";
+import Fastify, { type FastifyInstance, type FastifyReply, LogController } from "fastify";
+import type { AppConfig } from "../config.js";
+import { StoreUnavailableError, type Tally, VoteStore } from "../store/vote-store.js";
+import { installErrorHandlers } from "./errors.js";
+import { type AppMetrics, createMetrics } from "./metrics.js";
+import { type PageView, renderPage } from "./page.js";
+import {
+  ErrorResponse,
+  jsonSchema,
+  PageQuery,
+  ResultsResponse,
+  VoteForm,
+  VoteRequest,
+  VoteResponse,
+} from "./schemas.js";
+
+export interface ServerOptions {
+  /** `false` silences logs (tests). Defaults to pino JSON logs on stdout at config.logLevel. */
+  logger?: boolean;
+}
+
+declare module "fastify" {
+  interface FastifyInstance {
+    store: VoteStore;
+    metrics: AppMetrics;
+  }
+}
+
+/** API bodies are tiny (`{"option":"Cats"}`); anything bigger is refused before it is parsed. */
+const API_BODY_LIMIT = 1024;
+const REQUEST_ID = /^[\w.:-]{1,128}$/;
+
+/**
+ * Builds the Fastify app (not yet listening): routes, Redis store, metrics, logging. Closing the app
+ * closes its Redis connections too.
+ */
+export function createServer(config: AppConfig, options: ServerOptions = {}): FastifyInstance {
+  const logging = options.logger ?? true;
+  const app = Fastify({
+    logger: logging ? { level: config.logLevel } : false,
+    // Per-request access logs are written by our own onResponse hook (below) so their level is ours.
+    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: "reqId" }),
+    genReqId: requestId,
+    bodyLimit: 16 * 1024,
+    trustProxy: true,
+    return503OnClosing: true,
+    forceCloseConnections: "idle",
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
+  });
+
+  const metrics = createMetrics(config.options);
+  const store = new VoteStore(config, {
+    onReady: (role) => {
+      metrics.storeUp.set({ role }, 1);
+      app.log.info({ role }, "redis connection ready");
+    },
+    onDown: (role, error) => {
+      metrics.storeUp.set({ role }, 0);
+      app.log.warn({ role, err: error?.message }, "redis connection lost; reconnecting");
+    },
+  });
+  metrics.storeUp.set({ role: "primary" }, 0);
+  if (config.redis.read) metrics.storeUp.set({ role: "replica" }, 0);
+  app.decorate("store", store);
+  app.decorate("metrics", metrics);
+  app.addHook("onClose", async () => store.close());
+
+  app.addHook("onRequest", async (request, reply) => {
+    reply.header("x-request-id", request.id);
+  });
+  const accessLog = logging && (config.logLevel === "debug" || config.logLevel === "trace");
+  app.addHook("onResponse", async (request, reply) => {
+    const route = request.routeOptions.url ?? "unmatched";
+    const status = reply.statusCode;
+    metrics.httpDuration.observe(
+      { method: request.method, route, status_code: String(status) },
+      reply.elapsedTime / 1000,
+    );
+    // Access log: server errors always, everything else only at debug level (info-level per-request
+    // logs would cost a large share of the vote hot path; see README "Benchmark").
+    if (status >= 500) {
+      request.log.warn(
+        { method: request.method, url: request.url, status, ms: reply.elapsedTime },
+        "request failed",
+      );
+    } else if (accessLog) {
+      request.log.debug(
+        { method: request.method, url: request.url, status, ms: reply.elapsedTime },
+        "request done",
+      );
+    }
+  });
+
+  installErrorHandlers(app);
+  app.removeContentTypeParser(["text/plain"]);
+
+  app.register(async (api) => apiRoutes(api, config), { prefix: "/api" });
+  app.register(async (html) => pageRoutes(html, config));
+  app.register(async (ops) => opsRoutes(ops));
+  return app;
+}
+
+function requestId(req: IncomingMessage): string {
+  // Keep a caller's (load balancer's) id so one request can be followed across services; never trust
+  // arbitrary header content in logs.
+  const header = req.headers["x-request-id"];
+  return typeof header === "string" && REQUEST_ID.test(header) ? header : randomUUID();
+}
+
+async function apiRoutes(api: FastifyInstance, config: AppConfig): Promise<void> {
+  const known = new Set(config.options);
+  const errors = {
+    400: jsonSchema(ErrorResponse),
+    415: jsonSchema(ErrorResponse),
+    503: jsonSchema(ErrorResponse),
+  };
+
+  api.get(
+    "/results",
+    { schema: { response: { 200: jsonSchema(ResultsResponse), 503: errors[503] } } },
+    async (_request, reply) => {
+      reply.header("cache-control", "no-store");
+      const tally = await api.store.tally();
+      return { ...tally, servedBy: config.replicaName };
+    },
+  );
+
+  api.post<{ Body: VoteRequest }>(
+    "/votes",
+    {
+      bodyLimit: API_BODY_LIMIT,
+      schema: { body: jsonSchema(VoteRequest), response: { 201: jsonSchema(VoteResponse), ...errors } },
+    },
+    async (request, reply) => {
+      const { option } = request.body;
+      if (!known.has(option)) return reply.code(400).send(unknownOption(option, config.options));
+      const count = await api.store.vote(option);
+      api.metrics.votes.inc({ option });
+      return reply.code(201).send({ option, count });
+    },
+  );
+
+  // Reset: DELETE the votes collection; answers with the (now empty) tally.
+  api.delete(
+    "/votes",
+    { schema: { response: { 200: jsonSchema(ResultsResponse), 503: errors[503] } } },
+    async () => {
+      await api.store.reset();
+      api.log.info("votes reset");
+      return {
+        options: config.options.map((name) => ({ name, count: 0 })),
+        total: 0,
+        servedBy: config.replicaName,
+      };
+    },
+  );
+}
+
+function unknownOption(option: string, options: readonly string[]): ErrorResponse {
+  return {
+    error: "unknown_option",
+    message: `Unknown option ${JSON.stringify(option)}; valid options: ${options.join(", ")}`,
+  };
+}
+
+/** The HTML page and its no-JavaScript form posts (POST then 303 redirect back to the page). */
+async function pageRoutes(html: FastifyInstance, config: AppConfig): Promise<void> {
+  await html.register(formbody, { bodyLimit: API_BODY_LIMIT });
+  const known = new Set(config.options);
+
+  const sendPage = async (reply: FastifyReply, status: number, notice?: PageView["notice"]) => {
+    let tally: Tally | undefined;
+    try {
+      tally = await html.store.tally();
+    } catch (err) {
+      if (!(err instanceof StoreUnavailableError)) throw err;
+    }
+    const nonce = randomBytes(16).toString("base64");
+    return reply
+      .code(tally === undefined && status < 400 ? 503 : status)
+      .header("content-type", "text/html; charset=utf-8")
+      .header("cache-control", "no-store")
+      .header(
+        "content-security-policy",
+        `default-src 'self'; script-src 'nonce-${nonce}'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'`,
+      )
+      .header("x-content-type-options", "nosniff")
+      .header("referrer-policy", "no-referrer")
+      .send(
+        renderPage({
+          title: config.title,
+          options: config.options,
+          tally,
+          servedBy: config.replicaName,
+          notice,
+          nonce,
+        }),
+      );
+  };
+
+  html.get("/", async (request, reply) => {
+    const query = PageQuery.safeParse(request.query);
+    let notice: PageView["notice"];
+    if (query.success && query.data.voted && known.has(query.data.voted)) {
+      notice = { kind: "success", text: `Thanks! Your vote for ${query.data.voted} was counted.` };
+    } else if (query.success && query.data.reset) {
+      notice = { kind: "success", text: "All votes were reset." };
+    }
+    return sendPage(reply, 200, notice);
+  });
+
+  html.post("/vote", async (request, reply) => {
+    const form = VoteForm.safeParse(request.body);
+    if (!form.success || !known.has(form.data.option)) {
+      return sendPage(reply, 400, {
+        kind: "error",
+        text: "That is not one of the options; nothing was counted.",
+      });
+    }
+    try {
+      await html.store.vote(form.data.option);
+    } catch (err) {
+      if (!(err instanceof StoreUnavailableError)) throw err;
+      return sendPage(reply, 503, {
+        kind: "error",
+        text: "Your vote could not be counted: the vote store is unavailable.",
+      });
+    }
+    html.metrics.votes.inc({ option: form.data.option });
+    return reply.redirect(`/?voted=${encodeURIComponent(form.data.option)}`, 303);
+  });
+
+  html.post("/reset", async (_request, reply) => {
+    try {
+      await html.store.reset();
+    } catch (err) {
+      if (!(err instanceof StoreUnavailableError)) throw err;
+      return sendPage(reply, 503, { kind: "error", text: "Reset failed: the vote store is unavailable." });
+    }
+    html.log.info("votes reset");
+    return reply.redirect("/?reset=1", 303);
+  });
+}
+
+/** Probes for load balancers and orchestrators, and Prometheus metrics. */
+async function opsRoutes(ops: FastifyInstance): Promise<void> {
+  // Liveness: the process serves requests. Deliberately independent of Redis, so an outage does not
+  // make the orchestrator restart healthy replicas.
+  ops.get("/healthz", async () => ({ status: "ok" }));
+
+  // Readiness: only send traffic here when Redis answers.
+  ops.get("/readyz", async (_request, reply) => {
+    const health = await ops.store.health();
+    reply.header("cache-control", "no-store");
+    return reply
+      .code(health.ok ? 200 : 503)
+      .send({ status: health.ok ? "ready" : "unavailable", checks: health.checks });
+  });
+
+  ops.get("/metrics", async (_request, reply) => {
+    reply.header("content-type", ops.metrics.registry.contentType);
+    return ops.metrics.registry.metrics();
+  });
+}

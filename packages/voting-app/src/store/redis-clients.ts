@@ -1,0 +1,65 @@
+import { Redis, type RedisOptions } from "ioredis";
+import type { RedisConfig, RedisEndpoint } from "../config.js";
+
+export interface ConnectionEvents {
+  onReady(role: string): void;
+  onDown(role: string, error: Error | undefined): void;
+}
+
+/** How long one Redis command may take before the request fails with 503 instead of hanging. */
+export const COMMAND_TIMEOUT_MS = 1000;
+
+/**
+ * Builds an ioredis client tuned for a web app that must stay up while Redis is down:
+ * - no offline queue: while disconnected, commands fail at once (the request gets 503, nothing hangs);
+ * - a command timeout bounds requests on a half-dead connection;
+ * - reconnect forever with capped backoff, so the app heals by itself when Redis is back;
+ * - auto-pipelining batches concurrent commands into one round trip (the hot path under load).
+ */
+export function createRedisClient(
+  endpoint: RedisEndpoint,
+  config: RedisConfig,
+  role: string,
+  events: ConnectionEvents,
+): Redis {
+  const options: RedisOptions = {
+    host: endpoint.host,
+    port: endpoint.port,
+    password: config.password,
+    tls: config.tls ? { servername: endpoint.host } : undefined,
+    connectionName: `voting-app-${role}`,
+    enableOfflineQueue: false,
+    enableAutoPipelining: true,
+    maxRetriesPerRequest: 1,
+    commandTimeout: COMMAND_TIMEOUT_MS,
+    connectTimeout: 2000,
+    retryStrategy: (attempt) => Math.min(100 * 2 ** Math.min(attempt, 5), 2000),
+    // A replica that reports "loading" is not ready yet; ioredis waits for it before "ready".
+    enableReadyCheck: true,
+  };
+  const client = new Redis(options);
+  let up = false;
+  client.on("ready", () => {
+    up = true;
+    events.onReady(role);
+  });
+  // Report each outage once, not every reconnect attempt; an 'error' listener is also required so
+  // ioredis does not crash the process with an unhandled error event.
+  let lastError: Error | undefined;
+  client.on("error", (err: Error) => {
+    lastError = err;
+  });
+  client.on("close", () => {
+    if (up) {
+      up = false;
+      events.onDown(role, lastError);
+    }
+  });
+  client.on("reconnecting", () => {
+    if (!up && lastError) {
+      events.onDown(role, lastError);
+      lastError = undefined;
+    }
+  });
+  return client;
+}
