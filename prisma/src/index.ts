@@ -1,1 +1,3 @@
+export * from "./client.js";
 export * from "./embedded-postgres.js";
+export * from "./migrate.js";
