@@ -1,0 +1,315 @@
+// The VotingEnvironment's input contract: one zod schema, the derived AWS names, and the error thrown on bad input.
+// Everything here is plain data checked before any resource is registered, so a bad request creates nothing.
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { z } from "zod";
+
+/** Where the voting app (and its Dockerfile) lives: packages/voting-app, from src/aws or dist/aws alike. */
+export const DEFAULT_APP_PATH = path.resolve(__dirname, "..", "..", "..", "voting-app");
+
+/**
+ * Environment names become parts of AWS names. The tightest limit is 32 characters for load balancer and target
+ * group names; the longest name we derive is `<env>-redis-r` (8 extra characters), so 24 would just fit. We allow
+ * 20 to keep 4 characters spare (a future suffix must not force renaming existing environments) and to keep
+ * console names and Name tags readable.
+ */
+export const MAX_ENV_NAME_LENGTH = 20;
+export const AWS_LB_NAME_MAX = 32;
+/** Frontend tasks per environment (without autoscaling). */
+export const MAX_FRONTEND_REPLICAS = 20;
+/** Redis tasks per environment, the writer included: 1 writer + up to 5 read replicas. */
+export const MAX_REDIS_REPLICAS = 6;
+export const MAX_AUTOSCALING_TASKS = 50;
+
+export const REDIS_PORT = 6379;
+/** The NLB's reader listener. One NLB cannot have two listeners on one port, so readers get 6380 (→ 6379 on the task). */
+export const REDIS_READER_PORT = 6380;
+export const DEFAULT_APP_PORT = 8080;
+/** The official Redis image, pulled from its ECR Public mirror: no Docker Hub pull-rate limits behind a NAT. */
+export const DEFAULT_REDIS_IMAGE = "public.ecr.aws/docker/library/redis:7.4-alpine";
+
+/** CloudWatch Logs accepts only these retention periods. */
+export const LOG_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+] as const;
+
+/** Fargate's valid CPU units → memory (MiB) combinations. */
+export const FARGATE_SIZES: Readonly<Record<number, readonly number[]>> = {
+  256: [512, 1024, 2048],
+  512: [1024, 2048, 3072, 4096],
+  1024: range(2048, 8192, 1024),
+  2048: range(4096, 16384, 1024),
+  4096: range(8192, 30720, 1024),
+};
+
+function range(from: number, to: number, step: number): number[] {
+  const out: number[] = [];
+  for (let v = from; v <= to; v += step) out.push(v);
+  return out;
+}
+
+const ENV_NAME_PATTERN = /^[a-z](?:[a-z0-9-]*[a-z0-9])?$/;
+
+export const environmentNameSchema = z
+  .string({ error: "name is required" })
+  .min(1, "name must not be empty")
+  .max(
+    MAX_ENV_NAME_LENGTH,
+    `name must be at most ${MAX_ENV_NAME_LENGTH} characters (AWS load balancer and target group names are limited to ${AWS_LB_NAME_MAX})`,
+  )
+  .regex(
+    ENV_NAME_PATTERN,
+    "name must be DNS-safe: lowercase letters, digits and hyphens, starting with a letter and not ending with a hyphen",
+  )
+  // AWS rejects load balancer names that begin with "internal-" (it is the prefix of internal LB DNS names).
+  .refine(
+    (n) => !n.startsWith("internal"),
+    'name must not start with "internal" (reserved by Elastic Load Balancing)',
+  );
+
+// AWS tag values: letters, digits, spaces and + - = . _ : / @, at most 256 characters.
+const tagValueSchema = (field: string) =>
+  z
+    .string({ error: `${field} is required` })
+    .trim()
+    .min(1, `${field} must not be empty`)
+    .max(256, `${field} must be at most 256 characters`)
+    .regex(
+      /^[\p{L}\p{N}\s+\-=._:/@]+$/u,
+      `${field} may contain letters, digits, spaces and + - = . _ : / @ only`,
+    );
+
+const replicas = (field: string, max: number) =>
+  z
+    .number({ error: `${field} must be a number` })
+    .int(`${field} must be a whole number`)
+    .min(1, `${field} must be at least 1`)
+    .max(max, `${field} must be at most ${max}`);
+
+export const autoscalingSchema = z
+  .object({
+    min: z
+      .number()
+      .int("autoscaling.min must be a whole number")
+      .min(1, "autoscaling.min must be at least 1"),
+    max: z
+      .number()
+      .int("autoscaling.max must be a whole number")
+      .max(MAX_AUTOSCALING_TASKS, `autoscaling.max must be at most ${MAX_AUTOSCALING_TASKS}`),
+    targetCpu: z
+      .number()
+      .min(10, "autoscaling.targetCpu must be between 10 and 90 (percent)")
+      .max(90, "autoscaling.targetCpu must be between 10 and 90 (percent)")
+      .default(60),
+  })
+  .strict()
+  .refine((a) => a.min <= a.max, {
+    message: "autoscaling.min must not exceed autoscaling.max",
+    path: ["max"],
+  });
+
+const taskSizeSchema = z
+  .object({
+    cpu: z.number().int().default(256),
+    memory: z.number().int().default(512),
+    autoscaling: autoscalingSchema.optional(),
+  })
+  .strict()
+  .superRefine((s, ctx) => {
+    const allowed = FARGATE_SIZES[s.cpu];
+    if (!allowed) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["cpu"],
+        message: `cpu must be one of ${Object.keys(FARGATE_SIZES).join(", ")} (Fargate CPU units)`,
+      });
+    } else if (!allowed.includes(s.memory)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["memory"],
+        message: `memory ${s.memory} MiB is not valid with cpu ${s.cpu} on Fargate (allowed: ${allowed.join(", ")})`,
+      });
+    }
+  });
+
+const awsId = (prefix: string, field: string) =>
+  z
+    .string()
+    .regex(new RegExp(`^${prefix}-[0-9a-f]{8,17}$`), `${field} must look like ${prefix}-0123456789abcdef0`);
+
+export const existingNetworkSchema = z
+  .object({
+    vpcId: awsId("vpc", "network.vpcId"),
+    /** Tasks and the internal NLB go here; they need a route to the internet (NAT) to pull images. */
+    privateSubnetIds: z
+      .array(awsId("subnet", "network.privateSubnetIds[]"))
+      .min(2, "network.privateSubnetIds needs at least 2 subnets (two availability zones)"),
+    /** The public ALB goes here. */
+    publicSubnetIds: z
+      .array(awsId("subnet", "network.publicSubnetIds[]"))
+      .min(2, "network.publicSubnetIds needs at least 2 subnets (two availability zones)"),
+  })
+  .strict()
+  .refine((n) => !n.privateSubnetIds.some((s) => n.publicSubnetIds.includes(s)), {
+    message: "network: a subnet cannot be both private and public",
+    path: ["privateSubnetIds"],
+  });
+
+// Same rules as the voting app's VOTE_OPTIONS (comma-separated in the env var).
+const voteOptionsSchema = z
+  .array(
+    z
+      .string()
+      .trim()
+      .min(1, "voteOptions must not contain empty options")
+      .max(40, "each vote option must be at most 40 characters")
+      .regex(/^[^\p{Cc},]+$/u, "vote options must not contain commas or control characters"),
+  )
+  .min(2, "voteOptions must list between 2 and 12 options")
+  .max(12, "voteOptions must list between 2 and 12 options")
+  .refine(
+    (o) => new Set(o.map((v) => v.toLowerCase())).size === o.length,
+    "voteOptions must not repeat an option",
+  );
+
+export const certificateArnSchema = z
+  .string()
+  .regex(
+    /^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[0-9a-f-]{36}$/,
+    "certificateArn must be an ACM certificate ARN (arn:aws:acm:<region>:<account>:certificate/<uuid>)",
+  );
+
+export const votingEnvironmentArgsSchema = z
+  .object({
+    /** Environment name: DNS-safe, at most 20 characters; prefixes every AWS name. */
+    name: environmentNameSchema,
+    /** Who asked for it; recorded in the Owner tag. */
+    owner: tagValueSchema("owner"),
+    frontendReplicas: replicas("frontendReplicas", MAX_FRONTEND_REPLICAS),
+    /** Redis tasks in total: 1 writer + (N-1) read replicas. */
+    redisReplicas: replicas("redisReplicas", MAX_REDIS_REPLICAS),
+    /** Folder with the voting app's Dockerfile. */
+    appPath: z.string().min(1).default(DEFAULT_APP_PATH),
+    /** Dockerfile, relative to appPath. */
+    dockerfile: z.string().min(1).default("Dockerfile"),
+    /** Docker build context; defaults to appPath. */
+    buildContext: z.string().min(1).optional(),
+    appPort: z
+      .number()
+      .int()
+      .min(1024, "appPort must be between 1024 and 65535")
+      .max(65535, "appPort must be between 1024 and 65535")
+      .refine((p) => p !== REDIS_PORT && p !== REDIS_READER_PORT, "appPort must not be a Redis port")
+      .default(DEFAULT_APP_PORT),
+    healthCheckPath: z
+      .string()
+      .max(1024)
+      .regex(/^\/[A-Za-z0-9\-._~/]*$/, "healthCheckPath must be an absolute URL path such as /readyz")
+      .default("/readyz"),
+    certificateArn: certificateArnSchema.optional(),
+    /** Use an existing VPC instead of creating one. */
+    network: existingNetworkSchema.optional(),
+    /** NAT gateways of a created VPC: one shared (cheaper) or one per AZ (survives an AZ outage). */
+    natGateways: z.enum(["single", "onePerAz"]).default("single"),
+    frontend: taskSizeSchema.default({ cpu: 256, memory: 512 }),
+    /** Sizes for every Redis task; `autoscaling` applies to the read-replica service only (the writer is always 1). */
+    redis: taskSizeSchema.default({ cpu: 256, memory: 512 }),
+    logRetentionDays: z
+      .number()
+      .refine((d) => (LOG_RETENTION_DAYS as readonly number[]).includes(d), {
+        message: `logRetentionDays must be one of ${LOG_RETENTION_DAYS.join(", ")}`,
+      })
+      .default(14),
+    voteOptions: voteOptionsSchema.optional(),
+    appTitle: z
+      .string()
+      .trim()
+      .min(1, "appTitle must not be empty")
+      .max(100, "appTitle is too long")
+      .optional(),
+    redisImage: z.string().min(1).default(DEFAULT_REDIS_IMAGE),
+    /** Fixed Redis password (stored as a secret). Default: a random 32-character password. */
+    redisPassword: z.string().min(16, "redisPassword must be at least 16 characters").optional(),
+  })
+  .strict()
+  .superRefine((a, ctx) => {
+    const dockerfile = path.resolve(a.appPath, a.dockerfile);
+    if (!fs.existsSync(dockerfile)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["appPath"],
+        message: `no Dockerfile at ${dockerfile} (appPath must be the voting app's folder)`,
+      });
+    }
+    const fa = a.frontend.autoscaling;
+    if (fa && (a.frontendReplicas < fa.min || a.frontendReplicas > fa.max)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["frontendReplicas"],
+        message: `frontendReplicas (${a.frontendReplicas}) must lie within frontend.autoscaling min..max (${fa.min}..${fa.max})`,
+      });
+    }
+    const ra = a.redis.autoscaling;
+    if (ra) {
+      const readers = a.redisReplicas - 1;
+      if (readers === 0) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["redis", "autoscaling"],
+          message: "redis.autoscaling scales the read replicas and needs redisReplicas > 1",
+        });
+      } else if (readers < ra.min || readers > ra.max) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["redisReplicas"],
+          message: `redisReplicas - 1 read replicas (${readers}) must lie within redis.autoscaling min..max (${ra.min}..${ra.max})`,
+        });
+      }
+    }
+  });
+
+export type VotingEnvironmentArgs = z.input<typeof votingEnvironmentArgsSchema>;
+export type ValidVotingEnvironmentArgs = z.output<typeof votingEnvironmentArgsSchema>;
+
+export interface ArgsIssue {
+  path: string;
+  message: string;
+}
+
+/** Thrown for invalid args, before any resource exists. `issues` lists every problem, not just the first. */
+export class VotingEnvironmentArgsError extends Error {
+  readonly issues: ArgsIssue[];
+  constructor(issues: ArgsIssue[]) {
+    super(
+      `Invalid voting environment arguments:\n${issues.map((i) => `- ${i.path}: ${i.message}`).join("\n")}`,
+    );
+    this.name = "VotingEnvironmentArgsError";
+    this.issues = issues;
+  }
+}
+
+export function toIssues(error: z.ZodError): ArgsIssue[] {
+  return error.issues.map((i) => ({ path: i.path.length ? i.path.join(".") : "(args)", message: i.message }));
+}
+
+export function parseVotingEnvironmentArgs(args: unknown): ValidVotingEnvironmentArgs {
+  const result = votingEnvironmentArgsSchema.safeParse(args);
+  if (!result.success) throw new VotingEnvironmentArgsError(toIssues(result.error));
+  return result.data;
+}
+
+/** The AWS names derived from the environment name; all load balancer / target group names are ≤ 32 characters. */
+export function awsNames(env: string) {
+  return {
+    alb: `${env}-web`,
+    nlb: `${env}-redis`,
+    frontendTargetGroup: `${env}-web`,
+    writerTargetGroup: `${env}-redis-w`,
+    readerTargetGroup: `${env}-redis-r`,
+    logGroups: {
+      frontend: `/platform/${env}/frontend`,
+      redisWriter: `/platform/${env}/redis-writer`,
+      redisReplicas: `/platform/${env}/redis-replicas`,
+    },
+  };
+}

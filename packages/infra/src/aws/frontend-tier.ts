@@ -1,0 +1,164 @@
+// The voting app: a Fargate service behind the public Application Load Balancer (HTTP 80, HTTPS 443 with a
+// certificate), wired to Redis through the internal NLB's endpoints.
+import * as aws from "@pulumi/aws";
+import type * as pulumi from "@pulumi/pulumi";
+import { awsNames, REDIS_PORT, REDIS_READER_PORT } from "./args";
+import {
+  awslogs,
+  type ContainerDefinition,
+  createLogGroup,
+  createService,
+  createTaskDefinition,
+  redisPasswordSecret,
+  type TierContext,
+} from "./fargate";
+import { named } from "./tags";
+
+/** Modern TLS only (TLS 1.3 and 1.2). */
+export const HTTPS_SSL_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06";
+
+export interface FrontendTier {
+  loadBalancer: aws.lb.LoadBalancer;
+  service: aws.ecs.Service;
+  logGroup: aws.cloudwatch.LogGroup;
+}
+
+export interface FrontendWiring {
+  vpcId: pulumi.Input<string>;
+  publicSubnetIds: pulumi.Input<string[]>;
+  albSecurityGroupId: pulumi.Input<string>;
+  frontendSecurityGroupId: pulumi.Input<string>;
+  imageUri: pulumi.Input<string>;
+  redisHost: pulumi.Input<string>;
+  hasRedisReaders: boolean;
+}
+
+export function createFrontendTier(ctx: TierContext, w: FrontendWiring): FrontendTier {
+  const { args } = ctx;
+  const env = args.name;
+  const names = awsNames(env);
+
+  const loadBalancer = new aws.lb.LoadBalancer(
+    names.alb,
+    {
+      name: names.alb,
+      loadBalancerType: "application",
+      internal: false,
+      subnets: w.publicSubnetIds,
+      securityGroups: [w.albSecurityGroupId],
+      dropInvalidHeaderFields: true,
+      tags: named(ctx.tags, names.alb),
+    },
+    { parent: ctx.parent },
+  );
+  const targetGroup = new aws.lb.TargetGroup(
+    names.frontendTargetGroup,
+    {
+      name: names.frontendTargetGroup,
+      vpcId: w.vpcId,
+      targetType: "ip",
+      protocol: "HTTP",
+      port: args.appPort,
+      healthCheck: {
+        protocol: "HTTP",
+        path: args.healthCheckPath,
+        matcher: "200",
+        interval: 15,
+        timeout: 5,
+        healthyThreshold: 2,
+        unhealthyThreshold: 3,
+      },
+      // The app is stateless (votes live in Redis): drain quickly so deployments and scale-in are fast.
+      deregistrationDelay: 15,
+      tags: named(ctx.tags, names.frontendTargetGroup),
+    },
+    { parent: ctx.parent },
+  );
+  const forward = [{ type: "forward", targetGroupArn: targetGroup.arn }];
+  const listeners: aws.lb.Listener[] = [];
+  if (args.certificateArn) {
+    listeners.push(
+      new aws.lb.Listener(
+        `${env}-https`,
+        {
+          loadBalancerArn: loadBalancer.arn,
+          protocol: "HTTPS",
+          port: 443,
+          certificateArn: args.certificateArn,
+          sslPolicy: HTTPS_SSL_POLICY,
+          defaultActions: forward,
+          tags: named(ctx.tags, `${env}-https`),
+        },
+        { parent: ctx.parent },
+      ),
+    );
+  }
+  listeners.push(
+    new aws.lb.Listener(
+      `${env}-http`,
+      {
+        loadBalancerArn: loadBalancer.arn,
+        protocol: "HTTP",
+        port: 80,
+        // With a certificate, plain HTTP only redirects to HTTPS.
+        defaultActions: args.certificateArn
+          ? [{ type: "redirect", redirect: { protocol: "HTTPS", port: "443", statusCode: "HTTP_301" } }]
+          : forward,
+        tags: named(ctx.tags, `${env}-http`),
+      },
+      { parent: ctx.parent },
+    ),
+  );
+
+  const environment: ContainerDefinition["environment"] = [
+    { name: "PORT", value: String(args.appPort) },
+    { name: "REDIS_HOST", value: w.redisHost },
+    { name: "REDIS_PORT", value: String(REDIS_PORT) },
+  ];
+  if (w.hasRedisReaders) {
+    environment.push(
+      { name: "REDIS_READ_HOST", value: w.redisHost },
+      { name: "REDIS_READ_PORT", value: String(REDIS_READER_PORT) },
+    );
+  }
+  if (args.voteOptions) environment.push({ name: "VOTE_OPTIONS", value: args.voteOptions.join(",") });
+  if (args.appTitle) environment.push({ name: "APP_TITLE", value: args.appTitle });
+
+  const logGroup = createLogGroup(ctx, "frontend-logs", names.logGroups.frontend);
+  const taskDefinition = createTaskDefinition(ctx, "frontend", args.frontend, {
+    name: "frontend",
+    image: w.imageUri,
+    essential: true,
+    portMappings: [{ containerPort: args.appPort, protocol: "tcp" }],
+    environment,
+    // The password reaches the container as an ECS secret, read from Secrets Manager at task start.
+    secrets: [redisPasswordSecret(ctx)],
+    // Liveness inside the task (the load balancer checks readiness). The app image is Node, which has fetch.
+    healthCheck: {
+      command: [
+        "CMD",
+        "node",
+        "-e",
+        `fetch('http://127.0.0.1:${args.appPort}/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))`,
+      ],
+      interval: 15,
+      timeout: 5,
+      retries: 3,
+      startPeriod: 20,
+    },
+    logConfiguration: awslogs(ctx, logGroup, "frontend"),
+    stopTimeout: 20,
+  });
+  const service = createService(ctx, {
+    key: "frontend",
+    taskDefinition,
+    desiredCount: args.frontendReplicas,
+    securityGroupId: w.frontendSecurityGroupId,
+    loadBalancer: { targetGroupArn: targetGroup.arn, containerName: "frontend", containerPort: args.appPort },
+    dependsOn: listeners,
+    deploymentMinimumHealthyPercent: 100,
+    deploymentMaximumPercent: 200,
+    autoscaling: args.frontend.autoscaling,
+  });
+  return { loadBalancer, service, logGroup };
+}

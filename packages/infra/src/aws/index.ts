@@ -1,0 +1,26 @@
+// The AWS target: one voting-app environment on ECS Fargate (see README-aws.md).
+export {
+  AWS_LB_NAME_MAX,
+  awsNames,
+  DEFAULT_APP_PATH,
+  DEFAULT_APP_PORT,
+  DEFAULT_REDIS_IMAGE,
+  MAX_ENV_NAME_LENGTH,
+  MAX_FRONTEND_REPLICAS,
+  MAX_REDIS_REPLICAS,
+  parseVotingEnvironmentArgs,
+  REDIS_PORT,
+  REDIS_READER_PORT,
+  type ValidVotingEnvironmentArgs,
+  type VotingEnvironmentArgs,
+  VotingEnvironmentArgsError,
+  votingEnvironmentArgsSchema,
+} from "./args";
+export { type AwsEnvironmentOutputs, awsEnvironmentProgram } from "./program";
+export { MANAGED_BY } from "./tags";
+export {
+  type LogGroupNames,
+  type ServiceNames,
+  VOTING_ENVIRONMENT_TYPE,
+  VotingEnvironment,
+} from "./voting-environment";

@@ -1,0 +1,89 @@
+// The inline Pulumi program the operations run for target "aws": EnvironmentSpec in, EnvironmentOutputs out.
+import * as aws from "@pulumi/aws";
+import type * as pulumi from "@pulumi/pulumi";
+import { z } from "zod";
+import type { EnvironmentSpec } from "../operations/types";
+import { certificateArnSchema, toIssues, VotingEnvironmentArgsError } from "./args";
+import { environmentTags } from "./tags";
+import { VotingEnvironment } from "./voting-environment";
+
+/** Owner tag value when the spec names nobody. */
+export const UNKNOWN_OWNER = "unknown";
+
+const REGION_PATTERN = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/;
+
+// Only what this program reads from the spec; the VotingEnvironment schema checks the rest (name, counts, owner).
+const awsSpecSchema = z
+  .object({
+    target: z.literal("aws", { error: 'target must be "aws" for the AWS program' }),
+    aws: z.object(
+      {
+        region: z.string().regex(REGION_PATTERN, "aws.region must be an AWS region such as eu-west-1"),
+        certificateArn: certificateArnSchema.optional(),
+      },
+      { error: "aws options (region) are required for target aws" },
+    ),
+  })
+  .superRefine((s, ctx) => {
+    const arn = s.aws.certificateArn;
+    // An ALB can only use an ACM certificate from its own region.
+    if (arn && arn.split(":")[3] !== s.aws.region) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["aws", "certificateArn"],
+        message: `aws.certificateArn must be in the environment's region ${s.aws.region}`,
+      });
+    }
+  });
+
+export interface AwsEnvironmentOutputs {
+  frontendUrl: pulumi.Output<string>;
+  redisWriterEndpoint: pulumi.Output<string>;
+  redisReaderEndpoint: pulumi.Output<string | undefined>;
+  clusterName: pulumi.Output<string>;
+  serviceNames: VotingEnvironment["serviceNames"];
+  imageUri: pulumi.Output<string>;
+  logGroupNames: VotingEnvironment["logGroupNames"];
+  vpcId: pulumi.Output<string>;
+  region: string;
+}
+
+/**
+ * The inline program for `LocalWorkspace.createOrSelectStack({ program })`. The spec is validated when this is
+ * called (throws VotingEnvironmentArgsError), so a bad spec fails before Pulumi starts.
+ */
+export function awsEnvironmentProgram(spec: EnvironmentSpec): () => Promise<AwsEnvironmentOutputs> {
+  const parsed = awsSpecSchema.safeParse(spec);
+  if (!parsed.success) throw new VotingEnvironmentArgsError(toIssues(parsed.error));
+  const { region, certificateArn } = parsed.data.aws;
+  const owner = spec.owner?.trim() || UNKNOWN_OWNER;
+  const args = {
+    name: spec.name,
+    owner,
+    frontendReplicas: spec.frontendReplicas,
+    redisReplicas: spec.redisReplicas,
+    certificateArn,
+    voteOptions: spec.local?.voteOptions?.split(",").map((o) => o.trim()),
+    appTitle: spec.local?.appTitle,
+  };
+  return async () => {
+    // An explicit provider: the region comes from the spec, not from ambient config; default tags also cover the
+    // resources inside the awsx VPC component (its children are created by the awsx plugin).
+    const provider = new aws.Provider("aws", {
+      region: region as aws.Region,
+      defaultTags: { tags: environmentTags(spec.name, owner) },
+    });
+    const environment = new VotingEnvironment(spec.name, args, { providers: { aws: provider } });
+    return {
+      frontendUrl: environment.frontendUrl,
+      redisWriterEndpoint: environment.redisWriterEndpoint,
+      redisReaderEndpoint: environment.redisReaderEndpoint,
+      clusterName: environment.clusterName,
+      serviceNames: environment.serviceNames,
+      imageUri: environment.imageUri,
+      logGroupNames: environment.logGroupNames,
+      vpcId: environment.vpcId,
+      region,
+    };
+  };
+}

@@ -1,0 +1,215 @@
+// Redis: one writer task behind the internal NLB's writer listener (TCP 6379) and, when redisReplicas > 1,
+// a second service of read replicas behind the reader listener (TCP 6380). Redis speaks plain TCP, which an
+// Application Load Balancer cannot carry; a Network Load Balancer can.
+import * as aws from "@pulumi/aws";
+import type * as pulumi from "@pulumi/pulumi";
+import { awsNames, REDIS_PORT, REDIS_READER_PORT } from "./args";
+import {
+  awslogs,
+  type ContainerDefinition,
+  createLogGroup,
+  createService,
+  createTaskDefinition,
+  redisPasswordSecret,
+  type TierContext,
+} from "./fargate";
+import { named } from "./tags";
+
+export interface RedisTier {
+  loadBalancer: aws.lb.LoadBalancer;
+  writerHost: pulumi.Output<string>;
+  writerService: aws.ecs.Service;
+  writerLogGroup: aws.cloudwatch.LogGroup;
+  replicas?: { service: aws.ecs.Service; logGroup: aws.cloudwatch.LogGroup };
+}
+
+/**
+ * The shell line a Redis container runs. The password comes from the ECS secret in $REDIS_PASSWORD and is expanded
+ * by the shell at start, so it is never written into the task definition.
+ */
+export function redisServerCommand(memoryMiB: number, replicaOf?: string): string {
+  const maxmemory = Math.floor(memoryMiB * 0.75);
+  const parts = [
+    "exec redis-server",
+    `--port ${REDIS_PORT}`,
+    '--requirepass "$REDIS_PASSWORD"',
+    // Fargate task storage is ephemeral: no snapshots or AOF, a restarted writer starts empty (votes are demo data).
+    "--save ''",
+    "--appendonly no",
+    // Leave headroom below the task's memory so the kernel never kills Redis; refuse writes rather than evict votes.
+    `--maxmemory ${maxmemory}mb`,
+    "--maxmemory-policy noeviction",
+  ];
+  if (replicaOf) {
+    parts.push(
+      `--replicaof ${replicaOf} ${REDIS_PORT}`,
+      '--masterauth "$REDIS_PASSWORD"',
+      "--replica-read-only yes",
+    );
+  }
+  return parts.join(" ");
+}
+
+// redis-cli reads the password from REDISCLI_AUTH, so it does not show up in the process list either.
+const REDIS_HEALTH_CHECK = {
+  command: ["CMD-SHELL", 'REDISCLI_AUTH="$REDIS_PASSWORD" redis-cli -p 6379 ping | grep -q PONG'],
+  interval: 10,
+  timeout: 5,
+  retries: 3,
+  startPeriod: 10,
+};
+
+function redisTargetGroup(ctx: TierContext, name: string, vpcId: pulumi.Input<string>) {
+  return new aws.lb.TargetGroup(
+    name,
+    {
+      name,
+      vpcId,
+      targetType: "ip",
+      protocol: "TCP",
+      port: REDIS_PORT,
+      // Off: tasks see the NLB (and its security group) as the source; see security-groups.ts.
+      preserveClientIp: "false",
+      // Redis is TCP: the health check opens a connection (an HTTP check would fail).
+      healthCheck: {
+        protocol: "TCP",
+        port: "traffic-port",
+        interval: 10,
+        healthyThreshold: 2,
+        unhealthyThreshold: 2,
+      },
+      deregistrationDelay: 10,
+      // Close clients' connections to a deregistered task so they reconnect to the new writer at once.
+      connectionTermination: true,
+      tags: named(ctx.tags, name),
+    },
+    { parent: ctx.parent },
+  );
+}
+
+export function createRedisTier(
+  ctx: TierContext,
+  vpcId: pulumi.Input<string>,
+  nlbSecurityGroupId: pulumi.Input<string>,
+  redisSecurityGroupId: pulumi.Input<string>,
+): RedisTier {
+  const { args } = ctx;
+  const env = args.name;
+  const names = awsNames(env);
+
+  const loadBalancer = new aws.lb.LoadBalancer(
+    names.nlb,
+    {
+      name: names.nlb,
+      loadBalancerType: "network",
+      // Internal: reachable only inside the VPC; it must sit in the private subnets.
+      internal: true,
+      subnets: ctx.privateSubnetIds,
+      // Security groups can only be attached to an NLB when it is created.
+      securityGroups: [nlbSecurityGroupId],
+      // One writer task lives in one AZ; cross-zone lets the NLB node in the other AZ reach it.
+      enableCrossZoneLoadBalancing: true,
+      tags: named(ctx.tags, names.nlb),
+    },
+    { parent: ctx.parent },
+  );
+  const writerHost = loadBalancer.dnsName;
+
+  const writerTargetGroup = redisTargetGroup(ctx, names.writerTargetGroup, vpcId);
+  const writerListener = new aws.lb.Listener(
+    `${env}-redis-writer`,
+    {
+      loadBalancerArn: loadBalancer.arn,
+      protocol: "TCP",
+      port: REDIS_PORT,
+      defaultActions: [{ type: "forward", targetGroupArn: writerTargetGroup.arn }],
+      tags: named(ctx.tags, `${env}-redis-writer`),
+    },
+    { parent: ctx.parent },
+  );
+
+  const redisContainer = (
+    name: string,
+    logGroup: aws.cloudwatch.LogGroup,
+    command: pulumi.Input<string>,
+  ): ContainerDefinition => ({
+    name,
+    image: args.redisImage,
+    essential: true,
+    command: ["sh", "-c", command],
+    portMappings: [{ containerPort: REDIS_PORT, protocol: "tcp" }],
+    environment: [],
+    secrets: [redisPasswordSecret(ctx)],
+    healthCheck: REDIS_HEALTH_CHECK,
+    logConfiguration: awslogs(ctx, logGroup, name),
+    stopTimeout: 10,
+  });
+
+  const writerLogGroup = createLogGroup(ctx, "redis-writer-logs", names.logGroups.redisWriter);
+  const writerTask = createTaskDefinition(
+    ctx,
+    "redis-writer",
+    args.redis,
+    redisContainer("redis", writerLogGroup, redisServerCommand(args.redis.memory)),
+  );
+  const writerService = createService(ctx, {
+    key: "redis-writer",
+    taskDefinition: writerTask,
+    desiredCount: 1,
+    securityGroupId: redisSecurityGroupId,
+    loadBalancer: {
+      targetGroupArn: writerTargetGroup.arn,
+      containerName: "redis",
+      containerPort: REDIS_PORT,
+    },
+    dependsOn: [writerListener],
+    // Never two writers at once: a deployment stops the old writer before it starts the new one.
+    deploymentMinimumHealthyPercent: 0,
+    deploymentMaximumPercent: 100,
+  });
+
+  let replicas: RedisTier["replicas"];
+  const readers = args.redisReplicas - 1;
+  if (readers > 0) {
+    const readerTargetGroup = redisTargetGroup(ctx, names.readerTargetGroup, vpcId);
+    const readerListener = new aws.lb.Listener(
+      `${env}-redis-reader`,
+      {
+        loadBalancerArn: loadBalancer.arn,
+        protocol: "TCP",
+        port: REDIS_READER_PORT,
+        defaultActions: [{ type: "forward", targetGroupArn: readerTargetGroup.arn }],
+        tags: named(ctx.tags, `${env}-redis-reader`),
+      },
+      { parent: ctx.parent },
+    );
+    const logGroup = createLogGroup(ctx, "redis-replicas-logs", names.logGroups.redisReplicas);
+    // The command embeds the writer endpoint (the NLB's DNS name), known only once the NLB exists.
+    const replicaCommand = writerHost.apply((host) => redisServerCommand(args.redis.memory, host));
+    const taskDefinition = createTaskDefinition(
+      ctx,
+      "redis-replicas",
+      args.redis,
+      redisContainer("redis", logGroup, replicaCommand),
+    );
+    const service = createService(ctx, {
+      key: "redis-replicas",
+      taskDefinition,
+      desiredCount: readers,
+      securityGroupId: redisSecurityGroupId,
+      loadBalancer: {
+        targetGroupArn: readerTargetGroup.arn,
+        containerName: "redis",
+        containerPort: REDIS_PORT,
+      },
+      // Replicas start after the writer's endpoint is in place.
+      dependsOn: [readerListener, writerListener],
+      deploymentMinimumHealthyPercent: 50,
+      deploymentMaximumPercent: 200,
+      autoscaling: args.redis.autoscaling,
+    });
+    replicas = { service, logGroup };
+  }
+
+  return { loadBalancer, writerHost, writerService, writerLogGroup, replicas };
+}

@@ -1,0 +1,84 @@
+// The Redis password: random by default, always a Pulumi secret, stored in Secrets Manager and handed to containers
+// as an ECS secret. It never appears in a task definition; only the task execution role can read it.
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import type { ValidVotingEnvironmentArgs } from "./args";
+import { named, type Tags } from "./tags";
+
+export interface RedisPassword {
+  secret: aws.secretsmanager.Secret;
+  version: aws.secretsmanager.SecretVersion;
+  /** The value, as a Pulumi secret (encrypted in the state). */
+  value: pulumi.Output<string>;
+}
+
+export function createRedisPassword(
+  args: ValidVotingEnvironmentArgs,
+  tags: Tags,
+  parent: pulumi.Resource,
+): RedisPassword {
+  const env = args.name;
+  const value = args.redisPassword
+    ? pulumi.secret(args.redisPassword)
+    : // Letters and digits only: safe in a shell argument, a URL and a redis.conf line alike.
+      new random.RandomPassword(`${env}-redis-password`, { length: 32, special: false }, { parent }).result;
+  const secret = new aws.secretsmanager.Secret(
+    `${env}-redis-password`,
+    {
+      description: `Redis password of voting environment ${env}`,
+      // Deleted at once on destroy: an environment recreated under the same name must not wait 7-30 days.
+      recoveryWindowInDays: 0,
+      tags: named(tags, `${env}-redis-password`),
+    },
+    { parent },
+  );
+  const version = new aws.secretsmanager.SecretVersion(
+    `${env}-redis-password`,
+    { secretId: secret.id, secretString: value },
+    { parent },
+  );
+  return { secret, version, value };
+}
+
+/** The role ECS uses to start tasks: pull images, write logs, and read the Redis password, nothing more. */
+export function createExecutionRole(
+  env: string,
+  passwordSecretArn: pulumi.Input<string>,
+  tags: Tags,
+  parent: pulumi.Resource,
+): aws.iam.Role {
+  const role = new aws.iam.Role(
+    `${env}-task-exec`,
+    {
+      description: `ECS task execution role of voting environment ${env}`,
+      assumeRolePolicy: JSON.stringify({
+        Version: "2012-10-17",
+        Statement: [
+          { Effect: "Allow", Principal: { Service: "ecs-tasks.amazonaws.com" }, Action: "sts:AssumeRole" },
+        ],
+      }),
+      tags: named(tags, `${env}-task-exec`),
+    },
+    { parent },
+  );
+  new aws.iam.RolePolicyAttachment(
+    `${env}-task-exec`,
+    { role: role.name, policyArn: aws.iam.ManagedPolicy.AmazonECSTaskExecutionRolePolicy },
+    { parent },
+  );
+  new aws.iam.RolePolicy(
+    `${env}-task-exec-redis-password`,
+    {
+      role: role.id,
+      policy: pulumi.jsonStringify({
+        Version: "2012-10-17",
+        Statement: [
+          { Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: [passwordSecretArn] },
+        ],
+      }),
+    },
+    { parent },
+  );
+  return role;
+}

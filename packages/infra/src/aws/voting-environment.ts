@@ -1,0 +1,140 @@
+// One environment of the voting app on ECS Fargate, as a Pulumi component:
+//
+//   internet ──HTTP 80 / HTTPS 443──▶ ALB (public subnets)
+//                                      │ app port
+//                                      ▼
+//                          frontend service (private subnets, N tasks)
+//                                      │ 6379 writer / 6380 reader
+//                                      ▼
+//                          internal NLB (private subnets)
+//                           │ 6379              │ 6379
+//                           ▼                   ▼
+//                  redis writer (1 task)   redis replicas (N-1 tasks, --replicaof the writer endpoint)
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import {
+  awsNames,
+  parseVotingEnvironmentArgs,
+  REDIS_PORT,
+  REDIS_READER_PORT,
+  type ValidVotingEnvironmentArgs,
+  type VotingEnvironmentArgs,
+} from "./args";
+import type { TierContext } from "./fargate";
+import { createFrontendTier } from "./frontend-tier";
+import { createFrontendImage } from "./image";
+import { createNetwork } from "./network";
+import { createRedisTier } from "./redis-tier";
+import { createExecutionRole, createRedisPassword } from "./secrets";
+import { createSecurityGroups } from "./security-groups";
+import { environmentTags, named } from "./tags";
+
+export const VOTING_ENVIRONMENT_TYPE = "platform:aws:VotingEnvironment";
+
+export interface ServiceNames {
+  frontend: string;
+  redisWriter: string;
+  redisReplicas?: string;
+}
+
+export interface LogGroupNames {
+  frontend: string;
+  redisWriter: string;
+  redisReplicas?: string;
+}
+
+export class VotingEnvironment extends pulumi.ComponentResource {
+  /** http(s)://<ALB DNS name> */
+  readonly frontendUrl: pulumi.Output<string>;
+  /** <internal NLB DNS name>:6379 */
+  readonly redisWriterEndpoint: pulumi.Output<string>;
+  /** <internal NLB DNS name>:6380, or undefined without read replicas. */
+  readonly redisReaderEndpoint: pulumi.Output<string | undefined>;
+  readonly clusterName: pulumi.Output<string>;
+  readonly serviceNames: pulumi.Output<ServiceNames>;
+  readonly imageUri: pulumi.Output<string>;
+  readonly logGroupNames: pulumi.Output<LogGroupNames>;
+  readonly vpcId: pulumi.Output<string>;
+  /** The validated args, defaults filled in. */
+  readonly settings: ValidVotingEnvironmentArgs;
+
+  /**
+   * @param name Pulumi name of the component; the environment's AWS names derive from `args.name`.
+   * @throws VotingEnvironmentArgsError on invalid args, before any resource is registered.
+   */
+  constructor(name: string, args: VotingEnvironmentArgs, opts?: pulumi.ComponentResourceOptions) {
+    const settings = parseVotingEnvironmentArgs(args);
+    super(VOTING_ENVIRONMENT_TYPE, name, {}, opts);
+    this.settings = settings;
+
+    const env = settings.name;
+    const tags = environmentTags(env, settings.owner);
+    const parent = this;
+
+    const network = createNetwork(settings, tags, parent);
+    const sgs = createSecurityGroups(settings, network.vpcId, tags, parent);
+    const password = createRedisPassword(settings, tags, parent);
+    const executionRole = createExecutionRole(env, password.secret.arn, tags, parent);
+    const cluster = new aws.ecs.Cluster(
+      env,
+      { settings: [{ name: "containerInsights", value: "enabled" }], tags: named(tags, env) },
+      { parent },
+    );
+    const image = createFrontendImage(settings, tags, parent);
+
+    const ctx: TierContext = {
+      args: settings,
+      tags,
+      parent,
+      region: aws.getRegionOutput({}, { parent }).region,
+      cluster,
+      executionRoleArn: executionRole.arn,
+      privateSubnetIds: network.privateSubnetIds,
+      passwordSecretArn: password.secret.arn,
+      taskPrerequisites: [password.version],
+    };
+    const redis = createRedisTier(ctx, network.vpcId, sgs.nlb.id, sgs.redis.id);
+    const hasReaders = redis.replicas !== undefined;
+    const frontend = createFrontendTier(ctx, {
+      vpcId: network.vpcId,
+      publicSubnetIds: network.publicSubnetIds,
+      albSecurityGroupId: sgs.alb.id,
+      frontendSecurityGroupId: sgs.frontend.id,
+      imageUri: image.imageUri,
+      redisHost: redis.writerHost,
+      hasRedisReaders: hasReaders,
+    });
+
+    const scheme = settings.certificateArn ? "https" : "http";
+    this.frontendUrl = pulumi.interpolate`${scheme}://${frontend.loadBalancer.dnsName}`;
+    this.redisWriterEndpoint = pulumi.interpolate`${redis.writerHost}:${REDIS_PORT}`;
+    this.redisReaderEndpoint = hasReaders
+      ? pulumi.interpolate`${redis.writerHost}:${REDIS_READER_PORT}`
+      : pulumi.output(undefined);
+    this.clusterName = cluster.name;
+    this.serviceNames = pulumi.output({
+      frontend: frontend.service.name,
+      redisWriter: redis.writerService.name,
+      redisReplicas: redis.replicas?.service.name,
+    });
+    this.imageUri = image.imageUri;
+    const logNames = awsNames(env).logGroups;
+    this.logGroupNames = pulumi.output({
+      frontend: frontend.logGroup.name,
+      redisWriter: redis.writerLogGroup.name,
+      redisReplicas: redis.replicas ? logNames.redisReplicas : undefined,
+    });
+    this.vpcId = network.vpcId;
+
+    this.registerOutputs({
+      frontendUrl: this.frontendUrl,
+      redisWriterEndpoint: this.redisWriterEndpoint,
+      redisReaderEndpoint: this.redisReaderEndpoint,
+      clusterName: this.clusterName,
+      serviceNames: this.serviceNames,
+      imageUri: this.imageUri,
+      logGroupNames: this.logGroupNames,
+      vpcId: this.vpcId,
+    });
+  }
+}
