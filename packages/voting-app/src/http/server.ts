@@ -66,7 +66,17 @@ export function createServer(config: AppConfig, options: ServerOptions = {}): Fa
   if (config.redis.read) metrics.storeUp.set({ role: "replica" }, 0);
   app.decorate("store", store);
   app.decorate("metrics", metrics);
-  app.addHook("onClose", async () => store.close());
+  // Graceful close: Node closes idle keep-alive sockets only once, when close() starts; sockets whose
+  // in-flight request finishes later would then linger until the keep-alive timeout. Reap them as they
+  // become idle so close() completes as soon as the last response is sent.
+  let reaper: NodeJS.Timeout | undefined;
+  app.addHook("preClose", async () => {
+    reaper = setInterval(() => app.server.closeIdleConnections(), 50);
+  });
+  app.addHook("onClose", async () => {
+    clearInterval(reaper);
+    await store.close();
+  });
 
   app.addHook("onRequest", async (request, reply) => {
     reply.header("x-request-id", request.id);
