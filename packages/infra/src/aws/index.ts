@@ -16,7 +16,12 @@ export {
   VotingEnvironmentArgsError,
   votingEnvironmentArgsSchema,
 } from "./args";
-export { type AwsEnvironmentOutputs, awsEnvironmentProgram } from "./program";
+export {
+  type AwsEnvironmentOutputs,
+  type AwsEnvironmentOverrides,
+  awsEnvironmentProgram,
+  UNKNOWN_OWNER,
+} from "./program";
 export { MANAGED_BY } from "./tags";
 export {
   type LogGroupNames,

@@ -3,7 +3,13 @@ import * as aws from "@pulumi/aws";
 import type * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import type { EnvironmentSpec } from "../operations/types";
-import { certificateArnSchema, toIssues, VotingEnvironmentArgsError } from "./args";
+import {
+  certificateArnSchema,
+  parseVotingEnvironmentArgs,
+  toIssues,
+  type VotingEnvironmentArgs,
+  VotingEnvironmentArgsError,
+} from "./args";
 import { environmentTags } from "./tags";
 import { VotingEnvironment } from "./voting-environment";
 
@@ -48,24 +54,37 @@ export interface AwsEnvironmentOutputs {
   region: string;
 }
 
+/** Settings the portal's spec does not carry, for operators (e.g. an existing VPC, bigger tasks, autoscaling). */
+export type AwsEnvironmentOverrides = Omit<
+  Partial<VotingEnvironmentArgs>,
+  "name" | "owner" | "frontendReplicas" | "redisReplicas" | "certificateArn"
+>;
+
 /**
- * The inline program for `LocalWorkspace.createOrSelectStack({ program })`. The spec is validated when this is
- * called (throws VotingEnvironmentArgsError), so a bad spec fails before Pulumi starts.
+ * The inline program for `LocalWorkspace.createOrSelectStack({ program })`. The whole spec is validated when this
+ * is called (throws VotingEnvironmentArgsError listing every problem), so a bad spec fails before Pulumi starts.
  */
-export function awsEnvironmentProgram(spec: EnvironmentSpec): () => Promise<AwsEnvironmentOutputs> {
+export function awsEnvironmentProgram(
+  spec: EnvironmentSpec,
+  overrides: AwsEnvironmentOverrides = {},
+): () => Promise<AwsEnvironmentOutputs> {
   const parsed = awsSpecSchema.safeParse(spec);
   if (!parsed.success) throw new VotingEnvironmentArgsError(toIssues(parsed.error));
   const { region, certificateArn } = parsed.data.aws;
   const owner = spec.owner?.trim() || UNKNOWN_OWNER;
-  const args = {
+  const args: VotingEnvironmentArgs = {
+    ...overrides,
     name: spec.name,
     owner,
     frontendReplicas: spec.frontendReplicas,
     redisReplicas: spec.redisReplicas,
     certificateArn,
-    voteOptions: spec.local?.voteOptions?.split(",").map((o) => o.trim()),
-    appTitle: spec.local?.appTitle,
+    // The voting app's texts travel in the spec's `local` options today; they apply to both targets.
+    voteOptions: spec.local?.voteOptions?.split(",").map((o) => o.trim()) ?? overrides.voteOptions,
+    appTitle: spec.local?.appTitle ?? overrides.appTitle,
   };
+  // Fail now, not halfway through a Pulumi run.
+  parseVotingEnvironmentArgs(args);
   return async () => {
     // An explicit provider: the region comes from the spec, not from ambient config; default tags also cover the
     // resources inside the awsx VPC component (its children are created by the awsx plugin).

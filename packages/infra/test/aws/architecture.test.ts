@@ -1,0 +1,413 @@
+// The environment's architecture as the issue states it, asserted on what the program registers under mocks.
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { DEFAULT_APP_PATH, DEFAULT_REDIS_IMAGE, REDIS_PORT, REDIS_READER_PORT } from "../../src/aws";
+import { contentTag } from "../../src/aws/image";
+import {
+  appDir,
+  buildEnvironment,
+  containersOf,
+  envOf,
+  fakeAppDir,
+  PRIVATE_SUBNETS,
+  PUBLIC_SUBNETS,
+  type Recorded,
+  type Resources,
+  T,
+  VPC_ID,
+} from "./harness";
+
+type Built = Awaited<ReturnType<typeof buildEnvironment>>;
+
+const nlbOf = (res: Resources) => res.one(T.lb, (r) => r.inputs.loadBalancerType === "network");
+const albOf = (res: Resources) => res.one(T.lb, (r) => r.inputs.loadBalancerType === "application");
+const serviceOf = (res: Resources, key: string) => res.named(T.service, `${res.all[0]?.name}-${key}`);
+const taskOf = (res: Resources, service: Recorded) => res.byRef(service.inputs.taskDefinition);
+const listenerOn = (res: Resources, lb: Recorded, port: number) =>
+  res.one(T.listener, (l) => l.inputs.loadBalancerArn === lb.state.arn && l.inputs.port === port);
+const sgNameOf = (res: Resources, id: string) => res.byRef(id).name;
+
+describe("a three-tier environment (2 frontends, 1 Redis writer + 2 replicas)", () => {
+  let b: Built;
+  beforeAll(async () => {
+    b = await buildEnvironment({ name: "arch", frontendReplicas: 2, redisReplicas: 3 });
+  });
+
+  it("puts Redis behind an INTERNAL network load balancer in the private subnets", () => {
+    const nlb = nlbOf(b.res);
+    expect(nlb.inputs.internal).toBe(true);
+    expect(nlb.inputs.loadBalancerType).toBe("network");
+    expect(nlb.inputs.subnets).toEqual(PRIVATE_SUBNETS);
+    expect(nlb.inputs.securityGroups.map((id: string) => sgNameOf(b.res, id))).toEqual(["arch-redis-nlb"]);
+    expect(nlb.inputs.enableCrossZoneLoadBalancing).toBe(true);
+  });
+
+  it("puts the frontend behind a PUBLIC application load balancer in the public subnets", () => {
+    const alb = albOf(b.res);
+    expect(alb.inputs.internal).toBe(false);
+    expect(alb.inputs.subnets).toEqual(PUBLIC_SUBNETS);
+    expect(alb.inputs.securityGroups.map((id: string) => sgNameOf(b.res, id))).toEqual(["arch-alb"]);
+    expect(b.res.ofType(T.lb)).toHaveLength(2);
+  });
+
+  it("has a TCP 6379 writer listener and a TCP reader listener, each to its own ip target group on 6379", () => {
+    const nlb = nlbOf(b.res);
+    const writer = listenerOn(b.res, nlb, REDIS_PORT);
+    const reader = listenerOn(b.res, nlb, REDIS_READER_PORT);
+    for (const [listener, tgName] of [
+      [writer, "arch-redis-w"],
+      [reader, "arch-redis-r"],
+    ] as const) {
+      expect(listener.inputs.protocol).toBe("TCP");
+      const tg = b.res.byRef(listener.inputs.defaultActions[0].targetGroupArn);
+      expect(listener.inputs.defaultActions[0].type).toBe("forward");
+      expect(tg.name).toBe(tgName);
+      expect(tg.inputs).toMatchObject({ protocol: "TCP", port: REDIS_PORT, targetType: "ip", vpcId: VPC_ID });
+      expect(tg.inputs.preserveClientIp).toBe("false");
+      expect(tg.inputs.healthCheck.protocol).toBe("TCP");
+    }
+    expect(b.res.ofType(T.listener).filter((l) => l.inputs.loadBalancerArn === nlb.state.arn)).toHaveLength(
+      2,
+    );
+  });
+
+  it("serves HTTP 80 only (no certificate): forward to the frontend target group, health check on /readyz", () => {
+    const alb = albOf(b.res);
+    const listeners = b.res.ofType(T.listener).filter((l) => l.inputs.loadBalancerArn === alb.state.arn);
+    expect(listeners.map((l) => l.inputs.port)).toEqual([80]);
+    const http = listenerOn(b.res, alb, 80);
+    expect(http.inputs.protocol).toBe("HTTP");
+    const tg = b.res.byRef(http.inputs.defaultActions[0].targetGroupArn);
+    expect(tg.inputs).toMatchObject({ protocol: "HTTP", port: 8080, targetType: "ip", vpcId: VPC_ID });
+    expect(tg.inputs.healthCheck).toMatchObject({ path: "/readyz", protocol: "HTTP", matcher: "200" });
+    expect(tg.inputs.deregistrationDelay).toBeLessThanOrEqual(30);
+    expect(b.outputs.frontendUrl).toBe(`http://${alb.state.dnsName}`);
+  });
+
+  it("runs every service on Fargate in the private subnets without public IPs, with rollback and grace period", () => {
+    const services = b.res.ofType(T.service);
+    expect(services).toHaveLength(3);
+    for (const s of services) {
+      expect(s.inputs.launchType).toBe("FARGATE");
+      expect(s.inputs.networkConfiguration.assignPublicIp).toBe(false);
+      expect(s.inputs.networkConfiguration.subnets).toEqual(PRIVATE_SUBNETS);
+      expect(s.inputs.deploymentCircuitBreaker).toEqual({ enable: true, rollback: true });
+      expect(s.inputs.healthCheckGracePeriodSeconds).toBeGreaterThan(0);
+      expect(s.inputs.cluster).toBe(b.res.one(T.cluster).state.arn);
+      const task = taskOf(b.res, s);
+      expect(task.inputs.requiresCompatibilities).toEqual(["FARGATE"]);
+      expect(task.inputs.networkMode).toBe("awsvpc");
+      // Tasks report to their load balancer's target group, on the port the container listens on.
+      const [lb] = s.inputs.loadBalancers;
+      const [container] = containersOf(task);
+      expect(lb.containerName).toBe(container?.name);
+      expect(container?.portMappings.map((p) => p.containerPort)).toContain(lb.containerPort);
+    }
+    const sgOf = (key: string) =>
+      serviceOf(b.res, key).inputs.networkConfiguration.securityGroups.map((id: string) =>
+        sgNameOf(b.res, id),
+      );
+    expect(sgOf("frontend")).toEqual(["arch-frontend"]);
+    expect(sgOf("redis-writer")).toEqual(["arch-redis"]);
+    expect(sgOf("redis-replicas")).toEqual(["arch-redis"]);
+  });
+
+  it("attaches each service to the right target group", () => {
+    const tgName = (key: string) =>
+      b.res.byRef(serviceOf(b.res, key).inputs.loadBalancers[0].targetGroupArn).name;
+    expect(tgName("frontend")).toBe("arch-web");
+    expect(tgName("redis-writer")).toBe("arch-redis-w");
+    expect(tgName("redis-replicas")).toBe("arch-redis-r");
+  });
+
+  it("never runs two Redis writers at once", () => {
+    const writer = serviceOf(b.res, "redis-writer");
+    expect(writer.inputs.desiredCount).toBe(1);
+    expect(writer.inputs.deploymentMaximumPercent).toBe(100);
+    expect(writer.inputs.deploymentMinimumHealthyPercent).toBe(0);
+  });
+
+  it("runs the official redis image with a required password, replicas replicating from the writer endpoint", () => {
+    const nlbDns = nlbOf(b.res).state.dnsName;
+    const [writer] = containersOf(taskOf(b.res, serviceOf(b.res, "redis-writer")));
+    const [replica] = containersOf(taskOf(b.res, serviceOf(b.res, "redis-replicas")));
+    for (const c of [writer, replica]) {
+      expect(c?.image).toBe(DEFAULT_REDIS_IMAGE);
+      expect(c?.command?.slice(0, 2)).toEqual(["sh", "-c"]);
+      expect(c?.command?.[2]).toContain('--requirepass "$REDIS_PASSWORD"');
+      expect(c?.secrets.map((s) => s.name)).toEqual(["REDIS_PASSWORD"]);
+    }
+    expect(writer?.command?.[2]).not.toContain("--replicaof");
+    expect(replica?.command?.[2]).toContain(`--replicaof ${nlbDns} ${REDIS_PORT}`);
+    expect(replica?.command?.[2]).toContain('--masterauth "$REDIS_PASSWORD"');
+    expect(`${nlbDns}:${REDIS_PORT}`).toBe(b.outputs.redisWriterEndpoint);
+  });
+
+  it("wires the frontend to the writer and reader endpoints, the password only as an ECS secret", () => {
+    const nlbDns = nlbOf(b.res).state.dnsName;
+    const secretArn = b.res.one(T.secret).state.arn;
+    const [frontend] = containersOf(taskOf(b.res, serviceOf(b.res, "frontend")));
+    const env = envOf(frontend!);
+    expect(env).toMatchObject({
+      PORT: "8080",
+      REDIS_HOST: nlbDns,
+      REDIS_PORT: "6379",
+      REDIS_READ_HOST: nlbDns,
+      REDIS_READ_PORT: String(REDIS_READER_PORT),
+    });
+    expect(Object.keys(env)).not.toContain("REDIS_PASSWORD");
+    expect(frontend?.secrets).toEqual([{ name: "REDIS_PASSWORD", valueFrom: secretArn }]);
+    expect(frontend?.image).toBe(b.outputs.imageUri);
+    expect(b.outputs.redisReaderEndpoint).toBe(`${nlbDns}:${REDIS_READER_PORT}`);
+  });
+
+  it("no container anywhere has REDIS_PASSWORD in its plain environment", () => {
+    for (const task of b.res.ofType(T.taskDefinition)) {
+      for (const c of containersOf(task)) {
+        expect(c.environment.map((e) => e.name)).not.toContain("REDIS_PASSWORD");
+        expect(c.secrets.find((s) => s.name === "REDIS_PASSWORD")).toBeDefined();
+      }
+    }
+  });
+
+  it("gives every service its own log group with retention, used by its containers", () => {
+    const groups = b.res.ofType(T.logGroup);
+    expect(groups.map((g) => g.inputs.name).sort()).toEqual(
+      ["/platform/arch/frontend", "/platform/arch/redis-replicas", "/platform/arch/redis-writer"].sort(),
+    );
+    for (const g of groups) expect(g.inputs.retentionInDays).toBe(14);
+    for (const [key, group] of [
+      ["frontend", "/platform/arch/frontend"],
+      ["redis-writer", "/platform/arch/redis-writer"],
+      ["redis-replicas", "/platform/arch/redis-replicas"],
+    ]) {
+      const [c] = containersOf(taskOf(b.res, serviceOf(b.res, key as string)));
+      expect(c?.logConfiguration.logDriver).toBe("awslogs");
+      expect(c?.logConfiguration.options["awslogs-group"]).toBe(group);
+      expect(c?.logConfiguration.options["awslogs-region"]).toBe("eu-west-1");
+    }
+    expect(b.outputs.logGroupNames).toEqual({
+      frontend: "/platform/arch/frontend",
+      redisWriter: "/platform/arch/redis-writer",
+      redisReplicas: "/platform/arch/redis-replicas",
+    });
+  });
+
+  it("builds the image from the app's Dockerfile into an immutable, lifecycle-managed ECR repository", () => {
+    const repo = b.res.one(T.repository);
+    expect(repo.inputs.imageTagMutability).toBe("IMMUTABLE");
+    const lifecycle = b.res.one(T.lifecycle);
+    expect(lifecycle.inputs.repository).toBe(repo.state.name);
+    const [rule] = JSON.parse(lifecycle.inputs.policy).rules;
+    expect(rule.selection).toMatchObject({ tagStatus: "any", countType: "imageCountMoreThan" });
+    expect(rule.selection.countNumber).toBeGreaterThanOrEqual(3);
+    expect(rule.action.type).toBe("expire");
+    const image = b.res.one(T.image);
+    expect(image.inputs.repositoryUrl).toBe(repo.state.repositoryUrl);
+    expect(image.inputs.context).toBe(appDir);
+    expect(image.inputs.dockerfile).toBe(path.join(appDir, "Dockerfile"));
+    expect(image.inputs.platform).toBe("linux/amd64");
+    expect(image.inputs.imageTag).toBe(contentTag(appDir, path.join(appDir, "Dockerfile")));
+    expect(b.outputs.imageUri.startsWith(repo.state.repositoryUrl)).toBe(true);
+  });
+
+  it("creates a two-AZ VPC with public and private subnets when no network is given", () => {
+    const vpc = b.res.one(T.vpc);
+    expect(vpc.inputs.numberOfAvailabilityZones).toBe(2);
+    expect(vpc.inputs.subnetSpecs.map((s: { type: string }) => s.type).sort()).toEqual(["Private", "Public"]);
+    expect(vpc.inputs.natGateways.strategy).toBe("Single");
+    expect(b.outputs.vpcId).toBe(VPC_ID);
+  });
+
+  it("outputs cluster and service names", () => {
+    expect(b.outputs.clusterName).toBe(b.res.one(T.cluster).state.name);
+    expect(b.outputs.serviceNames).toEqual({
+      frontend: serviceOf(b.res, "frontend").state.name,
+      redisWriter: serviceOf(b.res, "redis-writer").state.name,
+      redisReplicas: serviceOf(b.res, "redis-replicas").state.name,
+    });
+  });
+
+  it("has no autoscaling unless asked", () => {
+    expect(b.res.ofType(T.scalingTarget)).toHaveLength(0);
+    expect(b.res.ofType(T.scalingPolicy)).toHaveLength(0);
+  });
+});
+
+describe("replica counts", () => {
+  // Frontend counts 1..N alongside Redis counts 1..N, each in its own environment.
+  for (let n = 1; n <= 6; n++) {
+    it(`frontendReplicas=${n}, redisReplicas=${n}: desired counts follow, replicas only when N > 1`, async () => {
+      const { res, outputs } = await buildEnvironment({
+        name: `count${n}`,
+        frontendReplicas: n,
+        redisReplicas: n,
+      });
+      expect(res.named(T.service, `count${n}-frontend`).inputs.desiredCount).toBe(n);
+      expect(res.named(T.service, `count${n}-redis-writer`).inputs.desiredCount).toBe(1);
+      const replicas = res.ofType(T.service).filter((s) => s.name === `count${n}-redis-replicas`);
+      const nlb = nlbOf(res);
+      const readerListeners = res.ofType(T.listener).filter((l) => l.inputs.port === REDIS_READER_PORT);
+      const [frontend] = containersOf(taskOf(res, res.named(T.service, `count${n}-frontend`)));
+      if (n === 1) {
+        expect(replicas).toHaveLength(0);
+        expect(readerListeners).toHaveLength(0);
+        expect(res.ofType(T.targetGroup).map((t) => t.name)).not.toContain("count1-redis-r");
+        expect(res.ofType(T.logGroup)).toHaveLength(2);
+        expect(outputs.redisReaderEndpoint).toBeUndefined();
+        expect(outputs.serviceNames.redisReplicas).toBeUndefined();
+        expect(Object.keys(envOf(frontend!))).not.toContain("REDIS_READ_HOST");
+        expect(Object.keys(envOf(frontend!))).not.toContain("REDIS_READ_PORT");
+      } else {
+        expect(replicas).toHaveLength(1);
+        expect(replicas[0]?.inputs.desiredCount).toBe(n - 1);
+        const [replica] = containersOf(taskOf(res, replicas[0]!));
+        expect(replica?.command?.[2]).toContain(`--replicaof ${nlb.state.dnsName} ${REDIS_PORT}`);
+        expect(readerListeners).toHaveLength(1);
+        expect(envOf(frontend!).REDIS_READ_HOST).toBe(nlb.state.dnsName);
+      }
+    });
+  }
+});
+
+describe("options", () => {
+  it("with a certificate: HTTPS 443 with modern TLS, HTTP 80 redirects, https URL", async () => {
+    const cert = "arn:aws:acm:eu-west-1:123456789012:certificate/12345678-1234-1234-1234-123456789012";
+    const { res, outputs } = await buildEnvironment({ name: "tls", certificateArn: cert });
+    const alb = albOf(res);
+    const https = listenerOn(res, alb, 443);
+    expect(https.inputs).toMatchObject({ protocol: "HTTPS", certificateArn: cert });
+    expect(https.inputs.sslPolicy).toMatch(/^ELBSecurityPolicy-TLS13/);
+    expect(res.byRef(https.inputs.defaultActions[0].targetGroupArn).name).toBe("tls-web");
+    const http = listenerOn(res, alb, 80);
+    expect(http.inputs.defaultActions[0]).toMatchObject({
+      type: "redirect",
+      redirect: { protocol: "HTTPS", port: "443" },
+    });
+    expect(outputs.frontendUrl).toBe(`https://${alb.state.dnsName}`);
+  });
+
+  it("uses a configurable health-check path, app port, sizes, retention and app texts", async () => {
+    const { res } = await buildEnvironment({
+      name: "opts",
+      healthCheckPath: "/healthz",
+      appPort: 3000,
+      frontend: { cpu: 512, memory: 1024 },
+      redis: { cpu: 1024, memory: 2048 },
+      logRetentionDays: 30,
+      voteOptions: ["Tabs", "Spaces"],
+      appTitle: "Tabs or spaces?",
+    });
+    const tg = res.named(T.targetGroup, "opts-web");
+    expect(tg.inputs.healthCheck.path).toBe("/healthz");
+    expect(tg.inputs.port).toBe(3000);
+    const frontendTask = taskOf(res, res.named(T.service, "opts-frontend"));
+    expect(frontendTask.inputs).toMatchObject({ cpu: "512", memory: "1024" });
+    expect(taskOf(res, res.named(T.service, "opts-redis-writer")).inputs).toMatchObject({
+      cpu: "1024",
+      memory: "2048",
+    });
+    const [c] = containersOf(frontendTask);
+    expect(envOf(c!)).toMatchObject({
+      PORT: "3000",
+      VOTE_OPTIONS: "Tabs,Spaces",
+      APP_TITLE: "Tabs or spaces?",
+    });
+    expect(res.named(T.service, "opts-frontend").inputs.loadBalancers[0].containerPort).toBe(3000);
+    for (const g of res.ofType(T.logGroup)) expect(g.inputs.retentionInDays).toBe(30);
+  });
+
+  it("uses an existing VPC and subnets instead of creating one", async () => {
+    const network = {
+      vpcId: "vpc-0123456789abcdef0",
+      privateSubnetIds: ["subnet-0123456789abcdef1", "subnet-0123456789abcdef2"],
+      publicSubnetIds: ["subnet-0123456789abcdef3", "subnet-0123456789abcdef4"],
+    };
+    const { res, outputs } = await buildEnvironment({ name: "byo", redisReplicas: 2, network });
+    expect(res.ofType(T.vpc)).toHaveLength(0);
+    expect(outputs.vpcId).toBe(network.vpcId);
+    for (const tg of res.ofType(T.targetGroup)) expect(tg.inputs.vpcId).toBe(network.vpcId);
+    for (const sg of res.ofType(T.sg)) expect(sg.inputs.vpcId).toBe(network.vpcId);
+    expect(nlbOf(res).inputs.subnets).toEqual(network.privateSubnetIds);
+    expect(albOf(res).inputs.subnets).toEqual(network.publicSubnetIds);
+    for (const s of res.ofType(T.service)) {
+      expect(s.inputs.networkConfiguration.subnets).toEqual(network.privateSubnetIds);
+    }
+  });
+
+  it("adds CPU target-tracking autoscaling per service with min and max", async () => {
+    const { res } = await buildEnvironment({
+      name: "auto",
+      frontendReplicas: 3,
+      redisReplicas: 3,
+      frontend: { cpu: 256, memory: 512, autoscaling: { min: 2, max: 8, targetCpu: 55 } },
+      redis: { cpu: 256, memory: 512, autoscaling: { min: 1, max: 4, targetCpu: 70 } },
+    });
+    const cluster = res.one(T.cluster).state.name;
+    for (const [key, min, max, cpu] of [
+      ["frontend", 2, 8, 55],
+      ["redis-replicas", 1, 4, 70],
+    ] as const) {
+      const service = res.named(T.service, `auto-${key}`);
+      const target = res.named(T.scalingTarget, `auto-${key}`);
+      expect(target.inputs).toMatchObject({
+        minCapacity: min,
+        maxCapacity: max,
+        serviceNamespace: "ecs",
+        scalableDimension: "ecs:service:DesiredCount",
+        resourceId: `service/${cluster}/${service.state.name}`,
+      });
+      const policy = res.named(T.scalingPolicy, `auto-${key}-cpu`);
+      expect(policy.inputs.policyType).toBe("TargetTrackingScaling");
+      expect(policy.inputs.resourceId).toBe(target.inputs.resourceId);
+      expect(policy.inputs.targetTrackingScalingPolicyConfiguration).toMatchObject({
+        targetValue: cpu,
+        predefinedMetricSpecification: { predefinedMetricType: "ECSServiceAverageCPUUtilization" },
+      });
+    }
+    // The writer is never scaled.
+    expect(res.ofType(T.scalingTarget).map((t) => t.name)).not.toContain("auto-redis-writer");
+  });
+
+  it("keeps every load balancer and target group name within 32 characters for the longest env name", async () => {
+    const name = "a234567890b234567890"; // 20 characters, the maximum
+    const { res } = await buildEnvironment({ name, redisReplicas: 2 });
+    const names = [...res.ofType(T.lb), ...res.ofType(T.targetGroup)].map((r) => r.inputs.name as string);
+    expect(names).toHaveLength(5);
+    for (const n of names) {
+      expect(n.length).toBeLessThanOrEqual(32);
+      expect(n).toMatch(/^[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?$/);
+    }
+  });
+
+  it("parents every resource to the component", async () => {
+    const { res, parented, environment } = await buildEnvironment({ name: "parent", redisReplicas: 2 });
+    const children = parented.filter((p) => p.type !== "platform:aws:VotingEnvironment");
+    for (const child of children) expect(child.parent, `${child.type} ${child.name}`).toBe(environment);
+    const key = (r: { type: string; name: string }) => `${r.type} ${r.name}`;
+    const registered = res.all.filter((r) => r.type !== "platform:aws:VotingEnvironment").map(key);
+    expect(registered.length).toBeGreaterThan(30);
+    expect(children.map(key).sort()).toEqual(registered.sort());
+  });
+});
+
+describe("image tag", () => {
+  it("follows the build context's content: same content same tag, changed content new tag", () => {
+    const dir = fakeAppDir();
+    const dockerfile = path.join(dir, "Dockerfile");
+    const first = contentTag(dir, dockerfile);
+    expect(contentTag(dir, dockerfile)).toBe(first);
+    fs.mkdirSync(path.join(dir, "node_modules"));
+    fs.writeFileSync(path.join(dir, "node_modules", "x.js"), "ignored");
+    expect(contentTag(dir, dockerfile)).toBe(first);
+    fs.writeFileSync(path.join(dir, "main.js"), "console.log('changed')\n");
+    const second = contentTag(dir, dockerfile);
+    expect(second).not.toBe(first);
+    expect(second).toMatch(/^sha-[0-9a-f]{20}$/);
+  });
+
+  it("defaults the app path to packages/voting-app", () => {
+    expect(DEFAULT_APP_PATH).toBe(path.resolve(__dirname, "..", "..", "..", "voting-app"));
+  });
+});

@@ -1,0 +1,224 @@
+// Pulumi mocks for the AWS program: every registered resource is recorded with its inputs, and the mock returns
+// plausible state for the things the program reads back (awsx VPC and image outputs, load balancer DNS names,
+// ARNs, the ECR repository URL). Nothing here talks to AWS, the Pulumi CLI or Docker.
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+
+export const REGION = "eu-west-1";
+export const ACCOUNT = "123456789012";
+/** What the mocked RandomPassword returns: it must never show up outside the Secrets Manager secret version. */
+export const MOCK_PASSWORD = "Mock0Redis0Password0Value0123456";
+export const VPC_ID = "vpc-0a1b2c3d4e5f60718";
+export const PRIVATE_SUBNETS = ["subnet-0aaaaaaaaaaaaaaa1", "subnet-0aaaaaaaaaaaaaaa2"];
+export const PUBLIC_SUBNETS = ["subnet-0bbbbbbbbbbbbbbb1", "subnet-0bbbbbbbbbbbbbbb2"];
+
+// Resource inputs and state are untyped property bags from the engine; tests read them like JSON.
+// biome-ignore lint/suspicious/noExplicitAny: property bags
+export type Props = Record<string, any>;
+
+export interface Recorded {
+  type: string;
+  name: string;
+  id: string;
+  inputs: Props;
+  state: Props;
+}
+
+export interface Recorder {
+  resources: Recorded[];
+  calls: { token: string; inputs: Props }[];
+}
+
+function stateFor(type: string, name: string, inputs: Props): Props {
+  const arn = `arn:aws:mock:${REGION}:${ACCOUNT}:${type.split(":")[1]}/${name}`;
+  const base = { ...inputs, arn, name: inputs.name ?? name };
+  switch (type) {
+    case "awsx:ec2:Vpc":
+      return { ...inputs, vpcId: VPC_ID, privateSubnetIds: PRIVATE_SUBNETS, publicSubnetIds: PUBLIC_SUBNETS };
+    case "awsx:ecr:Image":
+      return { ...inputs, imageUri: `${inputs.repositoryUrl}@sha256:${"ab".repeat(32)}` };
+    case "aws:ecr/repository:Repository":
+      return { ...base, repositoryUrl: `${ACCOUNT}.dkr.ecr.${REGION}.amazonaws.com/${name}` };
+    case "aws:lb/loadBalancer:LoadBalancer":
+      return {
+        ...base,
+        // Like AWS: internal load balancers' DNS names start with "internal-".
+        dnsName: `${inputs.internal ? "internal-" : ""}${inputs.name}-1234567890.${REGION}.elb.amazonaws.com`,
+      };
+    case "random:index/randomPassword:RandomPassword":
+      return { ...inputs, result: MOCK_PASSWORD };
+    case "aws:appautoscaling/target:Target":
+      return { ...base };
+    default:
+      return base;
+  }
+}
+
+/** Installs fresh mocks (call before creating resources); returns what they record. */
+export async function installMocks(): Promise<Recorder> {
+  const recorder: Recorder = { resources: [], calls: [] };
+  await pulumi.runtime.setMocks(
+    {
+      newResource(args) {
+        const id = `${args.name}-id`;
+        const state = stateFor(args.type, args.name, args.inputs);
+        recorder.resources.push({ type: args.type, name: args.name, id, inputs: args.inputs, state });
+        return { id, state };
+      },
+      call(args) {
+        recorder.calls.push({ token: args.token, inputs: args.inputs });
+        if (args.token === "aws:index/getRegion:getRegion")
+          return { id: REGION, name: REGION, region: REGION };
+        return {};
+      },
+    },
+    "voting",
+    "test",
+    false,
+  );
+  return recorder;
+}
+
+export function promiseOf<T>(output: pulumi.Output<T>): Promise<T> {
+  return new Promise((resolve) => output.apply((v) => resolve(v)));
+}
+
+/** Waits until every resource registration the program started has reached the mocks. */
+export async function settle(): Promise<void> {
+  const settings = (await import("@pulumi/pulumi/runtime/settings.js")) as unknown as {
+    waitForRPCs: () => Promise<void>;
+  };
+  await settings.waitForRPCs();
+}
+
+/** A folder that looks like the voting app to the component (a Dockerfile and a source file). */
+export function fakeAppDir(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "voting-app-"));
+  fs.writeFileSync(path.join(dir, "Dockerfile"), "FROM node:20-alpine\nCOPY . .\nCMD node main.js\n");
+  fs.writeFileSync(path.join(dir, "main.js"), "console.log('vote')\n");
+  return dir;
+}
+
+// ---- queries over the recorded resources ----
+
+export class Resources {
+  constructor(readonly all: Recorded[]) {}
+
+  ofType(type: string): Recorded[] {
+    return this.all.filter((r) => r.type === type);
+  }
+
+  one(type: string, predicate: (r: Recorded) => boolean = () => true): Recorded {
+    const found = this.ofType(type).filter(predicate);
+    if (found.length !== 1) {
+      throw new Error(
+        `expected exactly one ${type} matching, found ${found.length}: ${found.map((r) => r.name)}`,
+      );
+    }
+    return found[0] as Recorded;
+  }
+
+  named(type: string, name: string): Recorded {
+    return this.one(type, (r) => r.name === name);
+  }
+
+  /** The resource whose mocked id or ARN is `ref` (inputs reference other resources by id/ARN). */
+  byRef(ref: string): Recorded {
+    const found = this.all.find((r) => r.id === ref || r.state.arn === ref);
+    if (!found) throw new Error(`no resource with id/arn ${ref}`);
+    return found;
+  }
+}
+
+export const T = {
+  sg: "aws:ec2/securityGroup:SecurityGroup",
+  ingress: "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+  egress: "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule",
+  lb: "aws:lb/loadBalancer:LoadBalancer",
+  listener: "aws:lb/listener:Listener",
+  targetGroup: "aws:lb/targetGroup:TargetGroup",
+  service: "aws:ecs/service:Service",
+  taskDefinition: "aws:ecs/taskDefinition:TaskDefinition",
+  cluster: "aws:ecs/cluster:Cluster",
+  logGroup: "aws:cloudwatch/logGroup:LogGroup",
+  repository: "aws:ecr/repository:Repository",
+  lifecycle: "aws:ecr/lifecyclePolicy:LifecyclePolicy",
+  secret: "aws:secretsmanager/secret:Secret",
+  secretVersion: "aws:secretsmanager/secretVersion:SecretVersion",
+  role: "aws:iam/role:Role",
+  rolePolicy: "aws:iam/rolePolicy:RolePolicy",
+  rolePolicyAttachment: "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+  scalingTarget: "aws:appautoscaling/target:Target",
+  scalingPolicy: "aws:appautoscaling/policy:Policy",
+  vpc: "awsx:ec2:Vpc",
+  image: "awsx:ecr:Image",
+  password: "random:index/randomPassword:RandomPassword",
+} as const;
+
+export interface Container {
+  name: string;
+  image: string;
+  command?: string[];
+  environment: { name: string; value: string }[];
+  secrets: { name: string; valueFrom: string }[];
+  portMappings: { containerPort: number }[];
+  healthCheck: { command: string[] };
+  logConfiguration: { logDriver: string; options: Record<string, string> };
+}
+
+export function containersOf(taskDefinition: Recorded): Container[] {
+  return JSON.parse(taskDefinition.inputs.containerDefinitions as string) as Container[];
+}
+
+export function envOf(container: Container): Record<string, string> {
+  return Object.fromEntries(container.environment.map((e) => [e.name, e.value]));
+}
+
+// ---- building an environment under the mocks ----
+
+import { VotingEnvironment, type VotingEnvironmentArgs } from "../../src/aws";
+
+export const appDir = fakeAppDir();
+
+export function baseArgs(overrides: Partial<VotingEnvironmentArgs> = {}): VotingEnvironmentArgs {
+  return {
+    name: "demo",
+    owner: "alice@example.com",
+    frontendReplicas: 2,
+    redisReplicas: 1,
+    appPath: appDir,
+    ...overrides,
+  };
+}
+
+export async function buildEnvironment(overrides: Partial<VotingEnvironmentArgs> = {}) {
+  const recorder = await installMocks();
+  const args = baseArgs(overrides);
+  // A (client-side) transformation on the component sees the component and each of its descendants with the
+  // options it was created with, so tests can check that every resource is parented to the component.
+  const parented: { type: string; name: string; parent: pulumi.Resource | undefined }[] = [];
+  const environment = new VotingEnvironment(args.name, args, {
+    transformations: [
+      (a) => {
+        parented.push({ type: a.type, name: a.name, parent: a.opts.parent });
+        return undefined;
+      },
+    ],
+  });
+  const outputs = await promiseOf(
+    pulumi.output({
+      frontendUrl: environment.frontendUrl,
+      redisWriterEndpoint: environment.redisWriterEndpoint,
+      redisReaderEndpoint: environment.redisReaderEndpoint,
+      clusterName: environment.clusterName,
+      serviceNames: environment.serviceNames,
+      imageUri: environment.imageUri,
+      logGroupNames: environment.logGroupNames,
+      vpcId: environment.vpcId,
+    }),
+  );
+  await settle();
+  return { environment, outputs, res: new Resources(recorder.resources), calls: recorder.calls, parented };
+}
