@@ -47,7 +47,7 @@ export function renderPage(view: PageView): string {
       const n = escapeHtml(name);
       return `<li class="row" data-index="${i}">
   <div class="row-head"><span class="name">${n}</span>
-    <span class="nums"><span class="count" data-testid="count-${n}">${count ?? "–"}</span> <span class="unit">votes</span> · <span class="pct" data-testid="percent-${n}">${pct}%</span></span></div>
+    <span class="nums"><span class="count" data-testid="count-${n}">${count ?? "–"}</span> <span class="unit">${count === 1 ? "vote" : "votes"}</span> · <span class="pct" data-testid="percent-${n}">${pct}%</span></span></div>
   <div class="bar" aria-hidden="true"><span style="width:${pct}%;--c:${PALETTE[i % PALETTE.length]}"></span></div>
 </li>`;
     })
@@ -61,6 +61,7 @@ export function renderPage(view: PageView): string {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeHtml(view.title)}</title>
+<link rel="icon" href="${FAVICON}">
 <style>${CSS}</style>
 </head>
 <body>
@@ -75,7 +76,7 @@ export function renderPage(view: PageView): string {
     ${buttons}
   </form>
   <section aria-labelledby="results-h">
-    <h2 id="results-h">Results <span class="total">(<span data-testid="total">${tally?.total ?? "–"}</span> votes)</span></h2>
+    <h2 id="results-h">Results <span class="total">(<span data-testid="total">${tally?.total ?? "–"}</span> <span class="unit">${tally?.total === 1 ? "vote" : "votes"}</span>)</span></h2>
     <ol class="results">
 ${rows}
     </ol>
@@ -95,6 +96,11 @@ ${rows}
 </body>
 </html>`;
 }
+
+// Inline icon (a check mark on the first palette colour): no extra request, no 404 for /favicon.ico.
+const FAVICON = `data:image/svg+xml,${encodeURIComponent(
+  '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><rect width="32" height="32" rx="8" fill="#2563eb"/><path d="M9 16.5l4.5 4.5L23 11" fill="none" stroke="#fff" stroke-width="3.5" stroke-linecap="round" stroke-linejoin="round"/></svg>',
+)}`;
 
 const CSS = `
 :root{color-scheme:light dark;--bg:#f4f5f7;--fg:#111827;--muted:#4b5563;--card:#fff;--line:#e5e7eb;--track:#eef0f3;
@@ -153,11 +159,13 @@ const CLIENT_SCRIPT = `(() => {
   const render = (t) => {
     down.hidden = true;
     total.textContent = String(t.total);
+    total.nextElementSibling.textContent = t.total === 1 ? "vote" : "votes";
     t.options.forEach((o, i) => {
       const row = rows[i];
       if (!row) return;
       const pct = t.total === 0 ? 0 : Math.round((o.count / t.total) * 1000) / 10;
       row.querySelector(".count").textContent = String(o.count);
+      row.querySelector(".unit").textContent = o.count === 1 ? "vote" : "votes";
       row.querySelector(".pct").textContent = pct + "%";
       row.querySelector(".bar span").style.width = pct + "%";
     });
