@@ -1,0 +1,112 @@
+// The portal's one start command. Without DATABASE_URL it starts an embedded PostgreSQL in the data folder;
+// then it applies the migrations and runs the web server (`next start`), the worker, or both (PORTAL_ROLE).
+// Several web and worker processes can share one database. SIGINT/SIGTERM stop everything gracefully.
+import { type ChildProcess, spawn } from "node:child_process";
+import { chmodSync, mkdirSync } from "node:fs";
+import { createRequire } from "node:module";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { applyMigrations, createDbClient, type LocalPostgres, startEmbeddedPostgres } from "@platform/db";
+import type PgBoss from "pg-boss";
+import { ConfigError, config as loadConfig, type PortalConfig } from "./env";
+import { startQueue } from "./queue";
+import { createRealOperations } from "./worker/operations";
+import { OperationWorker } from "./worker/worker";
+
+const appDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+const log = (line: string) => console.log(`[portal] ${line}`);
+
+async function startDatabase(config: PortalConfig): Promise<{ url: string; embedded?: LocalPostgres }> {
+  if (config.DATABASE_URL) return { url: config.DATABASE_URL };
+  mkdirSync(config.DATA_DIR, { recursive: true });
+  // When run as root, PostgreSQL runs as the `postgres` user, which must be able to enter the data folder.
+  if (process.getuid?.() === 0) chmodSync(config.DATA_DIR, 0o755);
+  const embedded = await startEmbeddedPostgres({
+    dataDir: path.join(config.DATA_DIR, "postgres"),
+    onLog: (line) => process.env.PORTAL_DEBUG && console.log(`[postgres] ${line.trimEnd()}`),
+  });
+  const url = await embedded.database("portal");
+  log(`embedded PostgreSQL on port ${embedded.port} (data in ${path.join(config.DATA_DIR, "postgres")})`);
+  return { url, embedded };
+}
+
+function startWeb(config: PortalConfig, databaseUrl: string): ChildProcess {
+  const nextBin = createRequire(import.meta.url).resolve("next/dist/bin/next");
+  const child = spawn(
+    process.execPath,
+    [nextBin, "start", "--port", String(config.PORT), "--hostname", config.HOSTNAME],
+    {
+      cwd: appDir,
+      stdio: "inherit",
+      env: {
+        ...process.env,
+        DATABASE_URL: databaseUrl,
+        DATA_DIR: config.DATA_DIR,
+        NEXT_TELEMETRY_DISABLED: "1",
+      },
+    },
+  );
+  log(`web on http://${config.HOSTNAME}:${config.PORT}`);
+  return child;
+}
+
+async function main(): Promise<void> {
+  let config: PortalConfig;
+  try {
+    config = loadConfig();
+  } catch (e) {
+    console.error(e instanceof ConfigError ? e.message : e);
+    process.exit(2);
+  }
+  const { url, embedded } = await startDatabase(config);
+  const migrated = await applyMigrations(url);
+  if (migrated.applied.length) log(`applied migrations: ${migrated.applied.join(", ")}`);
+
+  let web: ChildProcess | undefined;
+  let worker: OperationWorker | undefined;
+  let boss: PgBoss | undefined;
+  const db = createDbClient(url, { poolSize: config.WORKER_CONCURRENCY + 4 });
+  let stopping = false;
+
+  const stop = async (reason: string, code = 0) => {
+    if (stopping) return;
+    stopping = true;
+    log(`stopping (${reason})`);
+    const webExited =
+      web && web.exitCode === null ? new Promise((r) => web?.once("exit", r)) : Promise.resolve();
+    web?.kill("SIGTERM");
+    await worker?.stop(config.SHUTDOWN_GRACE_SECONDS * 1000);
+    await boss?.stop({ graceful: true, wait: true, timeout: 5000 }).catch(() => {});
+    await db.$disconnect().catch(() => {});
+    await Promise.race([webExited, new Promise((r) => setTimeout(r, 5000))]);
+    await embedded?.stop().catch(() => {});
+    process.exit(code);
+  };
+  process.on("SIGINT", () => void stop("SIGINT"));
+  process.on("SIGTERM", () => void stop("SIGTERM"));
+
+  if (config.PORTAL_ROLE !== "worker") {
+    web = startWeb(config, url);
+    web.on("exit", (code) => void stop(`web exited with ${code}`, code ?? 1));
+  }
+  if (config.PORTAL_ROLE !== "web") {
+    boss = await startQueue(url, { role: "worker", expireInSeconds: config.OPERATION_TIMEOUT_MINUTES * 60 });
+    const ops = await createRealOperations(config, url);
+    worker = new OperationWorker({
+      db,
+      boss,
+      ops,
+      concurrency: config.WORKER_CONCURRENCY,
+      heartbeatSeconds: config.HEARTBEAT_SECONDS,
+      staleAfterSeconds: config.STALE_AFTER_SECONDS,
+      eventsPerOperation: config.EVENTS_PER_OPERATION,
+      eventRetentionDays: config.EVENT_RETENTION_DAYS,
+    });
+    await worker.start();
+  }
+}
+
+main().catch((e) => {
+  console.error(`[portal] failed to start: ${e instanceof Error ? (e.stack ?? e.message) : e}`);
+  process.exit(1);
+});

@@ -1,0 +1,10 @@
+// The operations API of @platform/infra, as the worker uses it. Type-only imports: nothing of Pulumi is
+// loaded until the worker creates the real operations (see operations.ts).
+export type {
+  EnvironmentOperations,
+  EnvironmentRef,
+  EnvironmentSpec,
+  OperationEvent,
+  OperationResult,
+  RunOptions,
+} from "@platform/infra/src/operations/types";

@@ -1,0 +1,138 @@
+// One schema per contract, used by the browser (instant field messages) and by the server actions (the
+// authority). Bounds come from configuration, so the schemas are built from a `Limits` value.
+import { z } from "zod";
+
+export interface ReplicaBounds {
+  min: number;
+  max: number;
+}
+
+export interface Limits {
+  frontendReplicas: ReplicaBounds;
+  redisReplicas: ReplicaBounds;
+  /** Regions offered for the aws target; empty when AWS credentials are not configured. */
+  awsRegions: string[];
+  /** Longest time-to-live offered, in hours. */
+  maxTtlHours: number;
+}
+
+/** DNS label that is also a Pulumi stack name; 40 characters keeps AWS resource names (max 63) within limits. */
+export const environmentNameSchema = z
+  .string()
+  .trim()
+  .min(3, "Use at least 3 characters.")
+  .max(40, "Use at most 40 characters (AWS resource names are derived from it).")
+  .regex(/^[a-z]/, "Start with a lower-case letter.")
+  .regex(/^[a-z0-9-]+$/, "Use only lower-case letters, digits and dashes.")
+  .regex(/[a-z0-9]$/, "Do not end with a dash.")
+  .refine((n) => !n.includes("--"), "Do not use two dashes in a row.");
+
+const replicas = (label: string, b: ReplicaBounds) =>
+  z.coerce
+    .number({ message: `${label} must be a number.` })
+    .int(`${label} must be a whole number.`)
+    .min(b.min, `${label}: at least ${b.min}.`)
+    .max(b.max, `${label}: at most ${b.max}.`);
+
+/** Form fields arrive as strings; an empty optional field means "not set". */
+const emptyToUndefined = (v: unknown) => (v === "" || v === null ? undefined : v);
+
+export function createEnvironmentSchema(limits: Limits) {
+  return z
+    .object({
+      name: environmentNameSchema,
+      target: z.enum(["local", "aws"], { message: "Choose a target." }),
+      region: z.preprocess(emptyToUndefined, z.string().optional()),
+      frontendReplicas: replicas("Frontend replicas", limits.frontendReplicas),
+      redisReplicas: replicas("Redis replicas", limits.redisReplicas),
+      ttlHours: z.preprocess(
+        emptyToUndefined,
+        z.coerce
+          .number({ message: "Time to live must be a number of hours." })
+          .int("Time to live must be a whole number of hours.")
+          .min(1, "Time to live: at least 1 hour.")
+          .max(limits.maxTtlHours, `Time to live: at most ${limits.maxTtlHours} hours.`)
+          .optional(),
+      ),
+      idempotencyKey: z.string().uuid("Reload the page and submit again."),
+    })
+    .superRefine((v, ctx) => {
+      if (v.target !== "aws") return;
+      if (limits.awsRegions.length === 0) {
+        ctx.addIssue({ code: "custom", path: ["target"], message: "AWS is not configured on this portal." });
+      } else if (!v.region || !limits.awsRegions.includes(v.region)) {
+        ctx.addIssue({ code: "custom", path: ["region"], message: "Choose one of the offered regions." });
+      }
+    });
+}
+export type CreateEnvironmentInput = z.infer<ReturnType<typeof createEnvironmentSchema>>;
+
+export function scaleEnvironmentSchema(limits: Limits) {
+  return z.object({
+    name: environmentNameSchema,
+    frontendReplicas: replicas("Frontend replicas", limits.frontendReplicas),
+    redisReplicas: replicas("Redis replicas", limits.redisReplicas),
+    idempotencyKey: z.string().uuid("Reload the page and submit again."),
+  });
+}
+export type ScaleEnvironmentInput = z.infer<ReturnType<typeof scaleEnvironmentSchema>>;
+
+export const destroyEnvironmentSchema = z
+  .object({
+    name: environmentNameSchema,
+    confirmation: z.string().trim(),
+    idempotencyKey: z.string().uuid("Reload the page and submit again."),
+  })
+  .refine((v) => v.confirmation === v.name, {
+    path: ["confirmation"],
+    message: "Type the environment's name exactly to confirm.",
+  });
+export type DestroyEnvironmentInput = z.infer<typeof destroyEnvironmentSchema>;
+
+/** Refresh, retry, cancel and remove: an environment name and a key against double submits. */
+export const environmentActionSchema = z.object({
+  name: environmentNameSchema,
+  idempotencyKey: z.string().uuid("Reload the page and submit again."),
+});
+export type EnvironmentActionInput = z.infer<typeof environmentActionSchema>;
+
+export const listFilterSchema = z.object({
+  status: z
+    .enum([
+      "all",
+      "active",
+      "queued",
+      "provisioning",
+      "ready",
+      "updating",
+      "failed",
+      "destroying",
+      "destroyed",
+    ])
+    .catch("active")
+    .default("active"),
+  mine: z
+    .enum(["0", "1"])
+    .catch("0")
+    .default("0")
+    .transform((v) => v === "1"),
+});
+export type ListFilter = z.infer<typeof listFilterSchema>;
+
+/** What every form action returns to the page: a message, and per-field messages with the values kept. */
+export interface FormState {
+  status: "idle" | "ok" | "error";
+  message?: string;
+  fieldErrors?: Record<string, string>;
+  values?: Record<string, string>;
+}
+
+/** The first message of each field, keyed by field name ("" for form-level). */
+export function fieldErrors(error: z.ZodError): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const issue of error.issues) {
+    const key = issue.path.map(String).join(".") || "";
+    if (!(key in out)) out[key] = issue.message;
+  }
+  return out;
+}

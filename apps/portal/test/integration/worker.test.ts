@@ -1,0 +1,287 @@
+// Queue and worker against a real PostgreSQL (embedded) and pg-boss. The operations are scripted here because
+// these tests are about queue semantics; the end-to-end test runs the real ones.
+import { type ChildProcess, spawn } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import path from "node:path";
+import { createDbClient, type PrismaClient } from "@platform/db";
+import type PgBoss from "pg-boss";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import {
+  type CommandContext,
+  cancelOperation,
+  createEnvironment,
+  destroyEnvironment,
+  retryOperation,
+  scaleEnvironment,
+} from "../../src/features/environments/commands";
+import { startQueue } from "../../src/server/queue";
+import { OperationWorker } from "../../src/server/worker/worker";
+import { startTestDatabaseServer, type TestDatabaseServer, waitFor } from "../helpers/database";
+import { ScriptedOperations } from "../helpers/scripted-operations";
+
+let pg: TestDatabaseServer;
+const cleanups: Array<() => Promise<unknown> | unknown> = [];
+
+beforeAll(async () => {
+  pg = await startTestDatabaseServer();
+});
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+afterAll(async () => {
+  await pg?.stop();
+});
+
+interface Setup {
+  url: string;
+  db: PrismaClient;
+  boss: PgBoss;
+  ctx: CommandContext;
+}
+
+async function setup(): Promise<Setup> {
+  const url = await pg.fresh();
+  const db = createDbClient(url, { poolSize: 6 });
+  const boss = await startQueue(url, { role: "sender" });
+  cleanups.push(
+    () => db.$disconnect(),
+    () => boss.stop({ graceful: false, wait: true }),
+  );
+  return { url, db, boss, ctx: { db, boss, user: "tester@example.com" } };
+}
+
+async function startWorker(
+  s: Setup,
+  ops: ScriptedOperations,
+  extra: Partial<ConstructorParameters<typeof OperationWorker>[0]> = {},
+) {
+  const boss = await startQueue(s.url, { role: "worker" });
+  const worker = new OperationWorker({
+    db: s.db,
+    boss,
+    ops,
+    concurrency: 2,
+    heartbeatSeconds: 1,
+    staleAfterSeconds: 3,
+    eventsPerOperation: 1000,
+    eventRetentionDays: 1,
+    reapEverySeconds: 1,
+    log: () => {},
+    ...extra,
+  });
+  await worker.start();
+  cleanups.push(async () => {
+    await worker.stop(2000);
+    await boss.stop({ graceful: false, wait: true });
+  });
+  return worker;
+}
+
+const create = (ctx: CommandContext, name: string, frontendReplicas = 2, redisReplicas = 1) =>
+  createEnvironment(ctx, {
+    name,
+    target: "local",
+    frontendReplicas,
+    redisReplicas,
+    idempotencyKey: randomUUID(),
+  });
+
+const envOf = (db: PrismaClient, name: string) =>
+  db.environment.findUniqueOrThrow({ where: { name }, include: { lastOperation: true } });
+
+const finished = (db: PrismaClient, name: string) =>
+  waitFor(`${name}'s last operation to finish`, async () => {
+    const env = await envOf(db, name);
+    const s = env.lastOperation?.status;
+    return s && s !== "queued" && s !== "running" ? env : null;
+  });
+
+describe("queue and worker", () => {
+  it("runs a requested create within a second and records status, outputs, progress and events", async () => {
+    const s = await setup();
+    const ops = new ScriptedOperations({ durationMs: 400, logLines: 3 });
+    await startWorker(s, ops);
+    const requested = Date.now();
+    const result = await create(s.ctx, "alpha", 3, 2);
+    expect(result.ok).toBe(true);
+    await waitFor("the operation to start", async () => ops.calls.length > 0);
+    expect(ops.calls[0]!.at - requested).toBeLessThan(1000);
+    const env = await finished(s.db, "alpha");
+    expect(env.status).toBe("ready");
+    expect(env.currentFrontendReplicas).toBe(3);
+    expect(env.currentRedisReplicas).toBe(2);
+    expect(env.outputs).toMatchObject({ frontendUrl: "http://127.0.0.1:1/alpha" });
+    expect(env.lastOperation).toMatchObject({
+      status: "succeeded",
+      kind: "create",
+      requestedBy: "tester@example.com",
+    });
+    expect(env.lastOperation?.progressDone).toBe(4);
+    const events = await s.db.operationEvent.findMany({
+      where: { operationId: env.lastOperationId! },
+      orderBy: { id: "asc" },
+    });
+    expect(events.map((e) => e.message)).toEqual(
+      expect.arrayContaining(["line 0", "line 2", "✓ create test:Step step-4"]),
+    );
+  });
+
+  it("allows one operation per environment and refuses impossible actions with a clear message", async () => {
+    const s = await setup();
+    const ops = new ScriptedOperations({ durationMs: 1500 });
+    await startWorker(s, ops);
+    await create(s.ctx, "beta");
+    const scale = await scaleEnvironment(s.ctx, {
+      name: "beta",
+      frontendReplicas: 3,
+      redisReplicas: 1,
+      idempotencyKey: randomUUID(),
+    });
+    expect(scale).toMatchObject({ ok: false, code: "refused" });
+    expect(scale.message).toMatch(/create operation is (queued|running)/);
+    await finished(s.db, "beta");
+    const destroy = await destroyEnvironment(s.ctx, {
+      name: "beta",
+      confirmation: "beta",
+      idempotencyKey: randomUUID(),
+    });
+    expect(destroy.ok).toBe(true);
+    const twice = await destroyEnvironment(s.ctx, {
+      name: "beta",
+      confirmation: "beta",
+      idempotencyKey: randomUUID(),
+    });
+    expect(twice).toMatchObject({ ok: false, message: "The environment is already being destroyed." });
+    const scaling = await scaleEnvironment(s.ctx, {
+      name: "beta",
+      frontendReplicas: 3,
+      redisReplicas: 1,
+      idempotencyKey: randomUUID(),
+    });
+    expect(scaling.message).toBe("Cannot scale while the environment is being destroyed.");
+    const env = await finished(s.db, "beta");
+    expect(env.status).toBe("destroyed");
+    expect(env.outputs).toBeNull();
+    const missing = await scaleEnvironment(s.ctx, {
+      name: "nope",
+      frontendReplicas: 3,
+      redisReplicas: 1,
+      idempotencyKey: randomUUID(),
+    });
+    expect(missing).toMatchObject({ ok: false, code: "not-found" });
+    const calls = ops.calls.map((c) => c.method);
+    expect(calls).toEqual(["up", "destroy"]);
+  });
+
+  it("runs different environments in parallel, up to the configured concurrency", async () => {
+    const s = await setup();
+    const ops = new ScriptedOperations({ durationMs: 1200 });
+    await startWorker(s, ops, { concurrency: 2 });
+    for (const n of ["p-one", "p-two", "p-three"]) await create(s.ctx, n);
+    for (const n of ["p-one", "p-two", "p-three"]) expect((await finished(s.db, n)).status).toBe("ready");
+    expect(ops.maxActive).toBe(2);
+  });
+
+  it("a double submit with the same key creates one environment and one operation", async () => {
+    const s = await setup();
+    const key = randomUUID();
+    const input = {
+      name: "twice",
+      target: "local" as const,
+      frontendReplicas: 2,
+      redisReplicas: 1,
+      idempotencyKey: key,
+    };
+    const [a, b] = await Promise.all([createEnvironment(s.ctx, input), createEnvironment(s.ctx, input)]);
+    expect(a.ok && b.ok).toBe(true);
+    expect(await s.db.environment.count()).toBe(1);
+    expect(await s.db.operation.count()).toBe(1);
+    const taken = await createEnvironment(s.ctx, { ...input, idempotencyKey: randomUUID() });
+    expect(taken).toMatchObject({ ok: false, field: "name" });
+  });
+
+  it("cancels a running operation and retries a failed one", async () => {
+    const s = await setup();
+    const ops = new ScriptedOperations({ durationMs: 60_000 });
+    await startWorker(s, ops);
+    await create(s.ctx, "gamma");
+    await waitFor("the run to start", async () => ops.active === 1);
+    const cancel = await cancelOperation(s.ctx, { name: "gamma", idempotencyKey: randomUUID() });
+    expect(cancel.ok).toBe(true);
+    const cancelled = await finished(s.db, "gamma");
+    expect(cancelled.lastOperation?.status).toBe("cancelled");
+    expect(cancelled.status).toBe("failed");
+
+    ops.script = { durationMs: 100, failFor: new Set(["gamma"]) };
+    expect((await retryOperation(s.ctx, { name: "gamma", idempotencyKey: randomUUID() })).ok).toBe(true);
+    const failed = await finished(s.db, "gamma");
+    expect(failed.lastOperation).toMatchObject({
+      status: "failed",
+      errorCode: "provider-error",
+      error: "scripted failure",
+    });
+
+    ops.script = { durationMs: 100 };
+    const retry = await retryOperation(s.ctx, { name: "gamma", idempotencyKey: randomUUID() });
+    expect(retry.ok).toBe(true);
+    const ready = await finished(s.db, "gamma");
+    expect(ready.status).toBe("ready");
+    expect(ready.lastOperation?.retryOfId).toBe(failed.lastOperationId);
+  });
+
+  it("keeps at most the configured number of events per operation", async () => {
+    const s = await setup();
+    const ops = new ScriptedOperations({ durationMs: 200, logLines: 300 });
+    await startWorker(s, ops, { eventsPerOperation: 60 });
+    await create(s.ctx, "chatty");
+    const env = await finished(s.db, "chatty");
+    const count = await s.db.operationEvent.count({ where: { operationId: env.lastOperationId! } });
+    expect(count).toBeGreaterThan(0);
+    expect(count).toBeLessThanOrEqual(60);
+    const last = await s.db.operationEvent.findFirst({
+      where: { operationId: env.lastOperationId! },
+      orderBy: { id: "desc" },
+    });
+    expect(last?.message).toMatch(/create succeeded/);
+  });
+
+  it("a worker killed with SIGKILL mid-operation: the operation becomes interrupted, its lock is cleared, retry works", async () => {
+    const s = await setup();
+    let child: ChildProcess | undefined = spawn(
+      process.execPath,
+      ["--import", "tsx", path.join(import.meta.dirname, "../fixtures/slow-worker.ts")],
+      { env: { ...process.env, DATABASE_URL: s.url }, stdio: ["ignore", "pipe", "inherit"] },
+    );
+    cleanups.push(() => child?.kill("SIGKILL"));
+    let out = "";
+    child.stdout?.on("data", (d) => {
+      out += d;
+    });
+    await waitFor("the doomed worker to be ready", async () => out.includes("ready"), 30_000);
+    await create(s.ctx, "delta");
+    await waitFor("the doomed worker to run the operation", async () => out.includes("running delta"));
+    const running = await envOf(s.db, "delta");
+    expect(running.lastOperation).toMatchObject({ status: "running", workerId: "doomed-worker" });
+    expect(running.status).toBe("provisioning");
+    child.kill("SIGKILL");
+    await new Promise((r) => child?.once("exit", r));
+    child = undefined;
+
+    const ops = new ScriptedOperations({ durationMs: 100 });
+    await startWorker(s, ops);
+    const interrupted = await finished(s.db, "delta");
+    expect(interrupted.lastOperation?.status).toBe("interrupted");
+    expect(interrupted.lastOperation?.error).toMatch(/worker doomed-worker stopped/);
+    expect(interrupted.status).toBe("failed");
+    expect(ops.calls).toContainEqual(expect.objectContaining({ method: "recover", name: "delta" }));
+    const notices = await s.db.operationEvent.findMany({
+      where: { operationId: interrupted.lastOperationId!, type: "notice" },
+    });
+    expect(notices.map((n) => n.message).join("\n")).toMatch(/stack lock cleared/);
+
+    expect((await retryOperation(s.ctx, { name: "delta", idempotencyKey: randomUUID() })).ok).toBe(true);
+    const ready = await finished(s.db, "delta");
+    expect(ready.status).toBe("ready");
+    expect(ready.lastOperation?.workerId).not.toBe("doomed-worker");
+  }, 90_000);
+});

@@ -1,0 +1,112 @@
+import { randomUUID } from "node:crypto";
+import { describe, expect, it } from "vitest";
+import {
+  createEnvironmentSchema,
+  destroyEnvironmentSchema,
+  environmentNameSchema,
+  fieldErrors,
+  type Limits,
+  listFilterSchema,
+  scaleEnvironmentSchema,
+} from "../../src/shared/environment-schemas";
+
+const limits: Limits = {
+  frontendReplicas: { min: 1, max: 10 },
+  redisReplicas: { min: 1, max: 5 },
+  awsRegions: [],
+  maxTtlHours: 48,
+};
+const key = randomUUID();
+const form = (over: Record<string, unknown> = {}) => ({
+  name: "team-a",
+  target: "local",
+  region: "",
+  frontendReplicas: "2",
+  redisReplicas: "1",
+  ttlHours: "",
+  idempotencyKey: key,
+  ...over,
+});
+
+describe("environment name", () => {
+  it.each(["abc", "team-a", "a1-b2", "x".repeat(40)])("accepts %s", (n) => {
+    expect(environmentNameSchema.safeParse(n).success).toBe(true);
+  });
+  it.each([
+    ["ab", /at least 3/],
+    ["x".repeat(41), /at most 40/],
+    ["1abc", /Start with a lower-case letter/],
+    ["Team", /Start with a lower-case letter/],
+    ["a_b-c", /only lower-case letters/],
+    ["abc-", /end with a dash/],
+    ["a--b", /two dashes/],
+  ])("refuses %s", (n, message) => {
+    const r = environmentNameSchema.safeParse(n);
+    expect(r.success).toBe(false);
+    expect(r.error?.issues[0]?.message).toMatch(message);
+  });
+});
+
+describe("create form", () => {
+  it("coerces form strings and leaves optional fields unset", () => {
+    const r = createEnvironmentSchema(limits).parse(form());
+    expect(r).toEqual({
+      name: "team-a",
+      target: "local",
+      frontendReplicas: 2,
+      redisReplicas: 1,
+      idempotencyKey: key,
+    });
+  });
+  it("reports each bad field with its own message", () => {
+    const r = createEnvironmentSchema(limits).safeParse(
+      form({ name: "A", frontendReplicas: "11", redisReplicas: "0", ttlHours: "49" }),
+    );
+    expect(r.success).toBe(false);
+    const errors = fieldErrors(r.error!);
+    expect(errors.name).toMatch(/at least 3/);
+    expect(errors.frontendReplicas).toBe("Frontend replicas: at most 10.");
+    expect(errors.redisReplicas).toBe("Redis replicas: at least 1.");
+    expect(errors.ttlHours).toBe("Time to live: at most 48 hours.");
+  });
+  it("offers aws only when configured, and then needs an offered region", () => {
+    expect(
+      fieldErrors(createEnvironmentSchema(limits).safeParse(form({ target: "aws" })).error!).target,
+    ).toMatch(/not configured/);
+    const withAws = createEnvironmentSchema({ ...limits, awsRegions: ["eu-west-1"] });
+    expect(fieldErrors(withAws.safeParse(form({ target: "aws", region: "mars-1" })).error!).region).toMatch(
+      /offered regions/,
+    );
+    expect(withAws.parse(form({ target: "aws", region: "eu-west-1" })).region).toBe("eu-west-1");
+  });
+  it("needs the idempotency key", () => {
+    expect(createEnvironmentSchema(limits).safeParse(form({ idempotencyKey: "" })).success).toBe(false);
+  });
+});
+
+describe("scale and destroy forms", () => {
+  it("bounds replicas from configuration", () => {
+    const s = scaleEnvironmentSchema({ ...limits, frontendReplicas: { min: 2, max: 3 } });
+    expect(
+      s.safeParse({ name: "abc", frontendReplicas: "1", redisReplicas: "1", idempotencyKey: key }).success,
+    ).toBe(false);
+    expect(
+      s.safeParse({ name: "abc", frontendReplicas: "3", redisReplicas: "1", idempotencyKey: key }).success,
+    ).toBe(true);
+  });
+  it("destroy needs the exact name typed", () => {
+    const bad = destroyEnvironmentSchema.safeParse({ name: "abc", confirmation: "ab", idempotencyKey: key });
+    expect(fieldErrors(bad.error!).confirmation).toMatch(/Type the environment's name/);
+    expect(
+      destroyEnvironmentSchema.safeParse({ name: "abc", confirmation: " abc ", idempotencyKey: key }).success,
+    ).toBe(true);
+  });
+});
+
+describe("list filter", () => {
+  it("defaults and ignores nonsense", () => {
+    expect(listFilterSchema.parse({})).toEqual({ status: "active", mine: false });
+    expect(listFilterSchema.parse({ status: "bogus", mine: "7" })).toEqual({ status: "active", mine: false });
+    expect(listFilterSchema.parse({ status: "failed", mine: "1" })).toEqual({ status: "failed", mine: true });
+  });
+});

@@ -1,0 +1,11 @@
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    include: ["test/**/*.test.ts"],
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
+    // Integration and browser tests start real PostgreSQL, worker processes and Chromium: one file at a time.
+    fileParallelism: false,
+  },
+});
