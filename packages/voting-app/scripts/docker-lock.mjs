@@ -1,0 +1,23 @@
+#!/usr/bin/env node
+// Regenerates docker/package-lock.json: the lockfile the Docker build uses with `npm ci`. The image is
+// built with this folder as its context, so it cannot see the monorepo's root lockfile. Run after
+// changing dependencies in package.json (a test fails while the two disagree).
+import { execFileSync } from "node:child_process";
+import { copyFileSync, mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const pkgDir = fileURLToPath(new URL("..", import.meta.url));
+const tmp = mkdtempSync(path.join(os.tmpdir(), "voting-app-lock-"));
+try {
+  copyFileSync(path.join(pkgDir, "package.json"), path.join(tmp, "package.json"));
+  execFileSync("npm", ["install", "--package-lock-only", "--ignore-scripts", "--no-audit", "--no-fund"], {
+    cwd: tmp,
+    stdio: "inherit",
+  });
+  copyFileSync(path.join(tmp, "package-lock.json"), path.join(pkgDir, "docker", "package-lock.json"));
+  console.log("wrote docker/package-lock.json");
+} finally {
+  rmSync(tmp, { recursive: true, force: true });
+}
