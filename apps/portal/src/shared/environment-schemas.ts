@@ -125,6 +125,8 @@ export interface FormState {
   message?: string;
   fieldErrors?: Record<string, string>;
   values?: Record<string, string>;
+  /** A fresh idempotency key for the form's next submit. */
+  nextKey?: string;
 }
 
 /** The first message of each field, keyed by field name ("" for form-level). */

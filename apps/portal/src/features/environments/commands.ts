@@ -1,6 +1,6 @@
 // What people ask of environments: validate, check the action is possible now, record it, enqueue it.
 // Never waits for Pulumi. Free of Next.js so the worker tests and the benchmark can call it directly.
-import { Prisma, type PrismaClient } from "@platform/db";
+import { Prisma, type PrismaClient } from "@platform/db/client";
 import type PgBoss from "pg-boss";
 import { enqueueOperation } from "../../server/queue";
 import type {

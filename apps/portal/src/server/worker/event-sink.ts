@@ -1,7 +1,7 @@
 // Buffers what a running operation reports and writes it to PostgreSQL in small batches, so a chatty Pulumi
 // run costs a few inserts per second. Keeps at most `maxEvents` events per operation (the oldest go) and the
 // latest progress on the operation row.
-import type { Prisma, PrismaClient } from "@platform/db";
+import type { Prisma, PrismaClient } from "@platform/db/client";
 import type { OperationEvent } from "./operations-contract";
 
 export interface StoredEvent {

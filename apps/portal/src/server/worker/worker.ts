@@ -2,7 +2,7 @@
 // per environment), `concurrency` environments in parallel. Survives restarts: operations whose worker
 // stopped sending heartbeats become `interrupted`, their stack locks are cleared, and a person can retry.
 import { randomUUID } from "node:crypto";
-import type { Prisma, PrismaClient } from "@platform/db";
+import type { Prisma, PrismaClient } from "@platform/db/client";
 import type PgBoss from "pg-boss";
 import type { RequestedConfig } from "../../features/environments/commands";
 import { type OperationKind, statusAfter, statusWhileRunning } from "../../shared/status";

@@ -1,0 +1,320 @@
+import { randomUUID } from "node:crypto";
+import type { Metadata } from "next";
+import Link from "next/link";
+import {
+  cancelOperationAction,
+  refreshEnvironmentAction,
+  removeEnvironmentAction,
+  retryOperationAction,
+} from "../../../features/environments/actions";
+import { AutoRefresh } from "../../../features/environments/components/auto-refresh";
+import {
+  ActionButton,
+  DestroyForm,
+  ScaleForm,
+} from "../../../features/environments/components/environment-actions";
+import { OperationLive } from "../../../features/environments/components/operation-live";
+import { StatusBadge } from "../../../features/environments/components/status-badge";
+import { Topology } from "../../../features/environments/components/topology";
+import { age, duration, frontendUrlOf } from "../../../features/environments/format";
+import { getEnvironment } from "../../../features/environments/queries";
+import { config, limitsFrom } from "../../../server/env";
+import { environmentNameSchema } from "../../../shared/environment-schemas";
+import { type EnvironmentState, isOperationActive, refusal } from "../../../shared/status";
+
+export const dynamic = "force-dynamic";
+
+type Params = { params: Promise<{ name: string }> };
+
+export async function generateMetadata({ params }: Params): Promise<Metadata> {
+  return { title: decodeURIComponent((await params).name) };
+}
+
+function Missing({ name }: { name: string }) {
+  return (
+    <div
+      className="mx-auto max-w-xl rounded-lg border border-slate-200 bg-white p-8 text-center shadow-sm"
+      data-testid="env-missing"
+    >
+      <h1 className="text-xl font-semibold">No environment named “{name}”</h1>
+      <p className="mt-2 text-sm text-slate-600">It may have been removed, or the link is mistyped.</p>
+      <Link href="/" className="mt-4 inline-block text-sm font-medium text-indigo-700 underline">
+        Back to all environments
+      </Link>
+    </div>
+  );
+}
+
+function Field({ label, children }: { label: string; children: React.ReactNode }) {
+  return (
+    <div>
+      <dt className="text-xs font-medium uppercase tracking-wide text-slate-500">{label}</dt>
+      <dd className="mt-0.5 text-sm text-slate-900">{children}</dd>
+    </div>
+  );
+}
+
+export default async function EnvironmentPage({ params }: Params) {
+  const raw = decodeURIComponent((await params).name);
+  const parsedName = environmentNameSchema.safeParse(raw);
+  const env = parsedName.success ? await getEnvironment(parsedName.data) : null;
+  if (!env) return <Missing name={raw} />;
+
+  const c = config();
+  const limits = limitsFrom(c);
+  const op = env.lastOperation;
+  const state: EnvironmentState = {
+    status: env.status,
+    lastOperationStatus: op?.status ?? null,
+    lastOperationKind: op?.kind ?? null,
+    everStarted: env.everStarted,
+  };
+  const url = frontendUrlOf(env.outputs);
+  const outputs = (env.outputs ?? {}) as Record<string, unknown>;
+  const can = (a: Parameters<typeof refusal>[0]) => refusal(a, state) === null;
+  const key = () => randomUUID();
+  const busy = isOperationActive(op?.status);
+
+  return (
+    <div className="space-y-6">
+      <AutoRefresh seconds={busy ? c.LIST_REFRESH_SECONDS : c.LIST_REFRESH_SECONDS * 3} />
+      <nav aria-label="Breadcrumb" className="text-sm text-slate-500">
+        <Link href="/" className="hover:underline">
+          Environments
+        </Link>{" "}
+        / <span className="text-slate-700">{env.name}</span>
+      </nav>
+
+      <div className="flex flex-wrap items-center justify-between gap-4">
+        <div className="flex items-center gap-3">
+          <h1 className="text-2xl font-semibold tracking-tight" data-testid="env-name">
+            {env.name}
+          </h1>
+          <StatusBadge status={env.status} />
+        </div>
+        {url && env.status === "ready" ? (
+          <a
+            href={url}
+            target="_blank"
+            rel="noreferrer"
+            data-testid="frontend-link"
+            className="rounded-md bg-emerald-600 px-4 py-2 text-sm font-medium text-white shadow-sm hover:bg-emerald-500"
+          >
+            Open frontend ↗
+          </a>
+        ) : null}
+      </div>
+
+      <div className="grid gap-6 lg:grid-cols-3">
+        <div className="space-y-6 lg:col-span-2">
+          <section
+            aria-labelledby="state-heading"
+            className="rounded-lg border border-slate-200 bg-white p-5 shadow-sm"
+          >
+            <h2 id="state-heading" className="text-base font-semibold">
+              State
+            </h2>
+            <dl className="mt-3 grid grid-cols-2 gap-4 sm:grid-cols-4">
+              <Field label="Target">
+                {env.target}
+                {env.region ? ` · ${env.region}` : ""}
+              </Field>
+              <Field label="Owner">{env.owner}</Field>
+              <Field label="Age">{age(env.createdAt)}</Field>
+              <Field label="Expires">
+                {env.expiresAt ? env.expiresAt.toISOString().replace("T", " ").slice(0, 16) : "never"}
+              </Field>
+              <Field label="Frontends (desired / current)">
+                <span data-testid="frontends-state">
+                  {env.desiredFrontendReplicas} / {env.currentFrontendReplicas ?? "–"}
+                </span>
+              </Field>
+              <Field label="Redis nodes (desired / current)">
+                {env.desiredRedisReplicas} / {env.currentRedisReplicas ?? "–"}
+              </Field>
+              <Field label="Frontend URL">
+                {url ? <span className="break-all font-mono text-xs">{url}</span> : "—"}
+              </Field>
+              <Field label="Redis endpoints">
+                <span className="break-all font-mono text-xs">
+                  {typeof outputs.redisWriterEndpoint === "string" ? outputs.redisWriterEndpoint : "—"}
+                  {typeof outputs.redisReaderEndpoint === "string" ? ` · ${outputs.redisReaderEndpoint}` : ""}
+                </span>
+              </Field>
+            </dl>
+          </section>
+
+          <Topology
+            status={env.status}
+            target={env.target}
+            frontends={env.currentFrontendReplicas ?? env.desiredFrontendReplicas}
+            redisNodes={env.currentRedisReplicas ?? env.desiredRedisReplicas}
+            frontendUrl={url}
+            redisWriter={
+              typeof outputs.redisWriterEndpoint === "string" ? outputs.redisWriterEndpoint : undefined
+            }
+            redisReader={
+              typeof outputs.redisReaderEndpoint === "string" ? outputs.redisReaderEndpoint : undefined
+            }
+          />
+
+          {op && (
+            <OperationLive
+              key={op.id}
+              environment={env.name}
+              operationId={op.id}
+              kind={op.kind}
+              initial={{
+                status: op.status,
+                done: op.progressDone,
+                expected: op.progressExpected,
+                error: op.error,
+              }}
+            />
+          )}
+
+          <section
+            aria-labelledby="history-heading"
+            className="rounded-lg border border-slate-200 bg-white shadow-sm"
+          >
+            <h2 id="history-heading" className="px-5 pt-4 text-base font-semibold">
+              Operation history
+            </h2>
+            <table className="mt-2 min-w-full text-sm" data-testid="history">
+              <thead className="text-left text-xs uppercase tracking-wide text-slate-500">
+                <tr>
+                  <th scope="col" className="px-5 py-2">
+                    Operation
+                  </th>
+                  <th scope="col" className="px-5 py-2">
+                    Result
+                  </th>
+                  <th scope="col" className="px-5 py-2">
+                    By
+                  </th>
+                  <th scope="col" className="px-5 py-2">
+                    Requested
+                  </th>
+                  <th scope="col" className="px-5 py-2">
+                    Took
+                  </th>
+                  <th scope="col" className="px-5 py-2">
+                    Changes / error
+                  </th>
+                </tr>
+              </thead>
+              <tbody className="divide-y divide-slate-100">
+                {env.operations.map((o) => {
+                  const cfg = o.requestedConfig as { frontendReplicas?: number; redisReplicas?: number };
+                  const changes = Object.entries((o.changes ?? {}) as Record<string, number>)
+                    .filter(([k, n]) => k !== "same" && n > 0)
+                    .map(([k, n]) => `${n} ${k}`)
+                    .join(", ");
+                  return (
+                    <tr key={o.id}>
+                      <td className="px-5 py-2">
+                        {o.kind}
+                        <span className="text-xs text-slate-500">
+                          {" "}
+                          ({cfg.frontendReplicas}×web, {cfg.redisReplicas}×redis)
+                        </span>
+                      </td>
+                      <td className="px-5 py-2">
+                        <StatusBadge status={o.status} />
+                      </td>
+                      <td className="px-5 py-2 text-slate-600">{o.requestedBy}</td>
+                      <td className="px-5 py-2 tabular-nums text-slate-600">{age(o.createdAt)} ago</td>
+                      <td className="px-5 py-2 tabular-nums text-slate-600">
+                        {duration(o.startedAt, o.finishedAt)}
+                      </td>
+                      <td
+                        className="max-w-xs truncate px-5 py-2 text-xs text-slate-600"
+                        title={o.error ?? changes}
+                      >
+                        {o.error ? <span className="text-rose-700">{o.error}</span> : changes || "—"}
+                      </td>
+                    </tr>
+                  );
+                })}
+              </tbody>
+            </table>
+          </section>
+        </div>
+
+        <aside className="space-y-6" aria-label="Actions">
+          {env.status !== "destroyed" && (
+            <section className="rounded-lg border border-slate-200 bg-white p-5 shadow-sm">
+              <ScaleForm
+                name={env.name}
+                limits={limits}
+                current={{ frontend: env.currentFrontendReplicas, redis: env.currentRedisReplicas }}
+                desired={{ frontend: env.desiredFrontendReplicas, redis: env.desiredRedisReplicas }}
+                idempotencyKey={key()}
+                disabledReason={refusal("scale", state)}
+              />
+            </section>
+          )}
+
+          <section className="space-y-3 rounded-lg border border-slate-200 bg-white p-5 shadow-sm">
+            <h3 className="text-sm font-semibold">Operations</h3>
+            <div className="flex flex-wrap gap-2">
+              {can("refresh") && (
+                <ActionButton
+                  action={refreshEnvironmentAction}
+                  name={env.name}
+                  idempotencyKey={key()}
+                  label="Refresh"
+                  pendingLabel="Requesting…"
+                  testId="refresh"
+                />
+              )}
+              {can("retry") && (
+                <ActionButton
+                  action={retryOperationAction}
+                  name={env.name}
+                  idempotencyKey={key()}
+                  label={`Retry ${op?.kind}`}
+                  pendingLabel="Requesting…"
+                  testId="retry"
+                />
+              )}
+              {can("cancel") && (
+                <ActionButton
+                  action={cancelOperationAction}
+                  name={env.name}
+                  idempotencyKey={key()}
+                  label={`Cancel ${op?.kind}`}
+                  pendingLabel="Cancelling…"
+                  testId="cancel"
+                />
+              )}
+              {can("remove") && (
+                <ActionButton
+                  action={removeEnvironmentAction}
+                  name={env.name}
+                  idempotencyKey={key()}
+                  label="Remove record"
+                  pendingLabel="Removing…"
+                  testId="remove"
+                  danger
+                />
+              )}
+            </div>
+            {!can("refresh") && !can("retry") && !can("cancel") && !can("remove") && (
+              <p className="text-xs text-slate-500">No operation is possible right now.</p>
+            )}
+          </section>
+
+          {env.status !== "destroyed" && (
+            <section className="rounded-lg border border-rose-200 bg-white p-5 shadow-sm">
+              <DestroyForm name={env.name} idempotencyKey={key()} />
+              {refusal("destroy", state) && (
+                <p className="mt-2 text-xs text-amber-800">{refusal("destroy", state)}</p>
+              )}
+            </section>
+          )}
+        </aside>
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,200 @@
+import Link from "next/link";
+import { AutoRefresh } from "../features/environments/components/auto-refresh";
+import { StatusBadge } from "../features/environments/components/status-badge";
+import { age, frontendUrlOf } from "../features/environments/format";
+import { listEnvironments } from "../features/environments/queries";
+import { config } from "../server/env";
+import { currentUser } from "../server/identity";
+import { listFilterSchema } from "../shared/environment-schemas";
+import { ENVIRONMENT_STATUSES, STATUS_LABEL } from "../shared/status";
+
+export const dynamic = "force-dynamic";
+
+export default async function EnvironmentListPage({
+  searchParams,
+}: {
+  searchParams: Promise<Record<string, string | string[] | undefined>>;
+}) {
+  const params = await searchParams;
+  const filter = listFilterSchema.parse(params);
+  const user = await currentUser();
+  const environments = await listEnvironments(filter, user);
+  const removed = typeof params.removed === "string" ? params.removed : undefined;
+
+  return (
+    <div className="space-y-6">
+      <AutoRefresh seconds={config().LIST_REFRESH_SECONDS} />
+      <div className="flex flex-wrap items-end justify-between gap-4">
+        <div>
+          <h1 className="text-2xl font-semibold tracking-tight">Environments</h1>
+          <p className="mt-1 text-sm text-slate-600">
+            Voting-app environments: create, scale and tear them down.
+          </p>
+        </div>
+        <Link
+          href="/environments/new"
+          className="rounded-md bg-indigo-600 px-4 py-2 text-sm font-medium text-white shadow-sm hover:bg-indigo-500"
+        >
+          New environment
+        </Link>
+      </div>
+
+      {removed && (
+        <p
+          role="status"
+          className="rounded-md border border-emerald-200 bg-emerald-50 px-4 py-2 text-sm text-emerald-800"
+        >
+          The record of “{removed}” was removed.
+        </p>
+      )}
+
+      <form
+        method="get"
+        className="flex flex-wrap items-end gap-4 rounded-lg border border-slate-200 bg-white p-4"
+        aria-label="Filters"
+      >
+        <div>
+          <label htmlFor="status" className="block text-xs font-medium text-slate-600">
+            Status
+          </label>
+          <select
+            id="status"
+            name="status"
+            defaultValue={filter.status}
+            className="mt-1 rounded-md border border-slate-300 bg-white px-2 py-1.5 text-sm"
+          >
+            <option value="active">All but destroyed</option>
+            <option value="all">All</option>
+            {ENVIRONMENT_STATUSES.map((s) => (
+              <option key={s} value={s}>
+                {STATUS_LABEL[s]}
+              </option>
+            ))}
+          </select>
+        </div>
+        <label className="flex items-center gap-2 pb-1.5 text-sm text-slate-700">
+          <input
+            type="checkbox"
+            name="mine"
+            value="1"
+            defaultChecked={filter.mine}
+            className="h-4 w-4 rounded border-slate-300"
+          />
+          Only mine
+        </label>
+        <button
+          type="submit"
+          className="rounded-md border border-slate-300 bg-white px-3 py-1.5 text-sm font-medium hover:bg-slate-50"
+        >
+          Apply
+        </button>
+      </form>
+
+      {environments.length === 0 ? (
+        <div className="rounded-lg border border-dashed border-slate-300 bg-white p-10 text-center">
+          <p className="font-medium">No environments match.</p>
+          <p className="mt-1 text-sm text-slate-600">
+            <Link href="/environments/new" className="text-indigo-700 underline">
+              Create one
+            </Link>{" "}
+            or change the filters.
+          </p>
+        </div>
+      ) : (
+        <div className="overflow-x-auto rounded-lg border border-slate-200 bg-white shadow-sm">
+          <table className="min-w-full divide-y divide-slate-200 text-sm" data-testid="environment-table">
+            <thead className="bg-slate-50 text-left text-xs font-semibold uppercase tracking-wide text-slate-500">
+              <tr>
+                <th scope="col" className="px-4 py-3">
+                  Name
+                </th>
+                <th scope="col" className="px-4 py-3">
+                  Status
+                </th>
+                <th scope="col" className="px-4 py-3">
+                  Target
+                </th>
+                <th scope="col" className="px-4 py-3">
+                  Replicas
+                </th>
+                <th scope="col" className="px-4 py-3">
+                  Frontend
+                </th>
+                <th scope="col" className="px-4 py-3">
+                  Owner
+                </th>
+                <th scope="col" className="px-4 py-3">
+                  Age
+                </th>
+                <th scope="col" className="px-4 py-3">
+                  Last operation
+                </th>
+              </tr>
+            </thead>
+            <tbody className="divide-y divide-slate-100">
+              {environments.map((e) => {
+                const url = frontendUrlOf(e.outputs);
+                const op = e.lastOperation;
+                return (
+                  <tr key={e.id} data-testid={`env-row-${e.name}`} className="hover:bg-slate-50">
+                    <td className="px-4 py-3 font-medium">
+                      <Link href={`/environments/${e.name}`} className="text-indigo-700 hover:underline">
+                        {e.name}
+                      </Link>
+                    </td>
+                    <td className="px-4 py-3">
+                      <StatusBadge status={e.status} />
+                    </td>
+                    <td className="px-4 py-3 text-slate-700">
+                      {e.target}
+                      {e.region ? <span className="text-slate-500"> · {e.region}</span> : null}
+                    </td>
+                    <td className="px-4 py-3 tabular-nums text-slate-700">
+                      <span title="frontend replicas">{e.currentFrontendReplicas ?? "–"}</span>
+                      {e.currentFrontendReplicas !== e.desiredFrontendReplicas && (
+                        <span className="text-slate-400"> → {e.desiredFrontendReplicas}</span>
+                      )}{" "}
+                      web · <span title="Redis nodes">{e.currentRedisReplicas ?? "–"}</span>
+                      {e.currentRedisReplicas !== e.desiredRedisReplicas && (
+                        <span className="text-slate-400"> → {e.desiredRedisReplicas}</span>
+                      )}{" "}
+                      redis
+                    </td>
+                    <td className="px-4 py-3">
+                      {url && e.status === "ready" ? (
+                        <a href={url} target="_blank" rel="noreferrer" className="text-indigo-700 underline">
+                          Open
+                        </a>
+                      ) : (
+                        <span className="text-slate-400">{url ? "unavailable" : "—"}</span>
+                      )}
+                    </td>
+                    <td className="px-4 py-3 text-slate-700">{e.owner}</td>
+                    <td className="px-4 py-3 tabular-nums text-slate-600" title={e.createdAt.toISOString()}>
+                      {age(e.createdAt)}
+                    </td>
+                    <td className="px-4 py-3">
+                      {op ? (
+                        <span className="flex items-center gap-2">
+                          <span className="text-slate-700">{op.kind}</span>
+                          <StatusBadge status={op.status} />
+                          {op.status === "running" && op.progressExpected > 0 && (
+                            <span className="tabular-nums text-xs text-slate-500">
+                              {op.progressDone}/{op.progressExpected}
+                            </span>
+                          )}
+                        </span>
+                      ) : (
+                        "—"
+                      )}
+                    </td>
+                  </tr>
+                );
+              })}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,207 @@
+"use client";
+// The new-environment form. Validates with the same schema as the server action (instant field messages),
+// disables itself while submitting, and carries an idempotency key so a double submit creates one environment.
+import { useActionState, useState } from "react";
+import {
+  createEnvironmentSchema,
+  type FormState,
+  fieldErrors,
+  type Limits,
+} from "../../../shared/environment-schemas";
+import { createEnvironmentAction } from "../actions";
+import { FieldError, FormMessage, inputClass, primaryButton } from "./form-bits";
+import { ReplicaSlider } from "./replica-slider";
+
+export function CreateEnvironmentForm({
+  limits,
+  defaults,
+  idempotencyKey,
+}: {
+  limits: Limits;
+  defaults: { frontendReplicas: number; redisReplicas: number };
+  idempotencyKey: string;
+}) {
+  const [state, action, pending] = useActionState<FormState, FormData>(createEnvironmentAction, {
+    status: "idle",
+  });
+  const v = state.values ?? {};
+  const [frontend, setFrontend] = useState(Number(v.frontendReplicas ?? defaults.frontendReplicas));
+  const [redis, setRedis] = useState(Number(v.redisReplicas ?? defaults.redisReplicas));
+  const [target, setTarget] = useState(v.target ?? "local");
+  const [clientErrors, setClientErrors] = useState<Record<string, string> | null>(null);
+  const errors = clientErrors ?? state.fieldErrors ?? {};
+  const awsAvailable = limits.awsRegions.length > 0;
+
+  const validate = (form: HTMLFormElement) => {
+    const data = Object.fromEntries(new FormData(form).entries());
+    const parsed = createEnvironmentSchema(limits).safeParse(data);
+    return parsed.success ? {} : fieldErrors(parsed.error);
+  };
+
+  return (
+    <form
+      action={action}
+      noValidate
+      className="space-y-6"
+      onSubmit={(e) => {
+        const found = validate(e.currentTarget);
+        setClientErrors(found);
+        if (Object.keys(found).length > 0) {
+          e.preventDefault();
+          const first = e.currentTarget.querySelector<HTMLElement>(`[name="${Object.keys(found)[0]}"]`);
+          first?.focus();
+        }
+      }}
+    >
+      <input type="hidden" name="idempotencyKey" value={state.nextKey ?? idempotencyKey} />
+      <FormMessage
+        state={
+          clientErrors && Object.keys(clientErrors).length
+            ? { status: "error", message: "Please correct the highlighted fields." }
+            : state
+        }
+        testId="form-message"
+      />
+
+      <div>
+        <label htmlFor="name" className="text-sm font-medium text-slate-800">
+          Name
+        </label>
+        <input
+          id="name"
+          name="name"
+          defaultValue={v.name ?? ""}
+          required
+          autoComplete="off"
+          spellCheck={false}
+          placeholder="team-feature-x"
+          aria-invalid={errors.name ? true : undefined}
+          aria-describedby={`name-hint${errors.name ? " name-error" : ""}`}
+          className={inputClass}
+          onBlur={(e) => {
+            if (clientErrors) setClientErrors(validate(e.currentTarget.form as HTMLFormElement));
+          }}
+        />
+        <p id="name-hint" className="mt-1 text-xs text-slate-500">
+          3–40 lower-case letters, digits and dashes; starts with a letter. Used in URLs and cloud resource
+          names.
+        </p>
+        <FieldError id="name-error" message={errors.name} />
+      </div>
+
+      <fieldset>
+        <legend className="text-sm font-medium text-slate-800">Target</legend>
+        <div className="mt-2 grid gap-3 sm:grid-cols-2">
+          <label className="flex cursor-pointer gap-3 rounded-lg border border-slate-300 bg-white p-3 has-[:checked]:border-indigo-600 has-[:checked]:ring-1 has-[:checked]:ring-indigo-600">
+            <input
+              type="radio"
+              name="target"
+              value="local"
+              checked={target === "local"}
+              onChange={() => setTarget("local")}
+              className="mt-1"
+            />
+            <span>
+              <span className="block text-sm font-medium">Local</span>
+              <span className="block text-xs text-slate-500">
+                Real processes on the portal's machine. Fast, free.
+              </span>
+            </span>
+          </label>
+          <label
+            className={`flex gap-3 rounded-lg border border-slate-300 bg-white p-3 has-[:checked]:border-indigo-600 has-[:checked]:ring-1 has-[:checked]:ring-indigo-600 ${awsAvailable ? "cursor-pointer" : "cursor-not-allowed opacity-60"}`}
+          >
+            <input
+              type="radio"
+              name="target"
+              value="aws"
+              disabled={!awsAvailable}
+              checked={target === "aws"}
+              onChange={() => setTarget("aws")}
+              className="mt-1"
+            />
+            <span>
+              <span className="block text-sm font-medium">AWS Fargate</span>
+              <span className="block text-xs text-slate-500">
+                {awsAvailable
+                  ? "ECS Fargate behind load balancers."
+                  : "Not available: AWS credentials are not configured."}
+              </span>
+            </span>
+          </label>
+        </div>
+        <FieldError id="target-error" message={errors.target} />
+      </fieldset>
+
+      {target === "aws" && (
+        <div>
+          <label htmlFor="region" className="text-sm font-medium text-slate-800">
+            Region
+          </label>
+          <select
+            id="region"
+            name="region"
+            defaultValue={v.region ?? limits.awsRegions[0]}
+            className={inputClass}
+          >
+            {limits.awsRegions.map((r) => (
+              <option key={r}>{r}</option>
+            ))}
+          </select>
+          <FieldError id="region-error" message={errors.region} />
+        </div>
+      )}
+
+      <div className="grid gap-6 sm:grid-cols-2">
+        <ReplicaSlider
+          id="frontendReplicas"
+          name="frontendReplicas"
+          label="Frontend replicas"
+          hint="Web servers behind the load balancer."
+          bounds={limits.frontendReplicas}
+          value={frontend}
+          onChange={setFrontend}
+          error={errors.frontendReplicas}
+        />
+        <ReplicaSlider
+          id="redisReplicas"
+          name="redisReplicas"
+          label="Redis replicas"
+          hint="1 writer, the rest read replicas."
+          bounds={limits.redisReplicas}
+          value={redis}
+          onChange={setRedis}
+          error={errors.redisReplicas}
+        />
+      </div>
+
+      <div className="max-w-xs">
+        <label htmlFor="ttlHours" className="text-sm font-medium text-slate-800">
+          Time to live <span className="font-normal text-slate-500">(hours, optional)</span>
+        </label>
+        <input
+          id="ttlHours"
+          name="ttlHours"
+          type="number"
+          inputMode="numeric"
+          min={1}
+          max={limits.maxTtlHours}
+          defaultValue={v.ttlHours ?? ""}
+          aria-invalid={errors.ttlHours ? true : undefined}
+          aria-describedby={errors.ttlHours ? "ttlHours-error" : undefined}
+          className={inputClass}
+        />
+        <FieldError id="ttlHours-error" message={errors.ttlHours} />
+      </div>
+
+      <div className="flex items-center gap-3 border-t border-slate-200 pt-6">
+        <button type="submit" disabled={pending} className={primaryButton} data-testid="create-submit">
+          {pending ? "Creating…" : "Create environment"}
+        </button>
+        <p className="text-xs text-slate-500">
+          The request is queued; you can follow its progress on the next page.
+        </p>
+      </div>
+    </form>
+  );
+}

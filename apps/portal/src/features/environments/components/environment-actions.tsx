@@ -1,0 +1,195 @@
+"use client";
+// The detail page's actions: scale (sliders + what will change), refresh, retry, cancel, destroy (type the
+// name), remove. Each is a server action; the page shows its answer, never an error page.
+import { useActionState, useState } from "react";
+import type { FormState, Limits } from "../../../shared/environment-schemas";
+import {
+  cancelOperationAction,
+  destroyEnvironmentAction,
+  refreshEnvironmentAction,
+  removeEnvironmentAction,
+  retryOperationAction,
+  scaleEnvironmentAction,
+} from "../actions";
+import {
+  dangerButton,
+  FieldError,
+  FormMessage,
+  inputClass,
+  primaryButton,
+  secondaryButton,
+} from "./form-bits";
+import { ReplicaSlider } from "./replica-slider";
+
+type Action = (prev: FormState, form: FormData) => Promise<FormState>;
+const idle: FormState = { status: "idle" };
+
+function Hidden({ name, idempotencyKey }: { name: string; idempotencyKey: string }) {
+  return (
+    <>
+      <input type="hidden" name="name" value={name} />
+      <input type="hidden" name="idempotencyKey" value={idempotencyKey} />
+    </>
+  );
+}
+
+export function ActionButton({
+  action,
+  name,
+  idempotencyKey,
+  label,
+  pendingLabel,
+  testId,
+  danger,
+}: {
+  action: Action;
+  name: string;
+  idempotencyKey: string;
+  label: string;
+  pendingLabel: string;
+  testId: string;
+  danger?: boolean;
+}) {
+  const [state, run, pending] = useActionState(action, idle);
+  return (
+    <form action={run} className="space-y-2">
+      <Hidden name={name} idempotencyKey={state.nextKey ?? idempotencyKey} />
+      <button
+        type="submit"
+        disabled={pending}
+        className={danger ? dangerButton : secondaryButton}
+        data-testid={testId}
+      >
+        {pending ? pendingLabel : label}
+      </button>
+      <FormMessage state={state} testId={`${testId}-message`} />
+    </form>
+  );
+}
+
+function change(label: string, from: number | null, to: number) {
+  if (from === null) return `${label}: ${to}`;
+  if (from === to) return `${label}: ${to} (no change)`;
+  const d = to - from;
+  return `${label}: ${from} → ${to} (${d > 0 ? "+" : ""}${d} replica${Math.abs(d) === 1 ? "" : "s"})`;
+}
+
+export function ScaleForm({
+  name,
+  limits,
+  current,
+  desired,
+  idempotencyKey,
+  disabledReason,
+}: {
+  name: string;
+  limits: Limits;
+  current: { frontend: number | null; redis: number | null };
+  desired: { frontend: number; redis: number };
+  idempotencyKey: string;
+  disabledReason: string | null;
+}) {
+  const [state, run, pending] = useActionState(scaleEnvironmentAction, idle);
+  const [frontend, setFrontend] = useState(desired.frontend);
+  const [redis, setRedis] = useState(desired.redis);
+  const changed =
+    frontend !== (current.frontend ?? desired.frontend) || redis !== (current.redis ?? desired.redis);
+  return (
+    <form action={run} className="space-y-4" aria-labelledby="scale-heading">
+      <h3 id="scale-heading" className="text-sm font-semibold">
+        Scale
+      </h3>
+      <Hidden name={name} idempotencyKey={state.nextKey ?? idempotencyKey} />
+      <ReplicaSlider
+        id="scale-frontend"
+        name="frontendReplicas"
+        label="Frontend replicas"
+        bounds={limits.frontendReplicas}
+        value={frontend}
+        onChange={setFrontend}
+        error={state.fieldErrors?.frontendReplicas}
+      />
+      <ReplicaSlider
+        id="scale-redis"
+        name="redisReplicas"
+        label="Redis replicas"
+        hint="1 writer, the rest read replicas."
+        bounds={limits.redisReplicas}
+        value={redis}
+        onChange={setRedis}
+        error={state.fieldErrors?.redisReplicas}
+      />
+      <div
+        className="rounded-md bg-slate-50 p-3 text-xs text-slate-700"
+        aria-live="polite"
+        data-testid="scale-preview"
+      >
+        <p className="font-medium">What will change</p>
+        <ul className="mt-1 list-inside list-disc">
+          <li>{change("Frontends", current.frontend, frontend)}</li>
+          <li>{change("Redis nodes", current.redis, redis)}</li>
+        </ul>
+      </div>
+      {disabledReason && <p className="text-xs text-amber-800">{disabledReason}</p>}
+      <button
+        type="submit"
+        disabled={pending || !changed || !!disabledReason}
+        className={primaryButton}
+        data-testid="scale-submit"
+      >
+        {pending ? "Requesting…" : "Apply"}
+      </button>
+      <FormMessage state={state} testId="scale-message" />
+    </form>
+  );
+}
+
+export function DestroyForm({ name, idempotencyKey }: { name: string; idempotencyKey: string }) {
+  const [state, run, pending] = useActionState(destroyEnvironmentAction, idle);
+  const [typed, setTyped] = useState("");
+  const error = state.fieldErrors?.confirmation;
+  return (
+    <form action={run} className="space-y-3" aria-labelledby="destroy-heading">
+      <h3 id="destroy-heading" className="text-sm font-semibold text-rose-800">
+        Destroy
+      </h3>
+      <p className="text-xs text-slate-600">
+        Removes every resource of this environment. Type <strong className="font-mono">{name}</strong> to
+        confirm.
+      </p>
+      <Hidden name={name} idempotencyKey={state.nextKey ?? idempotencyKey} />
+      <label htmlFor="confirmation" className="sr-only">
+        Type the environment name to confirm
+      </label>
+      <input
+        id="confirmation"
+        name="confirmation"
+        value={typed}
+        onChange={(e) => setTyped(e.target.value)}
+        autoComplete="off"
+        spellCheck={false}
+        placeholder={name}
+        aria-invalid={error ? true : undefined}
+        aria-describedby={error ? "confirmation-error" : undefined}
+        className={inputClass}
+      />
+      <FieldError id="confirmation-error" message={error} />
+      <button
+        type="submit"
+        disabled={pending || typed.trim() !== name}
+        className={dangerButton}
+        data-testid="destroy-submit"
+      >
+        {pending ? "Requesting…" : "Destroy environment"}
+      </button>
+      <FormMessage state={state} testId="destroy-message" />
+    </form>
+  );
+}
+
+export const actions = {
+  refresh: refreshEnvironmentAction,
+  retry: retryOperationAction,
+  cancel: cancelOperationAction,
+  remove: removeEnvironmentAction,
+};

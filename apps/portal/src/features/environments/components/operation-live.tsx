@@ -1,0 +1,130 @@
+"use client";
+// Follows a running operation through server-sent events: progress bar (done/expected) and streaming log.
+import { useRouter } from "next/navigation";
+import { useEffect, useRef, useState } from "react";
+
+interface LogLine {
+  id: string;
+  type: string;
+  severity: string | null;
+  message: string;
+}
+interface Progress {
+  status: string;
+  done: number;
+  expected: number;
+  error?: string | null;
+}
+
+const MAX_LINES = 400;
+
+export function OperationLive({
+  environment,
+  operationId,
+  kind,
+  initial,
+}: {
+  environment: string;
+  operationId: string;
+  kind: string;
+  initial: Progress;
+}) {
+  const router = useRouter();
+  const [progress, setProgress] = useState<Progress>(initial);
+  const [lines, setLines] = useState<LogLine[]>([]);
+  const [connected, setConnected] = useState(false);
+  const logRef = useRef<HTMLOListElement>(null);
+
+  useEffect(() => {
+    const source = new EventSource(`/api/environments/${environment}/operations/${operationId}/events`);
+    source.addEventListener("open", () => setConnected(true));
+    source.addEventListener("error", () => setConnected(false));
+    source.addEventListener("event", (e) => {
+      const line = JSON.parse((e as MessageEvent).data) as LogLine;
+      setLines((prev) => [...prev.slice(-(MAX_LINES - 1)), line]);
+    });
+    source.addEventListener("progress", (e) => setProgress(JSON.parse((e as MessageEvent).data) as Progress));
+    source.addEventListener("end", (e) => {
+      setProgress(JSON.parse((e as MessageEvent).data) as Progress);
+      source.close();
+      setConnected(false);
+      router.refresh();
+    });
+    return () => source.close();
+  }, [environment, operationId, router]);
+
+  useEffect(() => {
+    const el = logRef.current;
+    if (el && lines.length) el.scrollTop = el.scrollHeight;
+  }, [lines]);
+
+  const pct =
+    progress.expected > 0 ? Math.min(100, Math.round((100 * progress.done) / progress.expected)) : 0;
+  const active = progress.status === "queued" || progress.status === "running";
+  return (
+    <section
+      aria-labelledby="live-heading"
+      className="rounded-lg border border-slate-200 bg-white p-5 shadow-sm"
+      data-testid="operation-live"
+    >
+      <div className="flex items-center justify-between">
+        <h2 id="live-heading" className="text-base font-semibold">
+          {kind} · <span data-testid="live-status">{progress.status}</span>
+        </h2>
+        <span className="text-xs text-slate-500">
+          {connected ? "live" : active ? "connecting…" : "finished"}
+        </span>
+      </div>
+      <div className="mt-3">
+        <div
+          role="progressbar"
+          aria-label="Operation progress"
+          aria-valuemin={0}
+          aria-valuemax={progress.expected || 1}
+          aria-valuenow={progress.done}
+          className="h-2.5 w-full overflow-hidden rounded-full bg-slate-100"
+        >
+          <div
+            className={`h-full rounded-full transition-all ${progress.status === "failed" ? "bg-rose-500" : "bg-indigo-600"} ${progress.expected === 0 && active ? "w-1/4 animate-pulse" : ""}`}
+            style={progress.expected > 0 ? { width: `${pct}%` } : undefined}
+          />
+        </div>
+        <p className="mt-1 text-xs tabular-nums text-slate-600" data-testid="live-progress">
+          {progress.expected > 0
+            ? `${progress.done} of ${progress.expected} steps (${pct}%)`
+            : active
+              ? "planning…"
+              : ""}
+        </p>
+      </div>
+      {progress.error && (
+        <p className="mt-2 rounded bg-rose-50 px-3 py-2 text-sm text-rose-800">{progress.error}</p>
+      )}
+      <ol
+        ref={logRef}
+        aria-label="Operation log"
+        aria-live="polite"
+        className="mt-3 h-64 overflow-y-auto rounded-md bg-slate-900 p-3 font-mono text-xs leading-5 text-slate-100"
+        data-testid="live-log"
+      >
+        {lines.length === 0 && <li className="text-slate-400">Waiting for output…</li>}
+        {lines.map((l) => (
+          <li
+            key={l.id}
+            className={
+              l.severity === "error"
+                ? "text-rose-300"
+                : l.severity === "warning"
+                  ? "text-amber-300"
+                  : l.type === "status" || l.type === "notice"
+                    ? "text-sky-300"
+                    : ""
+            }
+          >
+            {l.message}
+          </li>
+        ))}
+      </ol>
+    </section>
+  );
+}
