@@ -69,24 +69,23 @@ export class VotingEnvironment extends pulumi.ComponentResource {
 
     const env = settings.name;
     const tags = environmentTags(env, settings.owner);
-    const parent = this;
 
-    const network = createNetwork(settings, tags, parent);
-    const sgs = createSecurityGroups(settings, network.vpcId, tags, parent);
-    const password = createRedisPassword(settings, tags, parent);
-    const executionRole = createExecutionRole(env, password.secret.arn, tags, parent);
+    const network = createNetwork(settings, tags, this);
+    const sgs = createSecurityGroups(settings, network.vpcId, tags, this);
+    const password = createRedisPassword(settings, tags, this);
+    const executionRole = createExecutionRole(env, password.secret.arn, tags, this);
     const cluster = new aws.ecs.Cluster(
       env,
       { settings: [{ name: "containerInsights", value: "enabled" }], tags: named(tags, env) },
-      { parent },
+      { parent: this },
     );
-    const image = createFrontendImage(settings, tags, parent);
+    const image = createFrontendImage(settings, tags, this);
 
     const ctx: TierContext = {
       args: settings,
       tags,
-      parent,
-      region: aws.getRegionOutput({}, { parent }).region,
+      parent: this,
+      region: aws.getRegionOutput({}, { parent: this }).region,
       cluster,
       executionRoleArn: executionRole.arn,
       privateSubnetIds: network.privateSubnetIds,

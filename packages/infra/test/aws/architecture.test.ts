@@ -7,6 +7,7 @@ import { contentTag } from "../../src/aws/image";
 import {
   appDir,
   buildEnvironment,
+  containerOf,
   containersOf,
   envOf,
   fakeAppDir,
@@ -147,8 +148,8 @@ describe("a three-tier environment (2 frontends, 1 Redis writer + 2 replicas)", 
   it("wires the frontend to the writer and reader endpoints, the password only as an ECS secret", () => {
     const nlbDns = nlbOf(b.res).state.dnsName;
     const secretArn = b.res.one(T.secret).state.arn;
-    const [frontend] = containersOf(taskOf(b.res, serviceOf(b.res, "frontend")));
-    const env = envOf(frontend!);
+    const frontend = containerOf(taskOf(b.res, serviceOf(b.res, "frontend")));
+    const env = envOf(frontend);
     expect(env).toMatchObject({
       PORT: "8080",
       REDIS_HOST: nlbDns,
@@ -249,7 +250,7 @@ describe("replica counts", () => {
       const replicas = res.ofType(T.service).filter((s) => s.name === `count${n}-redis-replicas`);
       const nlb = nlbOf(res);
       const readerListeners = res.ofType(T.listener).filter((l) => l.inputs.port === REDIS_READER_PORT);
-      const [frontend] = containersOf(taskOf(res, res.named(T.service, `count${n}-frontend`)));
+      const frontend = containerOf(taskOf(res, res.named(T.service, `count${n}-frontend`)));
       if (n === 1) {
         expect(replicas).toHaveLength(0);
         expect(readerListeners).toHaveLength(0);
@@ -257,15 +258,15 @@ describe("replica counts", () => {
         expect(res.ofType(T.logGroup)).toHaveLength(2);
         expect(outputs.redisReaderEndpoint).toBeUndefined();
         expect(outputs.serviceNames.redisReplicas).toBeUndefined();
-        expect(Object.keys(envOf(frontend!))).not.toContain("REDIS_READ_HOST");
-        expect(Object.keys(envOf(frontend!))).not.toContain("REDIS_READ_PORT");
+        expect(Object.keys(envOf(frontend))).not.toContain("REDIS_READ_HOST");
+        expect(Object.keys(envOf(frontend))).not.toContain("REDIS_READ_PORT");
       } else {
         expect(replicas).toHaveLength(1);
         expect(replicas[0]?.inputs.desiredCount).toBe(n - 1);
-        const [replica] = containersOf(taskOf(res, replicas[0]!));
+        const replica = containerOf(taskOf(res, res.named(T.service, `count${n}-redis-replicas`)));
         expect(replica?.command?.[2]).toContain(`--replicaof ${nlb.state.dnsName} ${REDIS_PORT}`);
         expect(readerListeners).toHaveLength(1);
-        expect(envOf(frontend!).REDIS_READ_HOST).toBe(nlb.state.dnsName);
+        expect(envOf(frontend).REDIS_READ_HOST).toBe(nlb.state.dnsName);
       }
     });
   }
@@ -308,8 +309,7 @@ describe("options", () => {
       cpu: "1024",
       memory: "2048",
     });
-    const [c] = containersOf(frontendTask);
-    expect(envOf(c!)).toMatchObject({
+    expect(envOf(containerOf(frontendTask))).toMatchObject({
       PORT: "3000",
       VOTE_OPTIONS: "Tabs,Spaces",
       APP_TITLE: "Tabs or spaces?",

@@ -24,6 +24,8 @@ export interface Recorded {
   id: string;
   inputs: Props;
   state: Props;
+  /** Reference of the provider the resource was created with, e.g. "urn:pulumi:…::pulumi:providers:aws::aws::<id>". */
+  provider?: string;
 }
 
 export interface Recorder {
@@ -64,7 +66,14 @@ export async function installMocks(): Promise<Recorder> {
       newResource(args) {
         const id = `${args.name}-id`;
         const state = stateFor(args.type, args.name, args.inputs);
-        recorder.resources.push({ type: args.type, name: args.name, id, inputs: args.inputs, state });
+        recorder.resources.push({
+          type: args.type,
+          name: args.name,
+          id,
+          inputs: args.inputs,
+          state,
+          provider: args.provider,
+        });
         return { id, state };
       },
       call(args) {
@@ -170,6 +179,13 @@ export interface Container {
 
 export function containersOf(taskDefinition: Recorded): Container[] {
   return JSON.parse(taskDefinition.inputs.containerDefinitions as string) as Container[];
+}
+
+/** The task definition's single container (every task here has exactly one). */
+export function containerOf(taskDefinition: Recorded): Container {
+  const containers = containersOf(taskDefinition);
+  if (containers.length !== 1) throw new Error(`expected one container in ${taskDefinition.name}`);
+  return containers[0] as Container;
 }
 
 export function envOf(container: Container): Record<string, string> {
