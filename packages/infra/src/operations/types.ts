@@ -89,16 +89,29 @@ export type OperationErrorCode =
 export interface RunOptions {
   signal?: AbortSignal;
   onEvent?: (event: OperationEvent) => void;
+  /** The engine's raw events (Automation API `EngineEvent`), for debugging and recording. */
+  onEngineEvent?: (event: unknown) => void;
 }
 
 /** How the operations reach their state backend and where the local target keeps its files. */
 export interface OperationsConfig {
   /** Pulumi state: `postgres://user:pass@host:port/db?sslmode=disable&table=pulumi_state`, or `file://<dir>`. */
   backendUrl: string;
-  /** Passphrase of the passphrase secrets provider. */
-  passphrase: string;
+  /**
+   * Passphrase of the passphrase secrets provider. Optional: when absent it is generated on first use and
+   * kept in `<dataDir>/pulumi-passphrase` (mode 0600).
+   */
+  passphrase?: string;
   /** Folder for the local target's process logs and pid files. */
   dataDir: string;
+  /** PULUMI_HOME for the CLI (plugins, credentials). Default: `<dataDir>/pulumi-home`. */
+  pulumiHome?: string;
+  /** Folder above `bin/pulumi`. Default: PULUMI_CLI_ROOT, else `~/.pulumi/versions/<sdk version>`, else PATH. */
+  cliRoot?: string;
+  /** `redis-server` binary for the local target. Default: REDIS_SERVER_PATH, else `redis-server` on PATH. */
+  redisServerPath?: string;
+  /** Entry point of the voting app for the local target. Default: `@platform/voting-app`'s `dist/main.js`. */
+  votingAppMain?: string;
 }
 
 /**

@@ -1,0 +1,129 @@
+import path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import type { EnvironmentSpec } from "../operations/types";
+import { LOOPBACK } from "./process-control";
+import { LocalProcess } from "./resources";
+
+/** Machine facts the local program needs besides the spec. */
+export interface LocalProgramContext {
+  dataDir: string;
+  redisServerPath: string;
+  votingAppMain: string;
+  /** Redis password, derived per environment from the stack passphrase (so it is stable across runs). */
+  redisPassword: string;
+}
+
+/** How many resources the program registers (stack, component, provider and processes): for progress. */
+export function localResourceCount(
+  spec: Pick<EnvironmentSpec, "frontendReplicas" | "redisReplicas">,
+): number {
+  return 3 + spec.redisReplicas + 2 + spec.frontendReplicas + 1;
+}
+
+/**
+ * The local target: the same environment as on AWS, as processes on this machine.
+ *   redis-0 (primary) + redis-1..N-1 (`replicaof` redis-0)
+ *   redis-writer (TCP LB → primary), redis-reader (TCP LB → replicas, or the primary when there are none)
+ *   frontend-0..M-1 (voting app; knows Redis only through the two LB endpoints)
+ *   web (HTTP LB → healthy frontends): its URL is the environment's frontend URL.
+ * Resources are named by index, so scaling creates or deletes only the replicas that change; the balancers
+ * take new backends in place, so their ports (the environment's endpoints) stay.
+ */
+export function localEnvironmentProgram(spec: EnvironmentSpec, ctx: LocalProgramContext) {
+  return async () => {
+    const envDir = path.join(path.resolve(ctx.dataDir), spec.name);
+    const env = new pulumi.ComponentResource("platform:local:VotingEnvironment", spec.name, {});
+    const parent = { parent: env };
+    const password = pulumi.secret(ctx.redisPassword);
+    const balancerScript = (file: string) => require.resolve(`./${file}`);
+
+    const primary = new LocalProcess(
+      "redis-0",
+      { kind: "redis", envDir, redisServer: ctx.redisServerPath, password },
+      parent,
+    );
+    const replicas: LocalProcess[] = [];
+    for (let i = 1; i < spec.redisReplicas; i++) {
+      replicas.push(
+        new LocalProcess(
+          `redis-${i}`,
+          {
+            kind: "redis",
+            envDir,
+            redisServer: ctx.redisServerPath,
+            password,
+            replicaOf: { host: LOOPBACK, port: primary.port },
+          },
+          parent,
+        ),
+      );
+    }
+    const backendOf = (p: LocalProcess, name: string) => ({ name, host: LOOPBACK, port: p.port });
+    const writer = new LocalProcess(
+      "redis-writer",
+      {
+        kind: "tcp-balancer",
+        envDir,
+        script: balancerScript("tcp-balancer"),
+        backends: [backendOf(primary, "redis-0")],
+      },
+      parent,
+    );
+    const readerBackends =
+      replicas.length > 0
+        ? replicas.map((r, i) => backendOf(r, `redis-${i + 1}`))
+        : [backendOf(primary, "redis-0")];
+    const reader = new LocalProcess(
+      "redis-reader",
+      { kind: "tcp-balancer", envDir, script: balancerScript("tcp-balancer"), backends: readerBackends },
+      parent,
+    );
+
+    const frontends: LocalProcess[] = [];
+    for (let i = 0; i < spec.frontendReplicas; i++) {
+      const appEnv: Record<string, pulumi.Input<string>> = {
+        REDIS_HOST: LOOPBACK,
+        REDIS_PORT: writer.port.apply(String),
+        REDIS_READ_HOST: LOOPBACK,
+        REDIS_READ_PORT: reader.port.apply(String),
+        REDIS_PASSWORD: password,
+        REPLICA_NAME: `frontend-${i}`,
+      };
+      if (spec.local?.voteOptions) appEnv.VOTE_OPTIONS = spec.local.voteOptions;
+      if (spec.local?.appTitle) appEnv.APP_TITLE = spec.local.appTitle;
+      frontends.push(
+        new LocalProcess(
+          `frontend-${i}`,
+          { kind: "app", envDir, main: ctx.votingAppMain, env: appEnv },
+          parent,
+        ),
+      );
+    }
+    const web = new LocalProcess(
+      "web",
+      {
+        kind: "http-balancer",
+        envDir,
+        script: balancerScript("http-balancer"),
+        backends: frontends.map((f, i) => backendOf(f, `frontend-${i}`)),
+        healthPath: "/readyz",
+      },
+      parent,
+    );
+
+    return {
+      frontendUrl: web.url,
+      redisWriterEndpoint: writer.endpoint,
+      redisReaderEndpoint: reader.endpoint,
+      frontendReplicas: spec.frontendReplicas,
+      redisReplicas: spec.redisReplicas,
+      processes: pulumi
+        .all([
+          ...[primary, ...replicas, writer, reader, ...frontends, web].map((p) =>
+            pulumi.all([p.urn, p.pid, p.port]),
+          ),
+        ])
+        .apply((list) => list.map(([urn, pid, port]) => ({ name: urn.split("::").pop(), pid, port }))),
+    };
+  };
+}

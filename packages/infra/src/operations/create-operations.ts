@@ -1,0 +1,430 @@
+import { createHmac } from "node:crypto";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import {
+  type EngineEvent,
+  LocalWorkspace,
+  type OutputMap,
+  type PulumiFn,
+  type Stack,
+} from "@pulumi/pulumi/automation";
+import type { z } from "zod";
+import { localEnvironmentProgram, localResourceCount } from "../local/program";
+import { environmentRefSchema, environmentSpecSchema, operationsConfigSchema } from "../spec";
+import { openStateStore, type StateStore } from "../state";
+import { EnvironmentMutex } from "./environment-mutex";
+import { classifyError, EnvironmentOperationError } from "./errors";
+import { EngineEventMapper, LineSplitter } from "./events";
+import { localPassphrase } from "./passphrase";
+import { resolvePulumiCommand } from "./pulumi-cli";
+import { recoverStack } from "./recovery";
+import type {
+  EnvironmentOperations,
+  EnvironmentOutputs,
+  EnvironmentRef,
+  EnvironmentSpec,
+  OperationEvent,
+  OperationKind,
+  OperationResult,
+  OperationsConfig,
+  RunOptions,
+} from "./types";
+
+/** One Pulumi project for all environments; each environment is one stack of it. */
+export const PROJECT_NAME = "voting-environments";
+
+/** The operations plus what this implementation adds to the contract. */
+export interface EnvironmentOperationsWithControl extends EnvironmentOperations {
+  /** Aborts the operation running on `ref` in this process, if any (same as aborting its signal). */
+  cancel(ref: EnvironmentRef): boolean;
+  /** Releases the state backend's connection pool. */
+  close(): Promise<void>;
+}
+
+function parse<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
+  const result = schema.safeParse(value);
+  if (!result.success) {
+    const issues = result.error.issues.map((i) => `${i.path.join(".") || what}: ${i.message}`).join("; ");
+    throw new EnvironmentOperationError("invalid-input", `invalid ${what}: ${issues}`);
+  }
+  return result.data;
+}
+
+function resolveVotingAppMain(configured?: string): string {
+  if (configured) return path.resolve(configured);
+  if (process.env.VOTING_APP_MAIN) return path.resolve(process.env.VOTING_APP_MAIN);
+  try {
+    return path.join(path.dirname(require.resolve("@platform/voting-app/package.json")), "dist", "main.js");
+  } catch {
+    return path.resolve(__dirname, "..", "..", "..", "voting-app", "dist", "main.js");
+  }
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+function findOnPath(bin: string): string | undefined {
+  if (bin.includes("/")) return existsSync(bin) ? bin : undefined;
+  for (const dir of (process.env.PATH ?? "").split(path.delimiter)) {
+    if (dir && existsSync(path.join(dir, bin))) return path.join(dir, bin);
+  }
+  return undefined;
+}
+
+function plainOutputs(outputs: OutputMap): Partial<EnvironmentOutputs> {
+  const plain: Record<string, unknown> = {};
+  for (const [key, { value, secret }] of Object.entries(outputs)) if (!secret) plain[key] = value;
+  return plain as Partial<EnvironmentOutputs>;
+}
+
+/** The folder that holds `@pulumi/pulumi`, for the dynamic-provider plugin's `require.resolve`. */
+function nodeModulesOfPulumi(): string {
+  const pkg = require.resolve("@pulumi/pulumi/package.json");
+  return path.dirname(path.dirname(path.dirname(pkg)));
+}
+
+/**
+ * Environment operations on the real Pulumi engine: every environment is a stack of one project, run as an
+ * inline program (`local` or `aws` target) in a temporary workspace, with state in the configured DIY
+ * backend (PostgreSQL or files).
+ */
+export function createEnvironmentOperations(rawConfig: OperationsConfig): EnvironmentOperationsWithControl {
+  const config = parse(operationsConfigSchema, rawConfig, "operations config");
+  const dataDir = path.resolve(config.dataDir);
+  mkdirSync(dataDir, { recursive: true });
+  const passphrase = config.passphrase ?? localPassphrase(dataDir);
+  const pulumiHome = path.resolve(config.pulumiHome ?? path.join(dataDir, "pulumi-home"));
+  mkdirSync(pulumiHome, { recursive: true });
+  const mutex = new EnvironmentMutex();
+  const controllers = new Map<string, AbortController>();
+  let store: StateStore | undefined;
+  const stateStore = () => {
+    store ??= openStateStore(config.backendUrl);
+    return store;
+  };
+
+  const envVars: Record<string, string> = {
+    PULUMI_SKIP_UPDATE_CHECK: "true",
+    PULUMI_CONFIG_PASSPHRASE: passphrase,
+    PULUMI_BACKEND_URL: config.backendUrl,
+    PULUMI_HOME: pulumiHome,
+    // The dynamic-provider plugin (a shell script) finds @pulumi/pulumi through NODE_PATH: our workspaces
+    // live in the temp folder, outside any node_modules tree.
+    NODE_PATH: [nodeModulesOfPulumi(), process.env.NODE_PATH].filter(Boolean).join(path.delimiter),
+    PULUMI_DIY_BACKEND_NO_LEGACY_WARNING: "true",
+  };
+
+  /** Per environment, stable across runs, never stored in plain text: derived from the passphrase. */
+  const redisPassword = (environment: string) =>
+    createHmac("sha256", passphrase).update(`redis:${environment}`).digest("base64url").slice(0, 32);
+
+  const envDirOf = (name: string) => path.join(dataDir, name);
+
+  /** Temporary workspaces live in one folder, named `<pid>-<environment>-…` so a killed run's can be found. */
+  const workspacesRoot = path.join(os.tmpdir(), "platform-pulumi-workspaces");
+  const removeStaleWorkspaces = () => {
+    if (!existsSync(workspacesRoot)) return;
+    for (const dir of readdirSync(workspacesRoot)) {
+      const pid = Number(dir.split("-")[0]);
+      if (pid && pid !== process.pid && !pidAlive(pid))
+        rmSync(path.join(workspacesRoot, dir), { recursive: true, force: true });
+    }
+  };
+
+  async function programFor(spec: EnvironmentSpec): Promise<{ program: PulumiFn; estimate: number }> {
+    if (spec.target === "local") {
+      const redisServerPath = config.redisServerPath ?? process.env.REDIS_SERVER_PATH ?? "redis-server";
+      const resolved = findOnPath(redisServerPath);
+      if (!resolved) {
+        throw new EnvironmentOperationError(
+          "provider-error",
+          `redis-server not found (${redisServerPath}): the local target runs Redis as real processes; install it (e.g. apt-get install redis-server) or set REDIS_SERVER_PATH`,
+        );
+      }
+      const votingAppMain = resolveVotingAppMain(config.votingAppMain);
+      if (!existsSync(votingAppMain)) {
+        throw new EnvironmentOperationError(
+          "provider-error",
+          `the voting app is not built (${votingAppMain} is missing): run npm run build -w @platform/voting-app`,
+        );
+      }
+      const program = localEnvironmentProgram(spec, {
+        dataDir,
+        redisServerPath: resolved,
+        votingAppMain,
+        redisPassword: redisPassword(spec.name),
+      });
+      return { program, estimate: localResourceCount(spec) };
+    }
+    // Loaded lazily: the AWS component pulls in @pulumi/aws and @pulumi/awsx, which the local target never needs.
+    const aws: typeof import("../aws") = require("../aws");
+    try {
+      return { program: aws.awsEnvironmentProgram(spec), estimate: 0 };
+    } catch (err) {
+      if (err instanceof aws.VotingEnvironmentArgsError) {
+        throw new EnvironmentOperationError(
+          "invalid-input",
+          `invalid aws environment: ${err.message}`,
+          undefined,
+          {
+            cause: err,
+          },
+        );
+      }
+      throw err;
+    }
+  }
+
+  interface RunContext {
+    kind: OperationKind;
+    environment: string;
+    target: EnvironmentSpec["target"];
+    signal: AbortSignal;
+    emit: (event: OperationEvent) => void;
+    openStack: (program: PulumiFn, create: boolean) => Promise<Stack>;
+    recover: (program: PulumiFn) => Promise<{ resources: number } | undefined>;
+    mapper: (estimate: number) => {
+      onEvent: (e: EngineEvent) => void;
+      onOutput: (s: string) => void;
+      complete(): void;
+    };
+  }
+
+  /** The frame around every operation: validation done, mutex, cancel, temp workspace, error classes. */
+  async function operate<T>(
+    kind: OperationKind | "recover",
+    environment: string,
+    target: EnvironmentSpec["target"],
+    options: RunOptions | undefined,
+    body: (ctx: RunContext) => Promise<T>,
+  ): Promise<T> {
+    return await mutex.run(environment, kind, async () => {
+      const controller = new AbortController();
+      const external = options?.signal;
+      const onAbort = () => controller.abort(external?.reason);
+      if (external?.aborted)
+        throw new EnvironmentOperationError(
+          "cancelled",
+          `the ${kind} of ${environment} was cancelled before it started`,
+        );
+      external?.addEventListener("abort", onAbort, { once: true });
+      controllers.set(environment, controller);
+      const workDirs: string[] = [];
+      const emit = (event: OperationEvent) => {
+        try {
+          options?.onEvent?.(event);
+        } catch {
+          // a failing listener must not break the operation
+        }
+      };
+      try {
+        removeStaleWorkspaces();
+        const pulumiCommand = await resolvePulumiCommand(config.cliRoot);
+        const openStack = async (program: PulumiFn, create: boolean) => {
+          mkdirSync(workspacesRoot, { recursive: true });
+          const workDir = mkdtempSync(path.join(workspacesRoot, `${process.pid}-${environment}-`));
+          workDirs.push(workDir);
+          const args = { stackName: environment, projectName: PROJECT_NAME, program };
+          const opts = {
+            workDir,
+            pulumiCommand,
+            envVars,
+            projectSettings: {
+              name: PROJECT_NAME,
+              runtime: "nodejs" as const,
+              backend: { url: config.backendUrl },
+            },
+          };
+          return create
+            ? await LocalWorkspace.createOrSelectStack(args, opts)
+            : await LocalWorkspace.selectStack(args, opts);
+        };
+        const ctx: RunContext = {
+          kind: kind === "recover" ? "refresh" : kind,
+          environment,
+          target,
+          signal: controller.signal,
+          emit,
+          openStack,
+          recover: async (program) => {
+            const s = stateStore();
+            try {
+              await s.ping();
+            } catch (err) {
+              throw new EnvironmentOperationError(
+                "backend-unreachable",
+                `the Pulumi state backend is unreachable: ${err instanceof Error ? err.message : String(err)}`,
+                String(err),
+                { cause: err },
+              );
+            }
+            const checkpoint = await recoverStack({
+              store: s,
+              project: PROJECT_NAME,
+              stack: environment,
+              envDir: target === "local" ? envDirOf(environment) : undefined,
+              pulumiHome,
+              openStack: () => openStack(program, false),
+              notice: (message) => emit({ type: "notice", message }),
+            });
+            return checkpoint ? { resources: checkpoint.resources.length } : undefined;
+          },
+          mapper: (estimate) => {
+            const m = new EngineEventMapper(estimate, emit);
+            const lines = new LineSplitter((line) => emit({ type: "log", line }));
+            return {
+              onEvent: (e) => {
+                m.handle(e);
+                try {
+                  options?.onEngineEvent?.(e);
+                } catch {
+                  // a failing listener must not break the operation
+                }
+              },
+              onOutput: (s) => lines.push(s),
+              complete: () => {
+                lines.flush();
+                m.complete();
+              },
+            };
+          },
+        };
+        return await body(ctx);
+      } catch (err) {
+        throw classifyError(err, { environment, aborted: controller.signal.aborted });
+      } finally {
+        external?.removeEventListener("abort", onAbort);
+        controllers.delete(environment);
+        for (const dir of workDirs) rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  }
+
+  const noProgram: PulumiFn = async () => ({});
+
+  async function upOrPreview(kind: "up" | "preview", rawSpec: EnvironmentSpec, options?: RunOptions) {
+    const spec = parse(environmentSpecSchema, rawSpec, "environment spec");
+    return operate(kind, spec.name, spec.target, options, async (ctx) => {
+      const started = Date.now();
+      const { program, estimate } = await programFor(spec);
+      const before = await ctx.recover(program);
+      // Steps: what the program registers, plus what the state holds beyond it (to delete).
+      const events = ctx.mapper(Math.max(estimate, before?.resources ?? 0));
+      const stack = await ctx.openStack(program, true);
+      const common = {
+        onEvent: events.onEvent,
+        onOutput: events.onOutput,
+        onError: events.onOutput,
+        signal: ctx.signal,
+        color: "never" as const,
+      };
+      if (kind === "up") {
+        const result = await stack.up(common);
+        events.complete();
+        return {
+          kind,
+          environment: spec.name,
+          outputs: plainOutputs(result.outputs),
+          changes: result.summary.resourceChanges ?? {},
+          durationMs: Date.now() - started,
+        } satisfies OperationResult;
+      }
+      const result = await stack.preview(common);
+      events.complete();
+      const outputs = before ? plainOutputs(await stack.outputs()) : {};
+      return {
+        kind,
+        environment: spec.name,
+        outputs,
+        changes: result.changeSummary ?? {},
+        durationMs: Date.now() - started,
+      } satisfies OperationResult;
+    });
+  }
+
+  const operations: EnvironmentOperationsWithControl = {
+    up: (spec, options) => upOrPreview("up", spec, options),
+    preview: (spec, options) => upOrPreview("preview", spec, options),
+
+    async refresh(rawRef, options) {
+      const ref = parse(environmentRefSchema, rawRef, "environment reference");
+      return operate("refresh", ref.name, ref.target, options, async (ctx) => {
+        const started = Date.now();
+        const before = await ctx.recover(noProgram);
+        const events = ctx.mapper(before?.resources ?? 0);
+        const stack = await ctx.openStack(noProgram, false);
+        const result = await stack.refresh({
+          onEvent: events.onEvent,
+          onOutput: events.onOutput,
+          onError: events.onOutput,
+          signal: ctx.signal,
+          color: "never",
+        });
+        events.complete();
+        return {
+          kind: "refresh",
+          environment: ref.name,
+          outputs: plainOutputs(await stack.outputs()),
+          changes: result.summary.resourceChanges ?? {},
+          durationMs: Date.now() - started,
+        };
+      });
+    },
+
+    async destroy(rawRef, options) {
+      const ref = parse(environmentRefSchema, rawRef, "environment reference");
+      return operate("destroy", ref.name, ref.target, options, async (ctx) => {
+        const started = Date.now();
+        const before = await ctx.recover(noProgram);
+        const events = ctx.mapper(before?.resources ?? 0);
+        const stack = await ctx.openStack(noProgram, false);
+        const result = await stack.destroy({
+          onEvent: events.onEvent,
+          onOutput: events.onOutput,
+          onError: events.onOutput,
+          signal: ctx.signal,
+          color: "never",
+          remove: true,
+        });
+        events.complete();
+        // Every process is stopped; what remains of the environment's folder is logs and empty dirs.
+        if (ref.target === "local") rmSync(envDirOf(ref.name), { recursive: true, force: true });
+        return {
+          kind: "destroy",
+          environment: ref.name,
+          outputs: {},
+          changes: result.summary.resourceChanges ?? {},
+          durationMs: Date.now() - started,
+        };
+      });
+    },
+
+    async recover(rawRef) {
+      const ref = parse(environmentRefSchema, rawRef, "environment reference");
+      await operate("recover", ref.name, ref.target, undefined, async (ctx) => {
+        await ctx.recover(noProgram);
+      });
+    },
+
+    cancel(rawRef) {
+      const ref = parse(environmentRefSchema, rawRef, "environment reference");
+      const controller = controllers.get(ref.name);
+      if (!controller) return false;
+      controller.abort(new Error("cancelled"));
+      return true;
+    },
+
+    async close() {
+      await store?.close();
+      store = undefined;
+    },
+  };
+  return operations;
+}

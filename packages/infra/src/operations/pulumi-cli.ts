@@ -1,0 +1,54 @@
+import { existsSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { PulumiCommand } from "@pulumi/pulumi/automation";
+import { EnvironmentOperationError } from "./errors";
+
+/** The SDK version this package runs; the CLI must be at least as new. */
+export function sdkVersion(): string {
+  return require("@pulumi/pulumi/package.json").version as string;
+}
+
+/** Where scripts/ensure-pulumi-cli.sh puts the CLI: the folder above `bin/pulumi`. */
+export function defaultCliRoot(): string {
+  return path.join(os.homedir(), ".pulumi", "versions", sdkVersion());
+}
+
+const cache = new Map<string, Promise<PulumiCommand>>();
+
+/**
+ * Finds the Pulumi CLI: `cliRoot` (or PULUMI_CLI_ROOT), else `~/.pulumi/versions/<sdk>/`, else `pulumi` on
+ * PATH. The version check is the Automation API's own (at least its minimum). Cached per root.
+ */
+export function resolvePulumiCommand(cliRoot?: string): Promise<PulumiCommand> {
+  const explicit = cliRoot ?? process.env.PULUMI_CLI_ROOT;
+  const root =
+    explicit ?? (existsSync(path.join(defaultCliRoot(), "bin", "pulumi")) ? defaultCliRoot() : undefined);
+  const key = root ?? "<PATH>";
+  let found = cache.get(key);
+  if (!found) {
+    found = PulumiCommand.get(root ? { root } : undefined).catch((err: unknown) => {
+      cache.delete(key);
+      const message = err instanceof Error ? err.message : String(err);
+      if (/ENOENT|not found/i.test(message)) {
+        throw new EnvironmentOperationError(
+          "cli-missing",
+          `the Pulumi CLI was not found (${root ? path.join(root, "bin", "pulumi") : "pulumi on PATH"}): run \`npm run pulumi-cli -w @platform/infra\``,
+          message,
+          { cause: err },
+        );
+      }
+      if (/Minimum version|Failed to parse Pulumi CLI version|Major version mismatch/.test(message)) {
+        throw new EnvironmentOperationError(
+          "cli-too-old",
+          `the Pulumi CLI cannot be used with SDK ${sdkVersion()}: ${message.split("\n")[0]} Run \`npm run pulumi-cli -w @platform/infra\`.`,
+          message,
+          { cause: err },
+        );
+      }
+      throw err;
+    });
+    cache.set(key, found);
+  }
+  return found;
+}

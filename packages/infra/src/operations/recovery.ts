@@ -1,0 +1,149 @@
+import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import type { Stack } from "@pulumi/pulumi/automation";
+import {
+  isListening,
+  isSameProcess,
+  processStartTime as processStartTimeOf,
+  stopProcess,
+} from "../local/process-control";
+import type { PidFile } from "../local/process-runtime";
+import type { CheckpointSummary, StackLock, StateStore } from "../state";
+import { EnvironmentOperationError } from "./errors";
+
+/** Is the process that wrote a lock still running? Only answerable for locks written on this host. */
+export function lockOwnerAlive(lock: Pick<StackLock, "pid" | "hostname">): boolean {
+  if (lock.hostname !== os.hostname()) return true; // another machine: assume it is alive
+  try {
+    process.kill(lock.pid, 0);
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+  // The pid is in use: is it still a pulumi CLI (and not a recycled pid)?
+  try {
+    return readFileSync(`/proc/${lock.pid}/cmdline`, "utf8").includes("pulumi");
+  } catch {
+    return true;
+  }
+}
+
+/**
+ * Pulumi provider plugins of a killed CLI outlive it (the CLI starts them in their own process group) and
+ * never exit by themselves. Finds those started with our PULUMI_HOME whose engine address no longer
+ * answers, and stops them. Linux only (reads /proc); elsewhere it does nothing.
+ */
+export async function reapOrphanedPlugins(
+  pulumiHome: string,
+  notice: (message: string) => void,
+): Promise<void> {
+  if (!existsSync("/proc/self/environ")) return;
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    const pid = Number(entry);
+    let cmdline: string[];
+    let environ: string;
+    try {
+      cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
+      if (!cmdline.some((a) => a.includes("pulumi-resource-") || a.includes("dynamic-provider"))) continue;
+      environ = readFileSync(`/proc/${pid}/environ`, "utf8");
+    } catch {
+      continue; // gone, or not ours to read
+    }
+    if (!environ.split("\0").includes(`PULUMI_HOME=${pulumiHome}`)) continue;
+    const engine = cmdline.find((a) => /^127\.0\.0\.1:\d+$/.test(a));
+    if (!engine) continue;
+    if (await isListening(Number(engine.split(":")[1]))) continue; // its engine is alive: a running operation
+    const startTime = processStartTimeOf(pid);
+    await stopProcess(pid, startTime, undefined, 1000);
+    notice(`stopped a provider plugin (pid ${pid}) left behind by a killed run`);
+  }
+}
+
+export interface RecoveryInput {
+  store: StateStore;
+  project: string;
+  stack: string;
+  /** The local target's folder for this environment (pid files); absent for aws. */
+  envDir?: string;
+  /** PULUMI_HOME of our CLI runs: identifies provider plugins a killed run left behind. */
+  pulumiHome?: string;
+  /** Opens the stack through the CLI, only when pending operations must be cleared. */
+  openStack: () => Promise<Stack>;
+  notice: (message: string) => void;
+}
+
+/**
+ * Makes a stack usable again after a run that was killed: removes locks whose owner process is dead, clears
+ * pending operations (export, edit, import) and stops local processes that no resource in the state owns
+ * (started by a create the killed run never recorded). Refuses when a live process holds the lock.
+ * Returns the checkpoint as it stands afterwards (undefined for a stack that does not exist yet).
+ */
+export async function recoverStack(input: RecoveryInput): Promise<CheckpointSummary | undefined> {
+  const { store, project, stack, notice } = input;
+  for (const lock of await store.listLocks(project, stack)) {
+    if (lockOwnerAlive(lock)) {
+      throw new EnvironmentOperationError(
+        "concurrent-operation",
+        `another operation is running on ${stack}: its stack is locked by ${lock.username}@${lock.hostname} (pid ${lock.pid}) since ${lock.timestamp}`,
+      );
+    }
+    await store.deleteLock(lock.key);
+    notice(
+      `cleared a stale lock on ${stack} left by a run that ended without unlocking (pid ${lock.pid}, ${lock.timestamp})`,
+    );
+    if (input.pulumiHome) await reapOrphanedPlugins(input.pulumiHome, notice);
+  }
+
+  const checkpoint = await store.readCheckpoint(project, stack);
+  if (checkpoint && checkpoint.pendingOperations.length > 0) {
+    const s = await input.openStack();
+    const state = await s.exportStack();
+    const pending = (state.deployment?.pending_operations ?? []) as {
+      type: string;
+      resource: { urn: string };
+    }[];
+    if (pending.length > 0) {
+      state.deployment.pending_operations = [];
+      await s.importStack(state);
+      const list = pending.map((p) => `${p.type} ${p.resource.urn.split("::").pop()}`).join(", ");
+      notice(
+        `cleared ${pending.length} pending operation(s) of an interrupted run on ${stack} (${list}); refresh reconciles them`,
+      );
+    }
+    checkpoint.pendingOperations = [];
+  }
+
+  if (input.envDir) await reapOrphans(input.envDir, checkpoint, notice);
+  return checkpoint;
+}
+
+/** Stops processes started for this environment that no resource in the state knows about. */
+export async function reapOrphans(
+  envDir: string,
+  checkpoint: CheckpointSummary | undefined,
+  notice: (message: string) => void,
+): Promise<void> {
+  const runDir = path.join(envDir, "run");
+  if (!existsSync(runDir)) return;
+  const known = new Set((checkpoint?.resources ?? []).map((r) => r.id).filter(Boolean));
+  for (const file of readdirSync(runDir)) {
+    if (!file.endsWith(".json") || file.endsWith(".status.json")) continue;
+    let record: PidFile;
+    try {
+      record = JSON.parse(readFileSync(path.join(runDir, file), "utf8"));
+    } catch {
+      continue;
+    }
+    if (known.has(record.id)) continue;
+    if (isSameProcess(record.pid, record.startTime)) {
+      await stopProcess(record.pid, record.startTime, record.port);
+      notice(
+        `stopped ${record.name} (pid ${record.pid}, port ${record.port}): an interrupted run started it but never recorded it`,
+      );
+    }
+    rmSync(path.join(runDir, file), { force: true });
+    rmSync(path.join(runDir, `${record.name}-${record.port}.status.json`), { force: true });
+    rmSync(path.join(envDir, "conf", `${record.name}-${record.port}.json`), { force: true });
+  }
+}

@@ -1,0 +1,47 @@
+/** A DIY-backend lock, as the CLI writes it: `{ pid, username, hostname, timestamp }`. */
+export interface StackLock {
+  /** Key (postgres) or path (file) of the lock, to delete it. */
+  key: string;
+  pid: number;
+  username: string;
+  hostname: string;
+  timestamp: string;
+}
+
+/** The parts of a stack checkpoint the recovery needs. */
+export interface CheckpointSummary {
+  resources: { urn: string; type: string; id?: string }[];
+  pendingOperations: { type: string; urn: string }[];
+}
+
+/**
+ * Direct, read-mostly access to the DIY state backend's storage, for what the CLI does not offer:
+ * finding and clearing the lock of a killed run, and checking pending operations cheaply before each run.
+ */
+export interface StateStore {
+  /** Throws when the backend cannot be reached. */
+  ping(): Promise<void>;
+  listLocks(project: string, stack: string): Promise<StackLock[]>;
+  deleteLock(key: string): Promise<void>;
+  /** Undefined when the stack has no checkpoint (it does not exist). */
+  readCheckpoint(project: string, stack: string): Promise<CheckpointSummary | undefined>;
+  close(): Promise<void>;
+}
+
+interface RawCheckpoint {
+  checkpoint?: {
+    latest?: {
+      resources?: { urn: string; type: string; id?: string }[];
+      pending_operations?: { type: string; resource: { urn: string } }[];
+    };
+  };
+}
+
+export function summarizeCheckpoint(json: string): CheckpointSummary {
+  const raw = JSON.parse(json) as RawCheckpoint;
+  const latest = raw.checkpoint?.latest;
+  return {
+    resources: (latest?.resources ?? []).map((r) => ({ urn: r.urn, type: r.type, id: r.id })),
+    pendingOperations: (latest?.pending_operations ?? []).map((p) => ({ type: p.type, urn: p.resource.urn })),
+  };
+}

@@ -1,0 +1,328 @@
+// The local target end to end: the real Pulumi CLI, real redis-server and voting-app processes, real load
+// balancers and the state in a real PostgreSQL. Scenarios run in order and build on each other.
+import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { EnvironmentOperationsWithControl, EnvironmentSpec, OperationsConfig } from "../../src/index";
+import {
+  alive,
+  collect,
+  countOf,
+  getText,
+  pidRecords,
+  portFree,
+  results,
+  servedBy,
+  sleep,
+  vote,
+  votingAppMain,
+} from "../helpers/environment";
+import { infra, processControl } from "../helpers/infra";
+import { startTestPostgres, type TestPostgres } from "../helpers/postgres";
+
+const DB = "platform";
+let postgres: TestPostgres;
+let dataDir: string;
+let config: OperationsConfig;
+let ops: EnvironmentOperationsWithControl;
+
+const spec = (name: string, frontendReplicas: number, redisReplicas: number): EnvironmentSpec => ({
+  name,
+  target: "local",
+  frontendReplicas,
+  redisReplicas,
+  local: { voteOptions: "Cats,Dogs", appTitle: `Env ${name}` },
+});
+const envDir = (name: string) => path.join(dataDir, name);
+
+/** Rows of the stack's checkpoint in the Pulumi state table. */
+async function stateRows(stack: string): Promise<{ key: string }[]> {
+  return await postgres.query<{ key: string }>(DB, "SELECT key FROM pulumi_state WHERE key LIKE $1", [
+    `%/.pulumi/stacks/voting-environments/${stack}.json`,
+  ]);
+}
+
+/** Ids of the local processes the state holds for a stack. */
+async function stateIds(stack: string): Promise<Set<string>> {
+  const rows = await postgres.query<{ data: { data: string } }>(
+    DB,
+    "SELECT data FROM pulumi_state WHERE key LIKE $1",
+    [`%/.pulumi/stacks/voting-environments/${stack}.json`],
+  );
+  const checkpoint = JSON.parse(Buffer.from(rows[0]?.data.data ?? "", "base64").toString("utf8"));
+  return new Set(
+    (checkpoint.checkpoint.latest.resources as { id?: string; type: string }[])
+      .filter((r) => r.type.startsWith("pulumi-nodejs:dynamic/local"))
+      .map((r) => r.id as string),
+  );
+}
+
+function leftoverWorkspaces(name: string): string[] {
+  const root = path.join(os.tmpdir(), "platform-pulumi-workspaces");
+  return existsSync(root) ? readdirSync(root).filter((f) => f.includes(`-${name}-`)) : [];
+}
+
+/** Provider plugin processes of this test's runs (by their PULUMI_HOME) still alive. */
+function pluginProcesses(): number[] {
+  const home = `PULUMI_HOME=${path.join(dataDir, "pulumi-home")}`;
+  return readdirSync("/proc")
+    .filter((e) => /^\d+$/.test(e))
+    .filter((e) => {
+      try {
+        return (
+          readFileSync(`/proc/${e}/cmdline`, "utf8").includes("dynamic-provider") &&
+          readFileSync(`/proc/${e}/environ`, "utf8").split("\0").includes(home)
+        );
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
+beforeAll(async () => {
+  postgres = await startTestPostgres();
+  dataDir = mkdtempSync(path.join(os.tmpdir(), "infra-e2e-data-"));
+  config = {
+    backendUrl: await postgres.backendUrl(DB),
+    dataDir,
+    votingAppMain: votingAppMain(),
+  };
+  ops = infra.createEnvironmentOperations(config);
+});
+
+afterAll(async () => {
+  // Whatever a failed test left: stop every process any environment started, then the database.
+  if (dataDir && existsSync(dataDir)) {
+    for (const name of readdirSync(dataDir)) {
+      for (const r of pidRecords(envDir(name)))
+        await processControl.stopProcess(r.pid, r.startTime, r.port, 2000);
+    }
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+  await ops?.close();
+  await postgres?.stop();
+});
+
+describe("local target", () => {
+  let frontendUrl = "";
+  let writer = "";
+
+  it("creates an environment with 2 frontends and 2 Redis whose URL serves the app and counts votes", async () => {
+    const { events, onEvent } = collect();
+    const result = await ops.up(spec("alpha", 2, 2), { onEvent });
+
+    expect(result.kind).toBe("up");
+    expect(result.changes.create).toBeGreaterThanOrEqual(7);
+    frontendUrl = String(result.outputs.frontendUrl);
+    writer = String(result.outputs.redisWriterEndpoint);
+    expect(frontendUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(result.outputs.redisReaderEndpoint).toMatch(/^127\.0\.0\.1:\d+$/);
+
+    const page = await getText(`${frontendUrl}/`);
+    expect(page.status).toBe(200);
+    expect(page.body).toContain("Env alpha");
+    expect(await servedBy(frontendUrl, 6)).toEqual(new Set(["frontend-0", "frontend-1"]));
+
+    const before = countOf(await results(frontendUrl), "Cats");
+    expect((await vote(frontendUrl, "Cats")).status).toBeLessThan(300);
+    expect(countOf(await results(frontendUrl), "Cats")).toBe(before + 1);
+
+    // 2 redis + 2 LBs + 2 frontends + web, all alive, all in the state.
+    const records = pidRecords(envDir("alpha"));
+    expect(records.map((r) => r.name).sort()).toEqual(
+      ["frontend-0", "frontend-1", "redis-0", "redis-1", "redis-reader", "redis-writer", "web"].sort(),
+    );
+    expect(records.every(alive)).toBe(true);
+    expect([...(await stateIds("alpha"))].sort()).toEqual(records.map((r) => r.id).sort());
+
+    // Progress: typed resource events, a figure that never runs backwards and ends at 100%.
+    const done = events.flatMap((e) => (e.type === "progress" ? [e.done] : []));
+    expect(done.length).toBeGreaterThan(5);
+    expect(done).toEqual([...done].sort((a, b) => a - b));
+    const progress = events.filter((e) => e.type === "progress");
+    expect(progress.at(-1)).toMatchObject({ percent: 100 });
+    expect(
+      events.some(
+        (e) => e.type === "resource" && e.phase === "done" && e.name === "web" && e.op === "create",
+      ),
+    ).toBe(true);
+    expect(events.some((e) => e.type === "log")).toBe(true);
+    expect(leftoverWorkspaces("alpha")).toEqual([]);
+  });
+
+  it("keeps the state in PostgreSQL", async () => {
+    expect(await stateRows("alpha")).toHaveLength(1);
+    const locks = await postgres.query(DB, "SELECT key FROM pulumi_state WHERE key LIKE '%/.pulumi/locks/%'");
+    expect(locks).toEqual([]);
+  });
+
+  it("scales frontends 2→4 and Redis 2→1, touching only the replicas that change", async () => {
+    const before = new Map(pidRecords(envDir("alpha")).map((r) => [r.name, r]));
+    const removedRedis = before.get("redis-1");
+    if (!removedRedis) throw new Error("redis-1 was not running");
+    const result = await ops.up(spec("alpha", 4, 1));
+
+    expect(result.outputs.frontendUrl).toBe(frontendUrl);
+    expect(result.outputs.redisWriterEndpoint).toBe(writer);
+    expect(result.changes).toMatchObject({ create: 2, delete: 1 });
+    const after = new Map(pidRecords(envDir("alpha")).map((r) => [r.name, r]));
+    for (const name of ["redis-0", "redis-writer", "redis-reader", "frontend-0", "frontend-1", "web"]) {
+      expect(after.get(name)?.pid, name).toBe(before.get(name)?.pid);
+    }
+    expect(after.has("redis-1")).toBe(false);
+    expect(alive(removedRedis)).toBe(false);
+    expect(await portFree(removedRedis.port)).toBe(true);
+    expect(await servedBy(frontendUrl, 12)).toEqual(
+      new Set(["frontend-0", "frontend-1", "frontend-2", "frontend-3"]),
+    );
+    // The votes live on: the primary was kept.
+    expect(countOf(await results(frontendUrl), "Cats")).toBeGreaterThanOrEqual(1);
+  });
+
+  it("notices a killed frontend on refresh, keeps serving, and repairs it on the next up", async () => {
+    const victim = pidRecords(envDir("alpha")).find((r) => r.name === "frontend-1");
+    if (!victim) throw new Error("frontend-1 was not running");
+    process.kill(victim.pid, "SIGKILL");
+    await sleep(200);
+
+    const { events, onEvent } = collect();
+    const refreshed = await ops.refresh({ name: "alpha", target: "local" }, { onEvent });
+    expect(refreshed.changes.delete).toBe(1);
+    expect(events).toContainEqual(
+      expect.objectContaining({ type: "resource", phase: "done", name: "frontend-1", op: "delete" }),
+    );
+    // The public balancer took it out: every request still succeeds.
+    const served = await servedBy(frontendUrl, 9);
+    expect(served.has("frontend-1")).toBe(false);
+
+    const repaired = await ops.up(spec("alpha", 4, 1));
+    expect(repaired.changes.create).toBe(1);
+    const fresh = pidRecords(envDir("alpha")).find((r) => r.name === "frontend-1" && alive(r));
+    expect(fresh?.pid).not.toBe(victim.pid);
+    expect(await servedBy(frontendUrl, 12)).toEqual(
+      new Set(["frontend-0", "frontend-1", "frontend-2", "frontend-3"]),
+    );
+  });
+
+  it("cancels an up through its AbortSignal, and the next up succeeds", async () => {
+    const controller = new AbortController();
+    const onEvent = (e: { type: string; phase?: string; name?: string }) => {
+      if (e.type === "resource" && e.phase === "started" && e.name === "frontend-4") controller.abort();
+    };
+    const cancelled = ops.up(spec("alpha", 6, 1), { signal: controller.signal, onEvent });
+    await expect(cancelled).rejects.toMatchObject({ code: "cancelled" });
+
+    const result = await ops.up(spec("alpha", 6, 1));
+    expect(result.outputs.frontendUrl).toBe(frontendUrl);
+    const records = pidRecords(envDir("alpha"));
+    const ids = await stateIds("alpha");
+    expect(records.filter((r) => r.name.startsWith("frontend-")).length).toBe(6);
+    expect(records.every((r) => alive(r) && ids.has(r.id))).toBe(true);
+    expect(await servedBy(frontendUrl, 12)).toContain("frontend-5");
+  });
+
+  it("recovers from a run killed with SIGKILL mid-up: clears the lock and pending operations, leaves no orphan", async () => {
+    const child: ChildProcess = spawn(
+      process.execPath,
+      [
+        path.join(__dirname, "../helpers/run-operation.cjs"),
+        JSON.stringify({ config, op: "up", spec: spec("delta", 3, 2) }),
+      ],
+      { detached: true, stdio: ["ignore", "pipe", "inherit"] },
+    );
+    // Kill the whole group (the worker, the CLI and its plugins) once some processes exist.
+    await new Promise<void>((resolve, reject) => {
+      let buffer = "";
+      const timer = setTimeout(() => reject(new Error("the killed run never got going")), 90_000);
+      child.stdout?.on("data", (chunk: Buffer) => {
+        buffer += chunk.toString();
+        if (/"phase":"started","urn":"[^"]*frontend-1"/.test(buffer)) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+    });
+    await sleep(300);
+    process.kill(-(child.pid ?? 0), "SIGKILL");
+    await sleep(300);
+    const spawnedByKilledRun = pidRecords(envDir("delta"));
+    const pluginsOfKilledRun = pluginProcesses();
+    expect(pluginsOfKilledRun.length).toBeGreaterThan(0);
+    expect(leftoverWorkspaces("delta").length).toBe(1);
+    expect(spawnedByKilledRun.length).toBeGreaterThan(0);
+    const locks = await postgres.query(
+      DB,
+      "SELECT key FROM pulumi_state WHERE key LIKE '%/.pulumi/locks/%/delta/%'",
+    );
+    expect(locks.length).toBe(1);
+
+    const { events, onEvent } = collect();
+    const result = await ops.up(spec("delta", 3, 2), { onEvent });
+    const notices = events.filter((e) => e.type === "notice").map((e) => (e as { message: string }).message);
+    expect(notices.some((m) => m.includes("stale lock"))).toBe(true);
+    expect(notices.some((m) => m.includes("pending operation"))).toBe(true);
+    expect(String(result.outputs.frontendUrl)).toMatch(/^http:/);
+
+    const ids = await stateIds("delta");
+    for (const r of spawnedByKilledRun) {
+      if (!ids.has(r.id)) {
+        expect(alive(r), `${r.name} (pid ${r.pid}) orphaned`).toBe(false);
+      }
+    }
+    for (const r of pidRecords(envDir("delta"))) expect(ids.has(r.id), `${r.name} not in state`).toBe(true);
+    // Nor the killed CLI's provider plugin, nor its temporary workspace.
+    const stillRunning = new Set(pluginProcesses());
+    expect(pluginsOfKilledRun.filter((p) => stillRunning.has(p))).toEqual([]);
+    expect(leftoverWorkspaces("delta")).toEqual([]);
+    expect(await servedBy(String(result.outputs.frontendUrl), 6)).toEqual(
+      new Set(["frontend-0", "frontend-1", "frontend-2"]),
+    );
+  });
+
+  it("runs two environments at once, isolated, and refuses a second operation on a busy environment", async () => {
+    const upBeta = ops.up(spec("beta", 1, 1));
+    const upGamma = ops.up(spec("gamma", 1, 2));
+    await expect(ops.refresh({ name: "beta", target: "local" })).rejects.toMatchObject({
+      code: "concurrent-operation",
+    });
+    const [beta, gamma] = await Promise.all([upBeta, upGamma]);
+
+    const betaUrl = String(beta.outputs.frontendUrl);
+    const gammaUrl = String(gamma.outputs.frontendUrl);
+    expect(betaUrl).not.toBe(gammaUrl);
+    expect(beta.outputs.redisWriterEndpoint).not.toBe(gamma.outputs.redisWriterEndpoint);
+    const gammaBefore = countOf(await results(gammaUrl), "Dogs");
+    for (let i = 0; i < 3; i++) expect((await vote(betaUrl, "Dogs")).status).toBeLessThan(300);
+    expect(countOf(await results(betaUrl), "Dogs")).toBe(3);
+    expect(countOf(await results(gammaUrl), "Dogs")).toBe(gammaBefore);
+    const betaPorts = new Set(pidRecords(envDir("beta")).map((r) => r.port));
+    expect(pidRecords(envDir("gamma")).some((r) => betaPorts.has(r.port))).toBe(false);
+  });
+
+  it("destroys: every process gone, every port free, the stack removed", async () => {
+    for (const name of ["alpha", "beta", "gamma", "delta"]) {
+      const records = pidRecords(envDir(name));
+      expect(records.length).toBeGreaterThan(0);
+      const { events, onEvent } = collect();
+      const result = await ops.destroy({ name, target: "local" }, { onEvent });
+      expect(result.changes.delete).toBeGreaterThanOrEqual(records.length);
+      expect(events.filter((e) => e.type === "progress").at(-1)).toMatchObject({ percent: 100 });
+      for (const r of records) {
+        expect(alive(r), `${name}/${r.name}`).toBe(false);
+        expect(await portFree(r.port), `${name}/${r.name} port ${r.port}`).toBe(true);
+      }
+      expect(existsSync(envDir(name))).toBe(false);
+      expect(await stateRows(name)).toEqual([]);
+      expect(leftoverWorkspaces(name)).toEqual([]);
+    }
+    await expect(ops.refresh({ name: "alpha", target: "local" })).rejects.toMatchObject({
+      code: "stack-not-found",
+    });
+    await expect(ops.destroy({ name: "alpha", target: "local" })).rejects.toMatchObject({
+      code: "stack-not-found",
+    });
+  });
+});

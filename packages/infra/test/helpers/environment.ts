@@ -1,0 +1,81 @@
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import path from "node:path";
+import type { OperationEvent } from "../../src/index";
+import { processControl } from "./infra";
+
+/** The voting app the local target runs: VOTING_APP_MAIN, else the workspace package's build. */
+export function votingAppMain(): string {
+  const main = process.env.VOTING_APP_MAIN ?? path.resolve(__dirname, "../../../voting-app/dist/main.js");
+  if (!existsSync(main)) {
+    throw new Error(`the voting app is not built (${main}): run npm run build -w @platform/voting-app`);
+  }
+  return main;
+}
+
+export interface PidRecord {
+  id: string;
+  name: string;
+  kind: string;
+  pid: number;
+  startTime: string;
+  port: number;
+}
+
+/** Every process the local target started for an environment (its pid files). */
+export function pidRecords(envDir: string): PidRecord[] {
+  const run = path.join(envDir, "run");
+  if (!existsSync(run)) return [];
+  return readdirSync(run)
+    .filter((f) => f.endsWith(".json") && !f.endsWith(".status.json"))
+    .map((f) => JSON.parse(readFileSync(path.join(run, f), "utf8")) as PidRecord);
+}
+
+export function alive(r: Pick<PidRecord, "pid" | "startTime">): boolean {
+  return processControl.isSameProcess(r.pid, r.startTime);
+}
+
+export async function portFree(port: number): Promise<boolean> {
+  return await processControl.isPortFree(port);
+}
+
+export function collect() {
+  const events: OperationEvent[] = [];
+  return { events, onEvent: (e: OperationEvent) => events.push(e) };
+}
+
+export async function getText(url: string): Promise<{ status: number; body: string }> {
+  const res = await fetch(url, { signal: AbortSignal.timeout(5000) });
+  return { status: res.status, body: await res.text() };
+}
+
+export async function vote(frontendUrl: string, option: string): Promise<Response> {
+  return await fetch(`${frontendUrl}/api/votes`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ option }),
+    signal: AbortSignal.timeout(5000),
+  });
+}
+
+export async function results(frontendUrl: string): Promise<{ options: { name: string; count: number }[] }> {
+  const res = await fetch(`${frontendUrl}/api/results`, { signal: AbortSignal.timeout(5000) });
+  if (res.status !== 200) throw new Error(`GET /api/results answered ${res.status}`);
+  return (await res.json()) as { options: { name: string; count: number }[] };
+}
+
+export const countOf = (r: { options: { name: string; count: number }[] }, name: string) =>
+  r.options.find((o) => o.name === name)?.count ?? 0;
+
+/** The replica names a frontend URL's page says it was served by, over `n` requests. */
+export async function servedBy(frontendUrl: string, n: number): Promise<Set<string>> {
+  const names = new Set<string>();
+  for (let i = 0; i < n; i++) {
+    const { status, body } = await getText(`${frontendUrl}/`);
+    if (status !== 200) throw new Error(`GET / answered ${status}`);
+    const match = body.match(/data-testid="served-by"[^>]*>([^<]+)</);
+    if (match?.[1]) names.add(match[1].trim());
+  }
+  return names;
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
