@@ -24,9 +24,10 @@ const ALWAYS_SKIPPED = new Set([
 ]);
 
 /**
- * A tag derived from the build context's content. Tags are immutable in the repository, so each distinct build
- * needs its own tag: the same content keeps the same tag (no rebuild, no new task definition), new content gets a
- * new one. Plain names in `.dockerignore` are skipped too; anything extra hashed only costs an unneeded build.
+ * A tag derived from the build's content. Tags are immutable in the repository, so each distinct build needs its
+ * own tag: the same content keeps the same tag (no rebuild, no new task definition), new content gets a new one.
+ * Hashed: the Dockerfile, plus every file of the context except plain names listed in `.dockerignore` (globs are
+ * not interpreted: hashing a file Docker ignores only costs an unneeded build, never a stale image).
  */
 export function contentTag(contextDir: string, dockerfile: string): string {
   const ignored = new Set(ALWAYS_SKIPPED);
@@ -41,6 +42,8 @@ export function contentTag(contextDir: string, dockerfile: string): string {
     }
   }
   const hash = crypto.createHash("sha256");
+  // The Dockerfile always counts, even when .dockerignore lists it (Docker reads it regardless).
+  hash.update("Dockerfile\0").update(fs.readFileSync(dockerfile)).update("\0");
   const walk = (dir: string) => {
     for (const entry of fs
       .readdirSync(dir, { withFileTypes: true })
@@ -54,9 +57,6 @@ export function contentTag(contextDir: string, dockerfile: string): string {
     }
   };
   walk(contextDir);
-  if (!path.resolve(dockerfile).startsWith(path.resolve(contextDir) + path.sep)) {
-    hash.update(fs.readFileSync(dockerfile));
-  }
   return `sha-${hash.digest("hex").slice(0, 20)}`;
 }
 

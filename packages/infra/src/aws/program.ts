@@ -61,6 +61,18 @@ export type AwsEnvironmentOverrides = Omit<
 >;
 
 /**
+ * The spec's owner as a valid AWS tag value: the portal may send any display name or e-mail, and a character AWS
+ * tags do not allow (e.g. an apostrophe) must not fail a deployment.
+ */
+export function ownerTagValue(owner: string | undefined): string {
+  const cleaned = (owner ?? "")
+    .replace(/[^\p{L}\p{N}\s+\-=._:/@]/gu, "-")
+    .trim()
+    .slice(0, 256);
+  return cleaned || UNKNOWN_OWNER;
+}
+
+/**
  * The inline program for `LocalWorkspace.createOrSelectStack({ program })`. The whole spec is validated when this
  * is called (throws VotingEnvironmentArgsError listing every problem), so a bad spec fails before Pulumi starts.
  */
@@ -71,7 +83,7 @@ export function awsEnvironmentProgram(
   const parsed = awsSpecSchema.safeParse(spec);
   if (!parsed.success) throw new VotingEnvironmentArgsError(toIssues(parsed.error));
   const { region, certificateArn } = parsed.data.aws;
-  const owner = spec.owner?.trim() || UNKNOWN_OWNER;
+  const owner = ownerTagValue(spec.owner);
   const args: VotingEnvironmentArgs = {
     ...overrides,
     name: spec.name,

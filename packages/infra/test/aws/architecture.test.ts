@@ -407,6 +407,18 @@ describe("image tag", () => {
     expect(second).toMatch(/^sha-[0-9a-f]{20}$/);
   });
 
+  it("skips what .dockerignore names, but always counts the Dockerfile", () => {
+    const dir = fakeAppDir();
+    const dockerfile = path.join(dir, "Dockerfile");
+    fs.writeFileSync(path.join(dir, ".dockerignore"), "# comment\nscripts/\nDockerfile\n*.log\n");
+    const first = contentTag(dir, dockerfile);
+    fs.mkdirSync(path.join(dir, "scripts"));
+    fs.writeFileSync(path.join(dir, "scripts", "dev.sh"), "echo dev");
+    expect(contentTag(dir, dockerfile)).toBe(first);
+    fs.appendFileSync(dockerfile, "EXPOSE 8080\n");
+    expect(contentTag(dir, dockerfile)).not.toBe(first);
+  });
+
   it("defaults the app path to packages/voting-app", () => {
     expect(DEFAULT_APP_PATH).toBe(path.resolve(__dirname, "..", "..", "..", "voting-app"));
   });

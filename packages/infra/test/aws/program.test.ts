@@ -2,6 +2,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
 import { awsEnvironmentProgram, UNKNOWN_OWNER, VotingEnvironmentArgsError } from "../../src/aws";
+import { ownerTagValue } from "../../src/aws/program";
 import type { EnvironmentOutputs, EnvironmentSpec } from "../../src/operations/types";
 import { appDir, installMocks, promiseOf, Resources, settle, T } from "./harness";
 
@@ -82,6 +83,13 @@ describe("awsEnvironmentProgram", () => {
     const { outputs, res } = await run(spec({ redisReplicas: 1, owner: undefined }));
     expect(outputs.redisReaderEndpoint).toBeUndefined();
     expect(res.one(T.cluster).inputs.tags.Owner).toBe(UNKNOWN_OWNER);
+  });
+
+  it("turns any owner into a valid tag value", () => {
+    expect(ownerTagValue("Seán O'Brien <sob@example.com>")).toBe("Seán O-Brien -sob@example.com-");
+    expect(ownerTagValue("carol@example.com")).toBe("carol@example.com");
+    expect(ownerTagValue("  ")).toBe(UNKNOWN_OWNER);
+    expect(ownerTagValue("x".repeat(300))).toHaveLength(256);
   });
 
   it("passes the certificate through: HTTPS URL", async () => {
