@@ -87,7 +87,9 @@ export class ConfigError extends Error {
 }
 
 export function parseConfig(source: Record<string, string | undefined>): PortalConfig {
-  const parsed = configSchema.safeParse(source);
+  // An empty variable means "not set" (e.g. `DATABASE_URL= npm start`).
+  const set = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined && v !== ""));
+  const parsed = configSchema.safeParse(set);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);
     throw new ConfigError(`invalid portal configuration:\n${lines.join("\n")}`);

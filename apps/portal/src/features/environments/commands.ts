@@ -114,7 +114,12 @@ async function recordOperation(
     throw e;
   }
   await enqueueOperation(ctx.boss, operationId, environmentName);
-  return { ok: true, environment: environmentName, operationId, message: `${kind} requested.` };
+  return {
+    ok: true,
+    environment: environmentName,
+    operationId,
+    message: `${kind[0]?.toUpperCase()}${kind.slice(1)} requested.`,
+  };
 }
 
 export function configOf(env: {

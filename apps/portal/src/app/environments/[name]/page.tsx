@@ -147,8 +147,12 @@ export default async function EnvironmentPage({ params }: Params) {
           <Topology
             status={env.status}
             target={env.target}
-            frontends={env.currentFrontendReplicas ?? env.desiredFrontendReplicas}
-            redisNodes={env.currentRedisReplicas ?? env.desiredRedisReplicas}
+            frontends={
+              env.status === "destroyed" ? 0 : (env.currentFrontendReplicas ?? env.desiredFrontendReplicas)
+            }
+            redisNodes={
+              env.status === "destroyed" ? 0 : (env.currentRedisReplicas ?? env.desiredRedisReplicas)
+            }
             frontendUrl={url}
             redisWriter={
               typeof outputs.redisWriterEndpoint === "string" ? outputs.redisWriterEndpoint : undefined
@@ -212,7 +216,7 @@ export default async function EnvironmentPage({ params }: Params) {
                     .join(", ");
                   return (
                     <tr key={o.id}>
-                      <td className="px-5 py-2">
+                      <td className="whitespace-nowrap px-5 py-2">
                         {o.kind}
                         <span className="text-xs text-slate-500">
                           {" "}
@@ -228,7 +232,7 @@ export default async function EnvironmentPage({ params }: Params) {
                         {duration(o.startedAt, o.finishedAt)}
                       </td>
                       <td
-                        className="max-w-xs truncate px-5 py-2 text-xs text-slate-600"
+                        className="max-w-[16rem] break-words px-5 py-2 text-xs text-slate-600"
                         title={o.error ?? changes}
                       >
                         {o.error ? <span className="text-rose-700">{o.error}</span> : changes || "—"}
