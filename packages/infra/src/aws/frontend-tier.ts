@@ -31,6 +31,8 @@ export interface FrontendWiring {
   imageUri: pulumi.Input<string>;
   redisHost: pulumi.Input<string>;
   hasRedisReaders: boolean;
+  /** Start the app only once these are up: its readiness check needs Redis. */
+  startAfter: pulumi.Resource[];
 }
 
 export function createFrontendTier(ctx: TierContext, w: FrontendWiring): FrontendTier {
@@ -155,7 +157,7 @@ export function createFrontendTier(ctx: TierContext, w: FrontendWiring): Fronten
     desiredCount: args.frontendReplicas,
     securityGroupId: w.frontendSecurityGroupId,
     loadBalancer: { targetGroupArn: targetGroup.arn, containerName: "frontend", containerPort: args.appPort },
-    dependsOn: listeners,
+    dependsOn: [...listeners, ...w.startAfter],
     deploymentMinimumHealthyPercent: 100,
     deploymentMaximumPercent: 200,
     autoscaling: args.frontend.autoscaling,

@@ -17,7 +17,6 @@ import {
   parseVotingEnvironmentArgs,
   REDIS_PORT,
   REDIS_READER_PORT,
-  type ValidVotingEnvironmentArgs,
   type VotingEnvironmentArgs,
 } from "./args";
 import type { TierContext } from "./fargate";
@@ -55,8 +54,6 @@ export class VotingEnvironment extends pulumi.ComponentResource {
   readonly imageUri: pulumi.Output<string>;
   readonly logGroupNames: pulumi.Output<LogGroupNames>;
   readonly vpcId: pulumi.Output<string>;
-  /** The validated args, defaults filled in. */
-  readonly settings: ValidVotingEnvironmentArgs;
 
   /**
    * @param name Pulumi name of the component; the environment's AWS names derive from `args.name`.
@@ -65,7 +62,6 @@ export class VotingEnvironment extends pulumi.ComponentResource {
   constructor(name: string, args: VotingEnvironmentArgs, opts?: pulumi.ComponentResourceOptions) {
     const settings = parseVotingEnvironmentArgs(args);
     super(VOTING_ENVIRONMENT_TYPE, name, {}, opts);
-    this.settings = settings;
 
     const env = settings.name;
     const tags = environmentTags(env, settings.owner);
@@ -102,6 +98,8 @@ export class VotingEnvironment extends pulumi.ComponentResource {
       imageUri: image.imageUri,
       redisHost: redis.writerHost,
       hasRedisReaders: hasReaders,
+      // The writer service waits for a healthy task, so the first frontend tasks find Redis ready.
+      startAfter: [redis.writerService],
     });
 
     const scheme = settings.certificateArn ? "https" : "http";

@@ -230,6 +230,18 @@ describe("a three-tier environment (2 frontends, 1 Redis writer + 2 replicas)", 
     });
   });
 
+  it("starts services in order: listeners and the password first, the frontend after the Redis writer", () => {
+    const deps = (key: string) => b.dependenciesOf(T.service, `arch-${key}`);
+    const password = `${T.secretVersion} arch-redis-password`;
+    expect(deps("redis-writer").sort()).toEqual([`${T.listener} arch-redis-writer`, password].sort());
+    expect(deps("redis-replicas").sort()).toEqual(
+      [`${T.listener} arch-redis-reader`, `${T.listener} arch-redis-writer`, password].sort(),
+    );
+    expect(deps("frontend").sort()).toEqual(
+      [`${T.listener} arch-http`, `${T.service} arch-redis-writer`, password].sort(),
+    );
+  });
+
   it("has no autoscaling unless asked", () => {
     expect(b.res.ofType(T.scalingTarget)).toHaveLength(0);
     expect(b.res.ofType(T.scalingPolicy)).toHaveLength(0);

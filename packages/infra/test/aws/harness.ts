@@ -214,11 +214,23 @@ export async function buildEnvironment(overrides: Partial<VotingEnvironmentArgs>
   const args = baseArgs(overrides);
   // A (client-side) transformation on the component sees the component and each of its descendants with the
   // options it was created with, so tests can check that every resource is parented to the component.
-  const parented: { type: string; name: string; parent: pulumi.Resource | undefined }[] = [];
+  const parented: {
+    type: string;
+    name: string;
+    resource: pulumi.Resource;
+    parent: pulumi.Resource | undefined;
+    dependsOn: pulumi.Input<pulumi.Input<pulumi.Resource>[]> | pulumi.Input<pulumi.Resource> | undefined;
+  }[] = [];
   const environment = new VotingEnvironment(args.name, args, {
     transformations: [
       (a) => {
-        parented.push({ type: a.type, name: a.name, parent: a.opts.parent });
+        parented.push({
+          type: a.type,
+          name: a.name,
+          resource: a.resource,
+          parent: a.opts.parent,
+          dependsOn: a.opts.dependsOn,
+        });
         return undefined;
       },
     ],
@@ -236,5 +248,27 @@ export async function buildEnvironment(overrides: Partial<VotingEnvironmentArgs>
     }),
   );
   await settle();
-  return { environment, outputs, res: new Resources(recorder.resources), calls: recorder.calls, parented };
+  /** Names of the resources `name` explicitly depends on (`dependsOn`), as "type name". */
+  const dependenciesOf = (type: string, name: string): string[] => {
+    const entry = parented.find((p) => p.type === type && p.name === name);
+    if (!entry) throw new Error(`no ${type} ${name}`);
+    const deps =
+      entry.dependsOn === undefined
+        ? []
+        : Array.isArray(entry.dependsOn)
+          ? entry.dependsOn
+          : [entry.dependsOn];
+    return deps.map((d) => {
+      const found = parented.find((p) => p.resource === d);
+      return found ? `${found.type} ${found.name}` : "(unknown)";
+    });
+  };
+  return {
+    environment,
+    outputs,
+    res: new Resources(recorder.resources),
+    calls: recorder.calls,
+    parented,
+    dependenciesOf,
+  };
 }
