@@ -94,6 +94,15 @@ describe("security-group rules are exactly as stated", () => {
   });
 });
 
+it("uses only characters AWS accepts in security-group and rule descriptions", async () => {
+  const { res } = await buildEnvironment({ name: "desc", redisReplicas: 2, certificateArn: CERT });
+  const described = [...res.ofType(T.sg), ...res.ofType(T.ingress), ...res.ofType(T.egress)];
+  expect(described.length).toBeGreaterThan(10);
+  for (const r of described) {
+    expect(r.inputs.description, r.name).toMatch(/^[a-zA-Z0-9. _\-:/()#,@[\]+=&;{}!$*]{1,255}$/);
+  }
+});
+
 describe("nothing but the ALB's listener ports is open to the internet", () => {
   const variants: [string, Partial<VotingEnvironmentArgs>][] = [
     ["minimal", { name: "exp1", redisReplicas: 1 }],
