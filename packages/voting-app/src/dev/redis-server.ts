@@ -71,6 +71,9 @@ async function startOnPort(port: number, options: StartRedisOptions): Promise<Re
     "no",
     "--dir",
     dir,
+    // A new replica syncs at once instead of after Redis's default 5 s wait for more replicas.
+    "--repl-diskless-sync-delay",
+    "0",
   ];
   if (options.replicaOf !== undefined) args.push("--replicaof", "127.0.0.1", String(options.replicaOf));
   const child = spawn(bin, args, { stdio: ["ignore", "pipe", "pipe"] });

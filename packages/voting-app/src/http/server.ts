@@ -78,11 +78,13 @@ export function createServer(config: AppConfig, options: ServerOptions = {}): Fa
     await store.close();
   });
 
-  app.addHook("onRequest", async (request, reply) => {
+  // Hot-path hooks use the callback form: no promise per request.
+  app.addHook("onRequest", (request, reply, done) => {
     reply.header("x-request-id", request.id);
+    done();
   });
   const accessLog = logging && (config.logLevel === "debug" || config.logLevel === "trace");
-  app.addHook("onResponse", async (request, reply) => {
+  app.addHook("onResponse", (request, reply, done) => {
     const route = request.routeOptions.url ?? "unmatched";
     const status = reply.statusCode;
     metrics.httpDuration.observe(
@@ -102,6 +104,7 @@ export function createServer(config: AppConfig, options: ServerOptions = {}): Fa
         "request done",
       );
     }
+    done();
   });
 
   installErrorHandlers(app);
