@@ -6,7 +6,7 @@ export default defineConfig({
   test: {
     root: new URL("../..", import.meta.url).pathname,
     include: ["test/aws/**/*.test.ts"],
-    // The Pulumi runtime's mocks are process-global state: one file at a time per worker, files isolated.
+    // The Pulumi runtime's mocks are module-global state: each test file gets its own module graph.
     isolate: true,
     testTimeout: 30_000,
   },
