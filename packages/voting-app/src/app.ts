@@ -14,7 +14,12 @@ export interface RunningApp {
 /** Creates the server and starts listening on config.host:config.port (0 picks a free port). */
 export async function startApp(config: AppConfig, options: ServerOptions = {}): Promise<RunningApp> {
   const server = createServer(config, options);
-  await server.listen({ port: config.port, host: config.host });
+  try {
+    await server.listen({ port: config.port, host: config.host });
+  } catch (err) {
+    await server.close(); // also closes the Redis connections it opened
+    throw err;
+  }
   const address = server.server.address();
   const port = typeof address === "object" && address ? address.port : config.port;
   const host = config.host === "0.0.0.0" || config.host === "::" ? "127.0.0.1" : config.host;

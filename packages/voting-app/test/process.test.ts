@@ -103,3 +103,17 @@ describe("running process", () => {
     }
   });
 });
+
+describe("port already taken", () => {
+  it("exits 1 with a clear message", async () => {
+    const first = await spawnApp({ REDIS_PORT: String(redis.port) });
+    try {
+      const port = new URL(first.url).port;
+      const second = spawnMain({ PORT: port, HOST: "127.0.0.1", REDIS_PORT: String(redis.port) });
+      expect(await second.exited).toBe(1);
+      expect(second.stderr()).toContain("voting-app: failed to start: listen EADDRINUSE");
+    } finally {
+      await first.stop();
+    }
+  });
+});

@@ -137,7 +137,9 @@ footer strong{color:var(--fg);font-family:ui-monospace,SFMono-Regular,Menlo,Cons
 summary{cursor:pointer}
 details p{margin:8px 0}
 .danger{background:transparent;color:#b91c1c;border:1px solid currentColor;padding:6px 12px}
-@media (prefers-color-scheme:dark){.danger{color:#f87171}}
+@media (prefers-color-scheme:dark){.danger{color:#f87171}
+  .notice.success{background:#052e22;color:#a7f3d0;border-color:#065f46}
+  .notice.error{background:#3b0d0d;color:#fecaca;border-color:#7f1d1d}}
 @media (prefers-reduced-motion:reduce){*{transition:none!important}}
 `;
 
