@@ -5,21 +5,35 @@
 # SDK's; else the official installer; else (machines that reach only a Go module proxy) a build from the
 # Go modules with its version stamped. The dynamic-provider plugin shipped in @pulumi/pulumi is placed
 # beside the CLI, because the local target's dynamic providers need it and the CLI cannot download it here.
+#
+# Run by `npm test` / `npm run bench` of @platform/infra (pre-scripts) and by `npm run pulumi-cli -w
+# @platform/infra` (for a portal start). Fast (a `pulumi version`) when the CLI is already there.
+# Environment: PULUMI_CLI_ROOT (folder above bin/) or PULUMI_CLI_DIR (the bin folder itself) to choose
+# where; PULUMI_CLI_BUILD_VERSION (default v3.274.1) for the build; PULUMI_CLI_SKIP_OFFICIAL=1 to skip
+# the download attempt.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-repo_root="$(cd "$here/../../.." && pwd)"
+package_dir="$(cd "$here/.." && pwd)"
 cli_version="${PULUMI_CLI_BUILD_VERSION:-v3.274.1}"
 
 log() { echo "[pulumi-cli] $*" >&2; }
 
-sdk_pkg="$repo_root/node_modules/@pulumi/pulumi/package.json"
-if [[ -f "$sdk_pkg" ]]; then
-  sdk_version="$(node -p "require('$sdk_pkg').version")"
+# Resolve @pulumi/pulumi the way Node does from this package (hoisted or not).
+sdk_dir="$(cd "$package_dir" && node -p "require('path').dirname(require.resolve('@pulumi/pulumi/package.json'))" 2>/dev/null || true)"
+if [[ -n "$sdk_dir" && -f "$sdk_dir/package.json" ]]; then
+  sdk_version="$(node -p "require('$sdk_dir/package.json').version")"
 else
+  log "warning: @pulumi/pulumi is not installed (run npm install); assuming SDK 3.248.0"
   sdk_version="3.248.0"
 fi
-target_dir="${PULUMI_CLI_DIR:-$HOME/.pulumi/versions/$sdk_version/bin}"
+if [[ -n "${PULUMI_CLI_DIR:-}" ]]; then
+  target_dir="$PULUMI_CLI_DIR"
+elif [[ -n "${PULUMI_CLI_ROOT:-}" ]]; then
+  target_dir="$PULUMI_CLI_ROOT/bin"
+else
+  target_dir="$HOME/.pulumi/versions/$sdk_version/bin"
+fi
 
 # version_ok <pulumi binary>: true when it prints a version >= the SDK's.
 version_ok() {
@@ -33,9 +47,9 @@ version_ok() {
 }
 
 place_plugin() {
-  local plugin="$repo_root/node_modules/@pulumi/pulumi/pulumi-resource-pulumi-nodejs"
+  local plugin="${sdk_dir:-/nonexistent}/pulumi-resource-pulumi-nodejs"
   if [[ -f "$plugin" ]]; then
-    install -m 0755 "$plugin" "$1/pulumi-resource-pulumi-nodejs"
+    cmp -s "$plugin" "$1/pulumi-resource-pulumi-nodejs" 2>/dev/null || install -m 0755 "$plugin" "$1/pulumi-resource-pulumi-nodejs"
   else
     log "warning: $plugin not found (run npm install); dynamic providers will not work"
   fi
@@ -59,12 +73,20 @@ fi
 
 mkdir -p "$target_dir"
 
+# One provisioning at a time (tests of several packages may start at once): wait for the other, then
+# use what it produced.
+if command -v flock >/dev/null; then
+  exec 9>"$target_dir/.ensure.lock"
+  flock 9
+  if [[ -x "$target_dir/pulumi" ]] && version_ok "$target_dir/pulumi"; then done_with "$target_dir"; fi
+fi
+
 # The official installer; fails fast where only package registries are reachable.
 if [[ "${PULUMI_CLI_SKIP_OFFICIAL:-}" != "1" ]] && command -v curl >/dev/null; then
   log "trying the official installer"
   if installer="$(curl -fsSL --connect-timeout 5 --max-time 30 https://get.pulumi.com 2>/dev/null)"; then
     root="$(mktemp -d)"
-    if sh -c "$installer" -s -- --version "${cli_version#v}" --install-root "$root" --no-edit-path >&2 2>&1; then
+    if printf '%s' "$installer" | sh -s -- --version "${cli_version#v}" --install-root "$root" --no-edit-path >&2; then
       cp "$root/bin/"* "$target_dir/" && rm -rf "$root"
       if version_ok "$target_dir/pulumi"; then done_with "$target_dir"; fi
     fi

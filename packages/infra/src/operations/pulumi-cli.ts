@@ -14,6 +14,17 @@ export function defaultCliRoot(): string {
   return path.join(os.homedir(), ".pulumi", "versions", sdkVersion());
 }
 
+/** -1, 0 or 1 comparing the numeric major.minor.patch of two versions. */
+export function compareVersions(a: string, b: string): number {
+  const parse = (v: string) => v.replace(/^v/, "").split(/[.-]/).slice(0, 3).map(Number);
+  const [x, y] = [parse(a), parse(b)];
+  for (let i = 0; i < 3; i++) {
+    const d = (x[i] ?? 0) - (y[i] ?? 0);
+    if (d !== 0 && !Number.isNaN(d)) return d > 0 ? 1 : -1;
+  }
+  return 0;
+}
+
 const cache = new Map<string, Promise<PulumiCommand>>();
 
 /**
@@ -27,27 +38,38 @@ export function resolvePulumiCommand(cliRoot?: string): Promise<PulumiCommand> {
   const key = root ?? "<PATH>";
   let found = cache.get(key);
   if (!found) {
-    found = PulumiCommand.get(root ? { root } : undefined).catch((err: unknown) => {
-      cache.delete(key);
-      const message = err instanceof Error ? err.message : String(err);
-      if (/ENOENT|not found/i.test(message)) {
-        throw new EnvironmentOperationError(
-          "cli-missing",
-          `the Pulumi CLI was not found (${root ? path.join(root, "bin", "pulumi") : "pulumi on PATH"}): run \`npm run pulumi-cli -w @platform/infra\``,
-          message,
-          { cause: err },
-        );
-      }
-      if (/Minimum version|Failed to parse Pulumi CLI version|Major version mismatch/.test(message)) {
-        throw new EnvironmentOperationError(
-          "cli-too-old",
-          `the Pulumi CLI cannot be used with SDK ${sdkVersion()}: ${message.split("\n")[0]} Run \`npm run pulumi-cli -w @platform/infra\`.`,
-          message,
-          { cause: err },
-        );
-      }
-      throw err;
-    });
+    found = PulumiCommand.get(root ? { root } : undefined)
+      .then((command) => {
+        // At least the SDK's own version: the Automation API alone accepts far older CLIs.
+        const have = command.version?.version ?? "";
+        if (compareVersions(have, sdkVersion()) < 0) {
+          throw new Error(
+            `Minimum version requirement failed. The minimum CLI version requirement is ${sdkVersion()}, your current CLI version is ${have || "unknown"}.`,
+          );
+        }
+        return command;
+      })
+      .catch((err: unknown) => {
+        cache.delete(key);
+        const message = err instanceof Error ? err.message : String(err);
+        if (/ENOENT|not found/i.test(message)) {
+          throw new EnvironmentOperationError(
+            "cli-missing",
+            `the Pulumi CLI was not found (${root ? path.join(root, "bin", "pulumi") : "pulumi on PATH"}): run \`npm run pulumi-cli -w @platform/infra\``,
+            message,
+            { cause: err },
+          );
+        }
+        if (/Minimum version|Failed to parse Pulumi CLI version|Major version mismatch/.test(message)) {
+          throw new EnvironmentOperationError(
+            "cli-too-old",
+            `the Pulumi CLI cannot be used with SDK ${sdkVersion()}: ${message.split("\n")[0]} Run \`npm run pulumi-cli -w @platform/infra\`.`,
+            message,
+            { cause: err },
+          );
+        }
+        throw err;
+      });
     cache.set(key, found);
   }
   return found;

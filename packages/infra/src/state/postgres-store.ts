@@ -26,6 +26,10 @@ export function postgresStore(backendUrl: string): StateStore {
     allowExitOnIdle: true,
   });
 
+  // An idle connection dropped by the server (restart, failover) must not crash the process: the next
+  // query opens a new one, and a real outage surfaces there as backend-unreachable.
+  pool.on("error", () => {});
+
   const tableExists = async () =>
     (await pool.query<{ t: string | null }>("SELECT to_regclass($1)::text AS t", [table])).rows[0]?.t != null;
   const decode = (data: { data?: string } | null): Buffer => Buffer.from(data?.data ?? "", "base64");

@@ -1,0 +1,131 @@
+// Failures reach the caller as EnvironmentOperationError with a code and a clear message, before anything
+// is changed; and the file state backend works as well as PostgreSQL.
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { EnvironmentSpec, OperationsConfig } from "../../src/index";
+import { alive, getText, pidRecords, portFree, votingAppMain } from "../helpers/environment";
+import { infra } from "../helpers/infra";
+import { startTestPostgres, type TestPostgres } from "../helpers/postgres";
+
+let postgres: TestPostgres;
+let tmp: string;
+let base: OperationsConfig;
+const spec: EnvironmentSpec = { name: "err", target: "local", frontendReplicas: 1, redisReplicas: 1 };
+
+beforeAll(async () => {
+  postgres = await startTestPostgres();
+  tmp = mkdtempSync(path.join(os.tmpdir(), "infra-errors-"));
+  base = {
+    backendUrl: await postgres.backendUrl("errors"),
+    dataDir: path.join(tmp, "data"),
+    votingAppMain: votingAppMain(),
+  };
+});
+afterAll(async () => {
+  await postgres?.stop();
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+describe("operation errors", () => {
+  it("rejects invalid input with invalid-input, naming the field", async () => {
+    const ops = infra.createEnvironmentOperations(base);
+    await expect(ops.up({ ...spec, name: "Not Valid" })).rejects.toMatchObject({
+      code: "invalid-input",
+      message: expect.stringContaining("name"),
+    });
+    await expect(ops.up({ ...spec, frontendReplicas: -1 })).rejects.toMatchObject({ code: "invalid-input" });
+    expect(() => infra.createEnvironmentOperations({ ...base, backendUrl: "mysql://nope" })).toThrow(
+      infra.EnvironmentOperationError,
+    );
+    await ops.close();
+  });
+
+  it("reports an unreachable state backend", async () => {
+    const ops = infra.createEnvironmentOperations({
+      ...base,
+      backendUrl: base.backendUrl.replace(/:(\d+)\//, ":1/"),
+    });
+    await expect(ops.up(spec)).rejects.toMatchObject({ code: "backend-unreachable" });
+    await ops.close();
+  });
+
+  it("reports a missing CLI and a CLI too old for the SDK", async () => {
+    const empty = path.join(tmp, "no-cli");
+    mkdirSync(empty, { recursive: true });
+    const missing = infra.createEnvironmentOperations({ ...base, cliRoot: empty });
+    await expect(missing.up(spec)).rejects.toMatchObject({
+      code: "cli-missing",
+      message: expect.stringContaining("npm run pulumi-cli"),
+    });
+
+    const old = path.join(tmp, "old-cli");
+    mkdirSync(path.join(old, "bin"), { recursive: true });
+    writeFileSync(path.join(old, "bin", "pulumi"), "#!/bin/sh\necho v3.100.0\n");
+    chmodSync(path.join(old, "bin", "pulumi"), 0o755);
+    const tooOld = infra.createEnvironmentOperations({ ...base, cliRoot: old });
+    await expect(tooOld.up(spec)).rejects.toMatchObject({ code: "cli-too-old" });
+    await missing.close();
+    await tooOld.close();
+  });
+
+  it("says clearly when redis-server is missing", async () => {
+    const ops = infra.createEnvironmentOperations({
+      ...base,
+      redisServerPath: path.join(tmp, "none", "redis-server"),
+    });
+    await expect(ops.up(spec)).rejects.toMatchObject({
+      code: "provider-error",
+      message: expect.stringContaining("redis-server not found"),
+    });
+    await ops.close();
+  });
+
+  it("reports a resource that fails to start as a provider error with its log, and cleans up after it", async () => {
+    const crashing = path.join(tmp, "crash.js");
+    writeFileSync(crashing, "console.error('cannot start: no config'); process.exit(3);\n");
+    const ops = infra.createEnvironmentOperations({ ...base, votingAppMain: crashing });
+    const failed = ops.up({ ...spec, name: "crash" });
+    await expect(failed).rejects.toMatchObject({ code: "provider-error" });
+    await expect(failed).rejects.toThrow(/frontend-0.*failed to start[\s\S]*cannot start: no config/);
+    const destroyed = await ops.destroy({ name: "crash", target: "local" });
+    expect(destroyed.changes.delete).toBeGreaterThan(0);
+    await ops.close();
+  });
+
+  it("stack-not-found for an environment that never existed", async () => {
+    const ops = infra.createEnvironmentOperations(base);
+    await expect(ops.refresh({ name: "ghost", target: "local" })).rejects.toMatchObject({
+      code: "stack-not-found",
+    });
+    await ops.close();
+  });
+});
+
+describe("file state backend", () => {
+  it("creates and destroys an environment with state in files", async () => {
+    const stateDir = path.join(tmp, "state");
+    mkdirSync(stateDir, { recursive: true });
+    const ops = infra.createEnvironmentOperations({
+      ...base,
+      backendUrl: `file://${stateDir}`,
+      dataDir: path.join(tmp, "fdata"),
+    });
+    const up = await ops.up({ ...spec, name: "files" });
+    expect((await getText(`${up.outputs.frontendUrl}/healthz`)).status).toBe(200);
+    expect(existsSync(path.join(stateDir, ".pulumi", "stacks", "voting-environments", "files.json"))).toBe(
+      true,
+    );
+    const records = pidRecords(path.join(tmp, "fdata", "files"));
+    await ops.destroy({ name: "files", target: "local" });
+    for (const r of records) {
+      expect(alive(r)).toBe(false);
+      expect(await portFree(r.port)).toBe(true);
+    }
+    expect(existsSync(path.join(stateDir, ".pulumi", "stacks", "voting-environments", "files.json"))).toBe(
+      false,
+    );
+    await ops.close();
+  });
+});

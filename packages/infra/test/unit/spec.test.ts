@@ -1,0 +1,42 @@
+import { describe, expect, it } from "vitest";
+import { environmentRefSchema, environmentSpecSchema, operationsConfigSchema } from "../../src/spec";
+
+const ok = { name: "team-a", target: "local", frontendReplicas: 2, redisReplicas: 1 };
+
+describe("environmentSpecSchema", () => {
+  it("accepts a local spec and an aws spec with a region", () => {
+    expect(environmentSpecSchema.parse(ok)).toEqual(ok);
+    expect(
+      environmentSpecSchema.safeParse({ ...ok, target: "aws", aws: { region: "eu-west-1" } }).success,
+    ).toBe(true);
+  });
+
+  it.each([
+    [{ ...ok, name: "Team A" }, "name"],
+    [{ ...ok, name: "-a" }, "name"],
+    [{ ...ok, name: "a".repeat(41) }, "name"],
+    [{ ...ok, frontendReplicas: 0 }, "frontendReplicas"],
+    [{ ...ok, redisReplicas: 1.5 }, "redisReplicas"],
+    [{ ...ok, target: "gcp" }, "target"],
+    [{ ...ok, target: "aws" }, "aws"],
+    [{ ...ok, local: { voteOptions: "OnlyOne" } }, "local"],
+    [{ ...ok, surprise: true }, ""],
+  ])("rejects %j (at %s)", (spec, where) => {
+    const result = environmentSpecSchema.safeParse(spec);
+    expect(result.success).toBe(false);
+    expect(result.error?.issues.map((i) => i.path.join(".")).join(" ")).toContain(where);
+  });
+});
+
+describe("environmentRefSchema and operationsConfigSchema", () => {
+  it("validate references and backend URLs", () => {
+    expect(environmentRefSchema.safeParse({ name: "a", target: "local" }).success).toBe(true);
+    expect(environmentRefSchema.safeParse({ name: "", target: "local" }).success).toBe(false);
+    expect(
+      operationsConfigSchema.safeParse({ backendUrl: "file:///tmp/state", dataDir: "/tmp/d" }).success,
+    ).toBe(true);
+    expect(operationsConfigSchema.safeParse({ backendUrl: "mysql://x", dataDir: "/tmp/d" }).success).toBe(
+      false,
+    );
+  });
+});
