@@ -60,7 +60,7 @@ export class VoteStore {
   async tally(): Promise<Tally> {
     let raw: (string | null)[];
     try {
-      raw = await this.reader.hmget(this.key, ...this.options);
+      raw = await this.readCounts();
     } catch (err) {
       throw new StoreUnavailableError(err);
     }
@@ -73,6 +73,23 @@ export class VoteStore {
     return { options, total };
   }
 
+  /**
+   * Reads from the replica; falls back to the primary while the replica is down, so losing a replica
+   * degrades read scaling instead of taking the tally (and every web replica's readiness) down with it.
+   */
+  private async readCounts(): Promise<(string | null)[]> {
+    if (this.reader !== this.primary) {
+      if (this.reader.status === "ready") {
+        try {
+          return await this.reader.hmget(this.key, ...this.options);
+        } catch {
+          // replica slow or just lost: answer from the primary below
+        }
+      }
+    }
+    return this.primary.hmget(this.key, ...this.options);
+  }
+
   /** Clears every count (one DEL, so it is atomic too). */
   async reset(): Promise<void> {
     try {
@@ -82,7 +99,10 @@ export class VoteStore {
     }
   }
 
-  /** PINGs the primary and, when configured, the replica, each within a short timeout. */
+  /**
+   * PINGs the primary and, when configured, the replica, each within a short timeout. Ready means the
+   * primary answers (votes need it); a failing replica is reported but tallies fall back to the primary.
+   */
   async health(): Promise<StoreHealth> {
     const targets: [string, Redis][] = [["primary", this.primary]];
     if (this.reader !== this.primary) targets.push(["replica", this.reader]);
@@ -90,7 +110,7 @@ export class VoteStore {
       targets.map(async ([role, client]) => [role, await ping(client)] as const),
     );
     const checks = Object.fromEntries(results);
-    return { ok: results.every(([, r]) => r.ok), checks };
+    return { ok: checks.primary?.ok === true, checks };
   }
 
   async close(): Promise<void> {
