@@ -2,7 +2,7 @@ import Link from "next/link";
 import { AutoRefresh } from "../features/environments/components/auto-refresh";
 import { StatusBadge } from "../features/environments/components/status-badge";
 import { age, frontendUrlOf } from "../features/environments/format";
-import { listEnvironments } from "../features/environments/queries";
+import { listEnvironments, PAGE_SIZE } from "../features/environments/queries";
 import { config } from "../server/env";
 import { currentUser } from "../server/identity";
 import { listFilterSchema } from "../shared/environment-schemas";
@@ -18,7 +18,16 @@ export default async function EnvironmentListPage({
   const params = await searchParams;
   const filter = listFilterSchema.parse(params);
   const user = await currentUser();
-  const environments = await listEnvironments(filter, user);
+  const { items: environments, total } = await listEnvironments(filter, user);
+  const first = (filter.page - 1) * PAGE_SIZE;
+  const pageHref = (page: number) => {
+    const q = new URLSearchParams({
+      status: filter.status,
+      ...(filter.mine ? { mine: "1" } : {}),
+      page: String(page),
+    });
+    return `/?${q}`;
+  };
   const removed = typeof params.removed === "string" ? params.removed : undefined;
 
   return (
@@ -193,6 +202,32 @@ export default async function EnvironmentListPage({
               })}
             </tbody>
           </table>
+          <nav
+            aria-label="Pages"
+            className="flex items-center justify-between border-t border-slate-200 px-4 py-3 text-sm"
+          >
+            <p className="text-slate-600" data-testid="list-range">
+              {first + 1}–{first + environments.length} of {total}
+            </p>
+            <div className="flex gap-2">
+              {filter.page > 1 && (
+                <Link
+                  href={pageHref(filter.page - 1)}
+                  className="rounded-md border border-slate-300 px-3 py-1 hover:bg-slate-50"
+                >
+                  Previous
+                </Link>
+              )}
+              {first + environments.length < total && (
+                <Link
+                  href={pageHref(filter.page + 1)}
+                  className="rounded-md border border-slate-300 px-3 py-1 hover:bg-slate-50"
+                >
+                  Next
+                </Link>
+              )}
+            </div>
+          </nav>
         </div>
       )}
     </div>

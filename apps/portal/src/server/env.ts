@@ -29,6 +29,7 @@ const configSchema = z
     DATA_DIR: z.string().default(path.join(repoRoot, ".data")),
     PORTAL_ROLE: z.enum(["all", "web", "worker"]).default("all"),
     WORKER_CONCURRENCY: int(4, 1),
+    WORKER_NICE: z.coerce.number().int().min(0).max(19).default(10),
     AUTH_USER_HEADER: z
       .string()
       .default("x-forwarded-email")

@@ -4,6 +4,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { chmodSync, mkdirSync } from "node:fs";
 import { createRequire } from "node:module";
+import { setPriority } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { applyMigrations, createDbClient, type LocalPostgres, startEmbeddedPostgres } from "@platform/db";
@@ -90,6 +91,15 @@ async function main(): Promise<void> {
     web.on("exit", (code) => void stop(`web exited with ${code}`, code ?? 1));
   }
   if (config.PORTAL_ROLE !== "web") {
+    // Operations are background work (Pulumi, and on the local target the environments' own processes, all
+    // children of this process): a lower CPU priority keeps the web pages fast while they run.
+    if (config.WORKER_NICE > 0) {
+      try {
+        setPriority(process.pid, config.WORKER_NICE);
+      } catch (e) {
+        log(`could not lower the worker's priority: ${e}`);
+      }
+    }
     boss = await startQueue(url, { role: "worker", expireInSeconds: config.OPERATION_TIMEOUT_MINUTES * 60 });
     const ops = await createRealOperations(config, url);
     worker = new OperationWorker({

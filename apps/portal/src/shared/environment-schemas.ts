@@ -116,6 +116,7 @@ export const listFilterSchema = z.object({
     .catch("0")
     .default("0")
     .transform((v) => v === "1"),
+  page: z.coerce.number().int().min(1).max(10_000).catch(1).default(1),
 });
 export type ListFilter = z.infer<typeof listFilterSchema>;
 

@@ -1,7 +1,16 @@
 // Starts the portal exactly as `npm start` does (src/server/main.ts: embedded PostgreSQL, migrations, Next and
 // the worker) on a free port with its own data folder, and stops it (and anything left in its data folder).
 import { type ChildProcess, spawn } from "node:child_process";
-import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from "node:fs";
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { freePort } from "@platform/db/embedded-postgres";
@@ -23,6 +32,7 @@ export async function startPortal(env: Record<string, string> = {}): Promise<Por
     );
   }
   const dataDir = env.DATA_DIR ?? mkdtempSync(path.join(tmpdir(), "portal-e2e-"));
+  mkdirSync(dataDir, { recursive: true });
   chmodSync(dataDir, 0o755);
   const port = await freePort();
   let out = "";

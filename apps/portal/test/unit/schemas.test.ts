@@ -105,8 +105,16 @@ describe("scale and destroy forms", () => {
 
 describe("list filter", () => {
   it("defaults and ignores nonsense", () => {
-    expect(listFilterSchema.parse({})).toEqual({ status: "active", mine: false });
-    expect(listFilterSchema.parse({ status: "bogus", mine: "7" })).toEqual({ status: "active", mine: false });
-    expect(listFilterSchema.parse({ status: "failed", mine: "1" })).toEqual({ status: "failed", mine: true });
+    expect(listFilterSchema.parse({})).toEqual({ status: "active", mine: false, page: 1 });
+    expect(listFilterSchema.parse({ status: "bogus", mine: "7", page: "-3" })).toEqual({
+      status: "active",
+      mine: false,
+      page: 1,
+    });
+    expect(listFilterSchema.parse({ status: "failed", mine: "1", page: "2" })).toEqual({
+      status: "failed",
+      mine: true,
+      page: 2,
+    });
   });
 });

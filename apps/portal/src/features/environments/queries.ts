@@ -32,21 +32,28 @@ const listSelect = {
 
 export type EnvironmentListItem = Prisma.EnvironmentGetPayload<{ select: typeof listSelect }>;
 
+export const PAGE_SIZE = 50;
+
+/** One page of environments, newest first, and how many match in total. */
 export async function listEnvironments(
   filter: ListFilter,
   user: string,
-  limit = 200,
-): Promise<EnvironmentListItem[]> {
+): Promise<{ items: EnvironmentListItem[]; total: number }> {
   const where: Prisma.EnvironmentWhereInput = {};
   if (filter.status === "active") where.status = { not: "destroyed" };
   else if (filter.status !== "all") where.status = filter.status;
   if (filter.mine) where.owner = user;
-  return await db().environment.findMany({
-    where,
-    select: listSelect,
-    orderBy: { createdAt: "desc" },
-    take: limit,
-  });
+  const [items, total] = await Promise.all([
+    db().environment.findMany({
+      where,
+      select: listSelect,
+      orderBy: [{ createdAt: "desc" }, { id: "asc" }],
+      take: PAGE_SIZE,
+      skip: (filter.page - 1) * PAGE_SIZE,
+    }),
+    db().environment.count({ where }),
+  ]);
+  return { items, total };
 }
 
 export async function countEnvironments(): Promise<number> {
