@@ -93,8 +93,13 @@ describe("running process", () => {
       expect(page.status).toBe(503);
       expect(await page.text()).toMatch(/data-testid="store-unavailable">The vote store is unavailable/);
 
+      // Several reconnect attempts have failed by now; the outage is logged once, not per attempt.
+      await new Promise((r) => setTimeout(r, 1000));
+      expect(app.stdout().match(/redis connection lost/g)).toHaveLength(1);
+
       late = await startRedisServer({ port });
       expect(await eventually(async () => (await fetch(`${app.url}/readyz`)).ok, 10_000)).toBe(true);
+      expect(app.stdout()).toContain('"role":"primary","msg":"redis connection ready"');
       expect((await vote(app.url, "Dogs")).status).toBe(201);
       expect(await counts(app.url)).toEqual({ Cats: 0, Dogs: 1 });
     } finally {

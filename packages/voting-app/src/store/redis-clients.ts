@@ -38,27 +38,21 @@ export function createRedisClient(
     enableReadyCheck: true,
   };
   const client = new Redis(options);
-  let up = false;
+  // Report each outage once (not every reconnect attempt); reset when the connection is ready again.
+  // The 'error' listener is also what stops ioredis from crashing the process with an unhandled event.
+  let outageReported = false;
+  let lastError: Error | undefined;
   client.on("ready", () => {
-    up = true;
+    outageReported = false;
     events.onReady(role);
   });
-  // Report each outage once, not every reconnect attempt; an 'error' listener is also required so
-  // ioredis does not crash the process with an unhandled error event.
-  let lastError: Error | undefined;
   client.on("error", (err: Error) => {
     lastError = err;
   });
-  client.on("close", () => {
-    if (up) {
-      up = false;
-      events.onDown(role, lastError);
-    }
-  });
   client.on("reconnecting", () => {
-    if (!up && lastError) {
+    if (!outageReported) {
+      outageReported = true;
       events.onDown(role, lastError);
-      lastError = undefined;
     }
   });
   return client;
