@@ -159,10 +159,20 @@ describe("local target", () => {
     expect(locks).toEqual([]);
   });
 
-  it("scales frontends 2→4 and Redis 2→1, touching only the replicas that change", async () => {
+  it("previews, then scales frontends 2→4 and Redis 2→1, touching only the replicas that change", async () => {
     const before = new Map(pidRecords(envDir("alpha")).map((r) => [r.name, r]));
     const removedRedis = before.get("redis-1");
     if (!removedRedis) throw new Error("redis-1 was not running");
+
+    // Preview first: it says what would change and changes nothing.
+    const preview = await ops.preview(spec("alpha", 4, 1));
+    expect(preview.changes).toMatchObject({ create: 2, delete: 1 });
+    expect(preview.outputs.frontendUrl).toBe(frontendUrl);
+    expect(
+      pidRecords(envDir("alpha"))
+        .map((r) => r.pid)
+        .sort(),
+    ).toEqual([...before.values()].map((r) => r.pid).sort());
     const result = await ops.up(spec("alpha", 4, 1));
 
     expect(result.outputs.frontendUrl).toBe(frontendUrl);
