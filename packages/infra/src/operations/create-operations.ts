@@ -339,6 +339,8 @@ export function createEnvironmentOperations(rawConfig: OperationsConfig): Enviro
       const result = await stack.preview(common);
       events.complete();
       const outputs = before ? plainOutputs(await stack.outputs()) : {};
+      // A preview changes nothing: not even the empty stack that selecting a new environment created.
+      if (!before) await stack.workspace.removeStack(spec.name).catch(() => {});
       return {
         kind,
         environment: spec.name,

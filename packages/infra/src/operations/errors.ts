@@ -121,6 +121,12 @@ export function classifyError(
   if (/cancel(l)?ed/i.test(stderr) && /interrupt|SIGINT|cancel/i.test(stderr)) {
     return make("cancelled", `the operation on ${env} was cancelled`);
   }
+  if (/incorrect passphrase|failed to decrypt|passphrase must be set/i.test(text)) {
+    return make(
+      "unknown",
+      `the secrets passphrase does not match the one ${env} was created with (check the configured passphrase)`,
+    );
+  }
   const lastError = text.split("\n").find((l) => l.startsWith("error: "));
   return make(
     "unknown",

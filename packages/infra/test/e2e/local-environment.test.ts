@@ -110,6 +110,15 @@ describe("local target", () => {
   let frontendUrl = "";
   let writer = "";
 
+  it("previews a new environment without creating anything", async () => {
+    const preview = await ops.preview(spec("alpha", 2, 2));
+    expect(preview.kind).toBe("preview");
+    expect(preview.changes.create).toBeGreaterThanOrEqual(9);
+    expect(preview.outputs).toEqual({});
+    expect(pidRecords(envDir("alpha"))).toEqual([]);
+    expect(await stateRows("alpha")).toEqual([]);
+  });
+
   it("creates an environment with 2 frontends and 2 Redis whose URL serves the app and counts votes", async () => {
     const { events, onEvent } = collect();
     const result = await ops.up(spec("alpha", 2, 2), { onEvent });
