@@ -47,7 +47,8 @@ export class EngineEventMapper {
   }
 
   handle(event: EngineEvent): void {
-    if (event.resourcePreEvent && !event.resourcePreEvent.planning) {
+    // Preview steps carry `planning: true`; they are the preview's progress, so they count like any other.
+    if (event.resourcePreEvent) {
       const m = event.resourcePreEvent.metadata;
       // Keyed by URN: a refresh step starts as "refresh" and ends as "same", "update" or "delete".
       const key = m.urn;
@@ -65,7 +66,7 @@ export class EngineEventMapper {
         op: KNOWN_OPS[m.op] ?? "other",
       });
       this.emitProgress();
-    } else if (event.resOutputsEvent && !event.resOutputsEvent.planning) {
+    } else if (event.resOutputsEvent) {
       this.finish(event, event.resOutputsEvent.metadata, "done");
     } else if (event.resOpFailedEvent) {
       this.finish(event, event.resOpFailedEvent.metadata, "failed");

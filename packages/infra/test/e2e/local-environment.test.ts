@@ -111,8 +111,13 @@ describe("local target", () => {
   let writer = "";
 
   it("previews a new environment without creating anything", async () => {
-    const preview = await ops.preview(spec("alpha", 2, 2));
+    const { events, onEvent } = collect();
+    const preview = await ops.preview(spec("alpha", 2, 2), { onEvent });
     expect(preview.kind).toBe("preview");
+    expect(events).toContainEqual(
+      expect.objectContaining({ type: "resource", phase: "done", name: "web", op: "create" }),
+    );
+    expect(events.filter((e) => e.type === "progress").at(-1)).toMatchObject({ percent: 100 });
     expect(preview.changes.create).toBeGreaterThanOrEqual(9);
     expect(preview.outputs).toEqual({});
     expect(pidRecords(envDir("alpha"))).toEqual([]);

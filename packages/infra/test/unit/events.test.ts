@@ -58,6 +58,15 @@ describe("engine events → operation events", () => {
     expect(progress.at(-1)?.expected).toBeGreaterThan(2);
   });
 
+  it("maps a preview (planning steps): what would be created, progress to 100%", () => {
+    const events = run("engine-events-preview-scale.json", 10);
+    expect(events).toContainEqual(
+      expect.objectContaining({ type: "resource", phase: "done", name: "frontend-2", op: "create" }),
+    );
+    expect(events).toContainEqual(expect.objectContaining({ type: "resource", phase: "done", name: "web", op: "update" }));
+    expect(progressOf(events).at(-1)).toMatchObject({ percent: 100 });
+  });
+
   it("maps a refresh that finds a dead process: the step starts as refresh and ends as delete", () => {
     const events = run("engine-events-refresh-dead-frontend.json", 10);
     const frontend1 = events.filter((e) => e.type === "resource" && e.name === "frontend-1");
