@@ -21,9 +21,9 @@ export const OPERATION_STATUSES = [
   "interrupted",
 ] as const;
 export type OperationStatus = (typeof OPERATION_STATUSES)[number];
-export type OperationKind = "create" | "scale" | "refresh" | "destroy";
+export type OperationKind = "create" | "scale" | "refresh" | "destroy" | "preview";
 
-export type EnvironmentAction = "scale" | "refresh" | "retry" | "cancel" | "destroy" | "remove";
+export type EnvironmentAction = "scale" | "preview" | "refresh" | "retry" | "cancel" | "destroy" | "remove";
 
 export interface EnvironmentState {
   status: EnvironmentStatus;
@@ -54,6 +54,7 @@ export function refusal(action: EnvironmentAction, env: EnvironmentState): strin
         ? null
         : "Only a failed, cancelled or interrupted operation can be retried.";
     case "scale":
+    case "preview":
     case "refresh":
       if (env.status === "destroyed") return "The environment is destroyed.";
       if (busy || env.status === "destroying") {
@@ -77,7 +78,10 @@ export function refusal(action: EnvironmentAction, env: EnvironmentState): strin
   }
 }
 
-/** Environment status while an operation of `kind` runs. */
+/** Operations that change the environment (a preview only reports what a scale would change). */
+export const changesEnvironment = (kind: OperationKind) => kind !== "preview";
+
+/** Environment status while an operation of `kind` runs (not called for previews). */
 export function statusWhileRunning(kind: OperationKind, firstProvisioning: boolean): EnvironmentStatus {
   if (kind === "destroy") return "destroying";
   if (kind === "create" || firstProvisioning) return "provisioning";

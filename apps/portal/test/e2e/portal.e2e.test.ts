@@ -110,6 +110,14 @@ describe("the portal in a real browser", () => {
         .toBe("ready");
       await shot("06-list-ready.png");
 
+      // The server refuses a taken name with a field message and keeps what was typed.
+      await page.goto(`${portal.url}/environments/new`);
+      await page.locator("#name").fill(NAME);
+      await page.getByTestId("create-submit").click();
+      await expect.poll(() => page.locator("#name-error").textContent()).toMatch(/is taken/);
+      expect(await page.locator("#name").inputValue()).toBe(NAME);
+      await shot("06a-new-name-taken.png");
+
       // Vote on the environment's frontend.
       await page.goto(frontendUrl);
       const before = Number((await page.getByTestId("total").textContent()) ?? "0") || 0;
@@ -123,8 +131,23 @@ describe("the portal in a real browser", () => {
       await expect
         .poll(() => page.getByTestId("scale-preview").textContent())
         .toMatch(/2 → 3 \(\+1 replica\)/);
+      // A Pulumi preview first: what would change, nothing changed.
+      await page.getByTestId("scale-preview-submit").click();
+      await expect
+        .poll(
+          () =>
+            page
+              .getByTestId("pulumi-preview")
+              .textContent()
+              .catch(() => ""),
+          { timeout: 120_000, interval: 500 },
+        )
+        .toMatch(/for 3 frontends.*: .*to (create|update)/);
+      await expect.poll(() => page.getByTestId("frontends-state").textContent()).toBe("2 / 2");
+      await shot("08a-detail-preview.png");
+      await setSlider("scale-frontend", 3);
       await page.getByTestId("scale-submit").click();
-      await expect.poll(() => page.getByTestId("scale-message").textContent()).toMatch(/requested/);
+      await expect.poll(() => page.getByTestId("scale-message").textContent()).toMatch(/Scale requested/);
       await waitForStatus("updating", 60_000).catch(() => {}); // may pass quickly
       await waitForStatus("ready", 240_000);
       await expect

@@ -11,6 +11,7 @@ import {
   cancelOperation,
   createEnvironment,
   destroyEnvironment,
+  previewScale,
   retryOperation,
   scaleEnvironment,
 } from "../../src/features/environments/commands";
@@ -93,7 +94,8 @@ const finished = (db: PrismaClient, name: string) =>
   waitFor(`${name}'s last operation to finish`, async () => {
     const env = await envOf(db, name);
     const s = env.lastOperation?.status;
-    return s && s !== "queued" && s !== "running" ? env : null;
+    // Prisma reads the relation in a second query: read again so the environment row is as fresh as the operation.
+    return s && s !== "queued" && s !== "running" ? await envOf(db, name) : null;
   });
 
 describe("queue and worker", () => {
@@ -229,6 +231,58 @@ describe("queue and worker", () => {
     expect(ready.lastOperation?.retryOfId).toBe(failed.lastOperationId);
   });
 
+  it("a scale preview reports what would change and changes nothing", async () => {
+    const s = await setup();
+    const ops = new ScriptedOperations({ durationMs: 100 });
+    await startWorker(s, ops);
+    await create(s.ctx, "previewed", 2, 1);
+    await finished(s.db, "previewed");
+    const r = await previewScale(s.ctx, {
+      name: "previewed",
+      frontendReplicas: 4,
+      redisReplicas: 2,
+      idempotencyKey: randomUUID(),
+    });
+    expect(r.ok).toBe(true);
+    const env = await finished(s.db, "previewed");
+    expect(env.lastOperation).toMatchObject({ kind: "preview", status: "succeeded", changes: { create: 4 } });
+    expect(env).toMatchObject({
+      status: "ready",
+      desiredFrontendReplicas: 2,
+      currentFrontendReplicas: 2,
+      currentRedisReplicas: 1,
+    });
+    expect(ops.calls.map((c) => c.method)).toEqual(["up", "preview"]);
+  });
+
+  it("destroys an environment once its time-to-live has passed", async () => {
+    const s = await setup();
+    const ops = new ScriptedOperations({ durationMs: 100 });
+    await startWorker(s, ops);
+    await createEnvironment(s.ctx, {
+      name: "short-lived",
+      target: "local",
+      frontendReplicas: 1,
+      redisReplicas: 1,
+      ttlHours: 1,
+      idempotencyKey: randomUUID(),
+    });
+    const ready = await finished(s.db, "short-lived");
+    expect(ready.status).toBe("ready");
+    expect(ready.expiresAt?.getTime()).toBeGreaterThan(Date.now() + 3500_000);
+    await s.db.environment.update({
+      where: { name: "short-lived" },
+      data: { expiresAt: new Date(Date.now() - 1000) },
+    });
+    await waitFor("the expired environment to be destroyed", async () => {
+      const env = await envOf(s.db, "short-lived");
+      return env.status === "destroyed" ? env : null;
+    });
+    const destroy = await s.db.operation.findFirst({ where: { kind: "destroy" } });
+    expect(destroy?.requestedBy).toBe("time-to-live");
+    expect(await s.db.operation.count({ where: { kind: "destroy" } })).toBe(1);
+  });
+
   it("keeps at most the configured number of events per operation", async () => {
     const s = await setup();
     const ops = new ScriptedOperations({ durationMs: 200, logLines: 300 });
@@ -273,11 +327,16 @@ describe("queue and worker", () => {
     expect(interrupted.lastOperation?.status).toBe("interrupted");
     expect(interrupted.lastOperation?.error).toMatch(/worker doomed-worker stopped/);
     expect(interrupted.status).toBe("failed");
-    expect(ops.calls).toContainEqual(expect.objectContaining({ method: "recover", name: "delta" }));
-    const notices = await s.db.operationEvent.findMany({
-      where: { operationId: interrupted.lastOperationId!, type: "notice" },
+    // The reaper marks the operation interrupted first, then clears the lock.
+    await waitFor("the stack lock to be cleared", async () =>
+      ops.calls.some((c) => c.method === "recover" && c.name === "delta"),
+    );
+    const operationId = interrupted.lastOperationId ?? "";
+    const notices = await waitFor("the notices", async () => {
+      const rows = await s.db.operationEvent.findMany({ where: { operationId, type: "notice" } });
+      return rows.some((n) => n.message.includes("stack lock cleared")) ? rows : null;
     });
-    expect(notices.map((n) => n.message).join("\n")).toMatch(/stack lock cleared/);
+    expect(notices.map((n) => n.message).join("\n")).toMatch(/no heartbeat since/);
 
     expect((await retryOperation(s.ctx, { name: "delta", idempotencyKey: randomUUID() })).ok).toBe(true);
     const ready = await finished(s.db, "delta");

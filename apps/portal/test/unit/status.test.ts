@@ -11,6 +11,7 @@ const ready: EnvironmentState = {
 describe("which actions each state allows", () => {
   it("a ready environment can be scaled, refreshed and destroyed but not retried, cancelled or removed", () => {
     expect(refusal("scale", ready)).toBeNull();
+    expect(refusal("preview", ready)).toBeNull();
     expect(refusal("refresh", ready)).toBeNull();
     expect(refusal("destroy", ready)).toBeNull();
     expect(refusal("retry", ready)).toMatch(/Only a failed/);
@@ -25,6 +26,7 @@ describe("which actions each state allows", () => {
       everStarted: true,
     };
     expect(refusal("scale", destroying)).toBe("Cannot scale while the environment is being destroyed.");
+    expect(refusal("preview", destroying)).toBe("Cannot preview while the environment is being destroyed.");
     expect(refusal("destroy", destroying)).toBe("The environment is already being destroyed.");
     expect(refusal("cancel", destroying)).toBeNull();
     expect(refusal("remove", destroying)).toMatch(/still queued or running/);

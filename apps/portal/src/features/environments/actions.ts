@@ -23,6 +23,7 @@ import {
   cancelOperation,
   createEnvironment,
   destroyEnvironment,
+  previewScale,
   refreshEnvironment,
   removeEnvironment,
   retryOperation,
@@ -93,7 +94,8 @@ export async function scaleEnvironmentAction(_prev: FormState, form: FormData): 
   return await guard(form, async () => {
     const parsed = scaleEnvironmentSchema(limitsFrom(config())).safeParse(valuesOf(form));
     if (!parsed.success) return invalid(parsed.error, form);
-    const result = await scaleEnvironment(await context(), parsed.data);
+    const command = form.get("intent") === "preview" ? previewScale : scaleEnvironment;
+    const result = await command(await context(), parsed.data);
     revalidatePath(`/environments/${parsed.data.name}`);
     return answer(result, form);
   });

@@ -243,6 +243,27 @@ export async function scaleEnvironment(
   );
 }
 
+/** Asks the worker what a scale to these counts would change (Pulumi preview); changes nothing. */
+export async function previewScale(
+  ctx: CommandContext,
+  input: ScaleEnvironmentInput,
+): Promise<CommandResult> {
+  return await guarded(
+    ctx,
+    input.name,
+    "preview",
+    async ({ env }) => {
+      const config = {
+        ...configOf(env),
+        frontendReplicas: input.frontendReplicas,
+        redisReplicas: input.redisReplicas,
+      };
+      return await recordOperation(ctx, env.id, env.name, "preview", config, input.idempotencyKey);
+    },
+    input.idempotencyKey,
+  );
+}
+
 export async function refreshEnvironment(
   ctx: CommandContext,
   input: EnvironmentActionInput,
@@ -314,10 +335,18 @@ export async function cancelOperation(
           error: `cancelled by ${ctx.user}`,
         },
       });
+      if (dequeued.count === 1 && env.lastOperation?.kind === "preview") {
+        return {
+          ok: true,
+          environment: env.name,
+          operationId: opId,
+          message: "The queued preview was cancelled.",
+        };
+      }
       if (dequeued.count === 1) {
         // Never started: a queued create leaves nothing behind; others leave the environment as it was.
         const previous = await ctx.db.operation.findFirst({
-          where: { environmentId: env.id, status: "succeeded" },
+          where: { environmentId: env.id, status: "succeeded", kind: { not: "preview" } },
           orderBy: { createdAt: "desc" },
         });
         await ctx.db.environment.update({

@@ -1,11 +1,11 @@
 // Runs queued operations: one per environment at a time (the operations table allows one active operation
 // per environment), `concurrency` environments in parallel. Survives restarts: operations whose worker
 // stopped sending heartbeats become `interrupted`, their stack locks are cleared, and a person can retry.
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import type { Prisma, PrismaClient } from "@platform/db/client";
 import type PgBoss from "pg-boss";
-import type { RequestedConfig } from "../../features/environments/commands";
-import { type OperationKind, statusAfter, statusWhileRunning } from "../../shared/status";
+import { destroyEnvironment, type RequestedConfig } from "../../features/environments/commands";
+import { changesEnvironment, type OperationKind, statusAfter, statusWhileRunning } from "../../shared/status";
 import { enqueueOperation, OPERATIONS_QUEUE, type OperationJob } from "../queue";
 import { EventSink } from "./event-sink";
 import type { EnvironmentOperations, EnvironmentSpec, OperationResult } from "./operations-contract";
@@ -25,6 +25,12 @@ export interface WorkerOptions {
   pollingIntervalSeconds?: number;
   workerId?: string;
   log?: (line: string) => void;
+}
+
+/** A stable UUID-shaped key derived from `text`. */
+function uuidFrom(text: string): string {
+  const h = createHash("sha256").update(text).digest("hex");
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-8${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
 
 interface Running {
@@ -126,10 +132,12 @@ export class OperationWorker {
       ...(config.aws ? { aws: config.aws } : {}),
     };
     const ref = { name: spec.name, target: spec.target };
-    await db.environment.updateMany({
-      where: { id: env.id, lastOperationId: op.id },
-      data: { status: statusWhileRunning(kind, env.currentFrontendReplicas === null) },
-    });
+    if (changesEnvironment(kind)) {
+      await db.environment.updateMany({
+        where: { id: env.id, lastOperationId: op.id },
+        data: { status: statusWhileRunning(kind, env.currentFrontendReplicas === null) },
+      });
+    }
     const sink = new EventSink(db, op.id, this.o.eventsPerOperation);
     sink.note("status", `${kind} started by ${this.id} (requested by ${op.requestedBy})`);
     const heartbeat = setInterval(() => void this.beat(op.id, controller), this.o.heartbeatSeconds * 1000);
@@ -140,6 +148,7 @@ export class OperationWorker {
       | undefined;
     try {
       if (kind === "create" || kind === "scale") result = await this.o.ops.up(spec, runOptions);
+      else if (kind === "preview") result = await this.o.ops.preview(spec, runOptions);
       else if (kind === "refresh") result = await this.o.ops.refresh(ref, runOptions);
       else result = await this.o.ops.destroy(ref, runOptions);
     } catch (error) {
@@ -179,11 +188,12 @@ export class OperationWorker {
           finishedAt: new Date(),
           error: failure?.message.slice(0, 8000) ?? null,
           errorCode: failure?.code ?? null,
-          ...(outputs ? { outputs } : {}),
+          ...(outputs && changesEnvironment(kind) ? { outputs } : {}),
           changes: (result?.changes ?? undefined) as Prisma.InputJsonValue | undefined,
           ...(status === "succeeded" ? { progressDone: Math.max(op.progressDone, op.progressExpected) } : {}),
         },
       });
+      if (!changesEnvironment(kind)) return;
       const envData: Prisma.EnvironmentUpdateManyMutationInput = { status: statusAfter(kind, status) };
       if (status === "succeeded") {
         if (kind === "destroy") {
@@ -264,7 +274,34 @@ export class OperationWorker {
       take: 100,
     });
     for (const op of lost) await enqueueOperation(this.o.boss, op.id, op.environment.name);
+    await this.destroyExpired();
     return interrupted;
+  }
+
+  /** Requests a destroy of environments whose time-to-live has passed (when nothing else runs on them). */
+  async destroyExpired(): Promise<string[]> {
+    const expired = await this.o.db.environment.findMany({
+      where: {
+        expiresAt: { lt: new Date() },
+        status: { in: ["ready", "failed"] },
+        NOT: { lastOperation: { status: { in: ["queued", "running"] } } },
+      },
+      select: { name: true },
+      take: 20,
+    });
+    const requested: string[] = [];
+    for (const { name } of expired) {
+      const result = await destroyEnvironment(
+        { db: this.o.db, boss: this.o.boss, user: "time-to-live" },
+        // One key per environment: several workers reaping at once request one destroy.
+        { name, confirmation: name, idempotencyKey: uuidFrom(`ttl-destroy:${name}`) },
+      );
+      if (result.ok && !result.duplicate) {
+        requested.push(name);
+        this.log(`time-to-live of ${name} passed: destroy requested`);
+      }
+    }
+    return requested;
   }
 
   /** Deletes events of operations that finished more than the retention period ago. */

@@ -30,6 +30,23 @@ export async function generateMetadata({ params }: Params): Promise<Metadata> {
   return { title: decodeURIComponent((await params).name) };
 }
 
+/** The environment's last operation as a preview result, if it was a preview. */
+function previewOf(
+  op: { kind: string; status: string; requestedConfig: unknown; changes: unknown } | null,
+): { frontend: number; redis: number; status: string; summary: string } | null {
+  if (!op || op.kind !== "preview") return null;
+  const cfg = op.requestedConfig as { frontendReplicas: number; redisReplicas: number };
+  const changes = Object.entries((op.changes ?? {}) as Record<string, number>)
+    .filter(([, n]) => n > 0)
+    .map(([k, n]) => `${n} ${k === "same" ? "unchanged" : `to ${k}`}`);
+  return {
+    frontend: cfg.frontendReplicas,
+    redis: cfg.redisReplicas,
+    status: op.status,
+    summary: changes.length ? changes.join(", ") : "no changes",
+  };
+}
+
 function Missing({ name }: { name: string }) {
   return (
     <div
@@ -179,7 +196,7 @@ export default async function EnvironmentPage({ params }: Params) {
 
           <section
             aria-labelledby="history-heading"
-            className="rounded-lg border border-slate-200 bg-white shadow-sm"
+            className="overflow-x-auto rounded-lg border border-slate-200 bg-white shadow-sm"
           >
             <h2 id="history-heading" className="px-5 pt-4 text-base font-semibold">
               Operation history
@@ -187,22 +204,22 @@ export default async function EnvironmentPage({ params }: Params) {
             <table className="mt-2 min-w-full text-sm" data-testid="history">
               <thead className="text-left text-xs uppercase tracking-wide text-slate-500">
                 <tr>
-                  <th scope="col" className="px-5 py-2">
+                  <th scope="col" className="px-4 py-2">
                     Operation
                   </th>
-                  <th scope="col" className="px-5 py-2">
+                  <th scope="col" className="px-4 py-2">
                     Result
                   </th>
-                  <th scope="col" className="px-5 py-2">
+                  <th scope="col" className="px-4 py-2">
                     By
                   </th>
-                  <th scope="col" className="px-5 py-2">
+                  <th scope="col" className="px-4 py-2">
                     Requested
                   </th>
-                  <th scope="col" className="px-5 py-2">
+                  <th scope="col" className="px-4 py-2">
                     Took
                   </th>
-                  <th scope="col" className="px-5 py-2">
+                  <th scope="col" className="px-4 py-2">
                     Changes / error
                   </th>
                 </tr>
@@ -216,23 +233,23 @@ export default async function EnvironmentPage({ params }: Params) {
                     .join(", ");
                   return (
                     <tr key={o.id}>
-                      <td className="whitespace-nowrap px-5 py-2">
+                      <td className="whitespace-nowrap px-4 py-2">
                         {o.kind}
                         <span className="text-xs text-slate-500">
                           {" "}
                           ({cfg.frontendReplicas}×web, {cfg.redisReplicas}×redis)
                         </span>
                       </td>
-                      <td className="px-5 py-2">
+                      <td className="px-4 py-2">
                         <StatusBadge status={o.status} />
                       </td>
-                      <td className="px-5 py-2 text-slate-600">{o.requestedBy}</td>
-                      <td className="px-5 py-2 tabular-nums text-slate-600">{age(o.createdAt)} ago</td>
-                      <td className="px-5 py-2 tabular-nums text-slate-600">
+                      <td className="px-4 py-2 text-slate-600">{o.requestedBy}</td>
+                      <td className="px-4 py-2 tabular-nums text-slate-600">{age(o.createdAt)} ago</td>
+                      <td className="px-4 py-2 tabular-nums text-slate-600">
                         {duration(o.startedAt, o.finishedAt)}
                       </td>
                       <td
-                        className="max-w-[16rem] break-words px-5 py-2 text-xs text-slate-600"
+                        className="max-w-[16rem] break-words px-4 py-2 text-xs text-slate-600"
                         title={o.error ?? changes}
                       >
                         {o.error ? <span className="text-rose-700">{o.error}</span> : changes || "—"}
@@ -255,6 +272,7 @@ export default async function EnvironmentPage({ params }: Params) {
                 desired={{ frontend: env.desiredFrontendReplicas, redis: env.desiredRedisReplicas }}
                 idempotencyKey={key()}
                 disabledReason={refusal("scale", state)}
+                lastPreview={previewOf(op)}
               />
             </section>
           )}

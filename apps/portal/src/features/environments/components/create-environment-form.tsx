@@ -45,7 +45,8 @@ export function CreateEnvironmentForm({
       className="space-y-6"
       onSubmit={(e) => {
         const found = validate(e.currentTarget);
-        setClientErrors(found);
+        // No client-side findings: let the server's answer (e.g. "name is taken") show.
+        setClientErrors(Object.keys(found).length > 0 ? found : null);
         if (Object.keys(found).length > 0) {
           e.preventDefault();
           const first = e.currentTarget.querySelector<HTMLElement>(`[name="${Object.keys(found)[0]}"]`);
@@ -79,7 +80,10 @@ export function CreateEnvironmentForm({
           aria-describedby={`name-hint${errors.name ? " name-error" : ""}`}
           className={inputClass}
           onBlur={(e) => {
-            if (clientErrors) setClientErrors(validate(e.currentTarget.form as HTMLFormElement));
+            if (clientErrors) {
+              const found = validate(e.currentTarget.form as HTMLFormElement);
+              setClientErrors(Object.keys(found).length > 0 ? found : null);
+            }
           }}
         />
         <p id="name-hint" className="mt-1 text-xs text-slate-500">

@@ -81,8 +81,10 @@ export function ScaleForm({
   desired,
   idempotencyKey,
   disabledReason,
+  lastPreview,
 }: {
   name: string;
+  lastPreview?: { frontend: number; redis: number; status: string; summary: string } | null;
   limits: Limits;
   current: { frontend: number | null; redis: number | null };
   desired: { frontend: number; redis: number };
@@ -130,15 +132,39 @@ export function ScaleForm({
           <li>{change("Redis nodes", current.redis, redis)}</li>
         </ul>
       </div>
+      {lastPreview && (
+        <p
+          className="rounded-md border border-slate-200 p-3 text-xs text-slate-700"
+          data-testid="pulumi-preview"
+        >
+          <span className="font-medium">Pulumi preview</span> for {lastPreview.frontend} frontends,{" "}
+          {lastPreview.redis} Redis nodes:{" "}
+          {lastPreview.status === "succeeded" ? lastPreview.summary : lastPreview.status}
+        </p>
+      )}
       {disabledReason && <p className="text-xs text-amber-800">{disabledReason}</p>}
-      <button
-        type="submit"
-        disabled={pending || !changed || !!disabledReason}
-        className={primaryButton}
-        data-testid="scale-submit"
-      >
-        {pending ? "Requesting…" : "Apply"}
-      </button>
+      <div className="flex gap-2">
+        <button
+          type="submit"
+          name="intent"
+          value="preview"
+          disabled={pending || !!disabledReason}
+          className={secondaryButton}
+          data-testid="scale-preview-submit"
+        >
+          Preview
+        </button>
+        <button
+          type="submit"
+          name="intent"
+          value="apply"
+          disabled={pending || !changed || !!disabledReason}
+          className={primaryButton}
+          data-testid="scale-submit"
+        >
+          {pending ? "Requesting…" : "Apply"}
+        </button>
+      </div>
       <FormMessage state={state} testId="scale-message" />
     </form>
   );

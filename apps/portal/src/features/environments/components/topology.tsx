@@ -103,7 +103,9 @@ export function Topology({
           {frontends === 0 && <Box title="no frontends" health="off" />}
         </div>
         <p className="mt-1 text-xs text-slate-500">
-          {frontends} frontend replica{frontends === 1 ? "" : "s"}
+          {frontends === 0
+            ? "No frontends running"
+            : `${frontends} frontend replica${frontends === 1 ? "" : "s"}`}
         </p>
         <Arrow />
         <div className="flex flex-wrap items-start justify-center gap-6">
@@ -132,8 +134,9 @@ export function Topology({
           )}
         </div>
         <p className="mt-1 text-xs text-slate-500">
-          {redisNodes} Redis node{redisNodes === 1 ? "" : "s"} (1 writer, {readers} read replica
-          {readers === 1 ? "" : "s"})
+          {redisNodes === 0
+            ? "No Redis nodes running"
+            : `${redisNodes} Redis node${redisNodes === 1 ? "" : "s"} (1 writer, ${readers} read replica${readers === 1 ? "" : "s"})`}
         </p>
       </div>
     </figure>

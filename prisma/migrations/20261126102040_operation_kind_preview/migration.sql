@@ -1,0 +1,2 @@
+-- AlterEnum
+ALTER TYPE "OperationKind" ADD VALUE 'preview';
