@@ -8,6 +8,7 @@ import type { Backend, BalancerConfig, BalancerStatus } from "./balancer-core";
 import {
   freePort,
   isListening,
+  isPortFree,
   isSameProcess,
   LOOPBACK,
   logTail,
@@ -234,6 +235,22 @@ function launchFor(inputs: LocalProcessInputs, port: number): Launch {
   }
 }
 
+/** `<envDir>/ports.json`: the last port of each process name. */
+function rememberedPorts(envDir: string): Record<string, number> {
+  try {
+    return JSON.parse(readFileSync(path.join(envDir, "ports.json"), "utf8"));
+  } catch {
+    return {};
+  }
+}
+
+function rememberPort(envDir: string, name: string, port: number): void {
+  const file = path.join(envDir, "ports.json");
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, JSON.stringify({ ...rememberedPorts(envDir), [name]: port }));
+  renameSync(tmp, file);
+}
+
 function assertStartable(inputs: LocalProcessInputs): void {
   if (inputs.kind === "redis") {
     const bin = inputs.redisServer ?? "redis-server";
@@ -260,8 +277,11 @@ export async function create(inputs: LocalProcessInputs): Promise<{ id: string; 
   const logFile = path.join(d.logs, `${inputs.name}.log`);
   let lastError = "";
   // A free port can be taken between our check and the child's bind: try a few.
+  const remembered = rememberedPorts(inputs.envDir)[inputs.name];
   for (let attempt = 1; attempt <= 3; attempt++) {
-    const port = await freePort();
+    // A process started again (after a crash) gets its old port when free, so endpoints stay stable.
+    const port =
+      attempt === 1 && remembered && (await isPortFree(remembered)) ? remembered : await freePort();
     const launch = launchFor(inputs, port);
     writeFileSync(logFile, `--- ${new Date().toISOString()} starting ${inputs.name} on port ${port}\n`, {
       flag: "a",
@@ -295,6 +315,7 @@ export async function create(inputs: LocalProcessInputs): Promise<{ id: string; 
         pidFile,
         configVersion: launch.configVersion,
       };
+      rememberPort(inputs.envDir, inputs.name, port);
       return { id, outs: plain(outs) };
     } catch (err) {
       await stopProcess(proc.pid, proc.startTime, undefined, 1000);

@@ -10,13 +10,13 @@ import {
   type Stack,
 } from "@pulumi/pulumi/automation";
 import type { z } from "zod";
-import { localEnvironmentProgram, localResourceCount } from "../local/program";
 import { environmentRefSchema, environmentSpecSchema, operationsConfigSchema } from "../spec";
 import { openStateStore, type StateStore } from "../state";
 import { EnvironmentMutex } from "./environment-mutex";
 import { classifyError, EnvironmentOperationError } from "./errors";
 import { EngineEventMapper, LineSplitter } from "./events";
 import { localPassphrase } from "./passphrase";
+import { programForTarget } from "./program-for-target";
 import { resolvePulumiCommand } from "./pulumi-cli";
 import { recoverStack } from "./recovery";
 import type {
@@ -51,16 +51,6 @@ function parse<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
   return result.data;
 }
 
-function resolveVotingAppMain(configured?: string): string {
-  if (configured) return path.resolve(configured);
-  if (process.env.VOTING_APP_MAIN) return path.resolve(process.env.VOTING_APP_MAIN);
-  try {
-    return path.join(path.dirname(require.resolve("@platform/voting-app/package.json")), "dist", "main.js");
-  } catch {
-    return path.resolve(__dirname, "..", "..", "..", "voting-app", "dist", "main.js");
-  }
-}
-
 function pidAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -68,14 +58,6 @@ function pidAlive(pid: number): boolean {
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === "EPERM";
   }
-}
-
-function findOnPath(bin: string): string | undefined {
-  if (bin.includes("/")) return existsSync(bin) ? bin : undefined;
-  for (const dir of (process.env.PATH ?? "").split(path.delimiter)) {
-    if (dir && existsSync(path.join(dir, bin))) return path.join(dir, bin);
-  }
-  return undefined;
 }
 
 function plainOutputs(outputs: OutputMap): Partial<EnvironmentOutputs> {
@@ -137,50 +119,6 @@ export function createEnvironmentOperations(rawConfig: OperationsConfig): Enviro
         rmSync(path.join(workspacesRoot, dir), { recursive: true, force: true });
     }
   };
-
-  async function programFor(spec: EnvironmentSpec): Promise<{ program: PulumiFn; estimate: number }> {
-    if (spec.target === "local") {
-      const redisServerPath = config.redisServerPath ?? process.env.REDIS_SERVER_PATH ?? "redis-server";
-      const resolved = findOnPath(redisServerPath);
-      if (!resolved) {
-        throw new EnvironmentOperationError(
-          "provider-error",
-          `redis-server not found (${redisServerPath}): the local target runs Redis as real processes; install it (e.g. apt-get install redis-server) or set REDIS_SERVER_PATH`,
-        );
-      }
-      const votingAppMain = resolveVotingAppMain(config.votingAppMain);
-      if (!existsSync(votingAppMain)) {
-        throw new EnvironmentOperationError(
-          "provider-error",
-          `the voting app is not built (${votingAppMain} is missing): run npm run build -w @platform/voting-app`,
-        );
-      }
-      const program = localEnvironmentProgram(spec, {
-        dataDir,
-        redisServerPath: resolved,
-        votingAppMain,
-        redisPassword: redisPassword(spec.name),
-      });
-      return { program, estimate: localResourceCount(spec) };
-    }
-    // Loaded lazily: the AWS component pulls in @pulumi/aws and @pulumi/awsx, which the local target never needs.
-    const aws: typeof import("../aws") = require("../aws");
-    try {
-      return { program: aws.awsEnvironmentProgram(spec), estimate: 0 };
-    } catch (err) {
-      if (err instanceof aws.VotingEnvironmentArgsError) {
-        throw new EnvironmentOperationError(
-          "invalid-input",
-          `invalid aws environment: ${err.message}`,
-          undefined,
-          {
-            cause: err,
-          },
-        );
-      }
-      throw err;
-    }
-  }
 
   interface RunContext {
     kind: OperationKind;
@@ -313,7 +251,12 @@ export function createEnvironmentOperations(rawConfig: OperationsConfig): Enviro
     const spec = parse(environmentSpecSchema, rawSpec, "environment spec");
     return operate(kind, spec.name, spec.target, options, async (ctx) => {
       const started = Date.now();
-      const { program, estimate } = await programFor(spec);
+      const { program, estimate } = programForTarget(spec, {
+        dataDir,
+        redisServerPath: config.redisServerPath,
+        votingAppMain: config.votingAppMain,
+        redisPassword: redisPassword(spec.name),
+      });
       const before = await ctx.recover(program);
       // Steps: what the program registers, plus what the state holds beyond it (to delete).
       const events = ctx.mapper(Math.max(estimate, before?.resources ?? 0));

@@ -226,6 +226,7 @@ describe("local target", () => {
     expect(repaired.changes.create).toBe(1);
     const fresh = pidRecords(envDir("alpha")).find((r) => r.name === "frontend-1" && alive(r));
     expect(fresh?.pid).not.toBe(victim.pid);
+    expect(fresh?.port, "a repaired process gets its old port back").toBe(victim.port);
     expect(await servedBy(frontendUrl, 12)).toEqual(
       new Set(["frontend-0", "frontend-1", "frontend-2", "frontend-3"]),
     );

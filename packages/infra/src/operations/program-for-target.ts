@@ -1,0 +1,83 @@
+import { existsSync } from "node:fs";
+import path from "node:path";
+import type { PulumiFn } from "@pulumi/pulumi/automation";
+import { localEnvironmentProgram, localResourceCount } from "../local/program";
+import { EnvironmentOperationError } from "./errors";
+import type { EnvironmentSpec } from "./types";
+
+export interface ProgramContext {
+  dataDir: string;
+  redisServerPath?: string;
+  votingAppMain?: string;
+  /** The environment's Redis password (local target). */
+  redisPassword: string;
+}
+
+/** The inline program for a spec's target, and how many resource steps to expect (0: unknown). */
+export function programForTarget(
+  spec: EnvironmentSpec,
+  ctx: ProgramContext,
+): { program: PulumiFn; estimate: number } {
+  if (spec.target === "local") {
+    // Checked here so a missing dependency is a clear error before any Pulumi run.
+    const redisServerPath = ctx.redisServerPath ?? process.env.REDIS_SERVER_PATH ?? "redis-server";
+    const resolved = findOnPath(redisServerPath);
+    if (!resolved) {
+      throw new EnvironmentOperationError(
+        "provider-error",
+        `redis-server not found (${redisServerPath}): the local target runs Redis as real processes; install it (e.g. apt-get install redis-server) or set REDIS_SERVER_PATH`,
+      );
+    }
+    const votingAppMain = resolveVotingAppMain(ctx.votingAppMain);
+    if (!existsSync(votingAppMain)) {
+      throw new EnvironmentOperationError(
+        "provider-error",
+        `the voting app is not built (${votingAppMain} is missing): run npm run build -w @platform/voting-app`,
+      );
+    }
+    const program = localEnvironmentProgram(spec, {
+      dataDir: ctx.dataDir,
+      redisServerPath: resolved,
+      votingAppMain,
+      redisPassword: ctx.redisPassword,
+    });
+    return { program, estimate: localResourceCount(spec) };
+  }
+  // A lazy require: the operations never load the AWS component (@pulumi/aws, @pulumi/awsx) for local runs
+  // unless the caller imported it already (the package index re-exports it).
+  const aws: typeof import("../aws") = require("../aws");
+  try {
+    return { program: aws.awsEnvironmentProgram(spec), estimate: 0 };
+  } catch (err) {
+    if (err instanceof aws.VotingEnvironmentArgsError) {
+      throw new EnvironmentOperationError(
+        "invalid-input",
+        `invalid aws environment: ${err.message}`,
+        undefined,
+        {
+          cause: err,
+        },
+      );
+    }
+    throw err;
+  }
+}
+
+/** VOTING_APP_MAIN, else the `@platform/voting-app` workspace package's build. */
+export function resolveVotingAppMain(configured?: string): string {
+  if (configured) return path.resolve(configured);
+  if (process.env.VOTING_APP_MAIN) return path.resolve(process.env.VOTING_APP_MAIN);
+  try {
+    return path.join(path.dirname(require.resolve("@platform/voting-app/package.json")), "dist", "main.js");
+  } catch {
+    return path.resolve(__dirname, "..", "..", "..", "voting-app", "dist", "main.js");
+  }
+}
+
+function findOnPath(bin: string): string | undefined {
+  if (bin.includes("/")) return existsSync(bin) ? bin : undefined;
+  for (const dir of (process.env.PATH ?? "").split(path.delimiter)) {
+    if (dir && existsSync(path.join(dir, bin))) return path.join(dir, bin);
+  }
+  return undefined;
+}
