@@ -77,6 +77,9 @@ async function main(): Promise<void> {
       web && web.exitCode === null ? new Promise((r) => web?.once("exit", r)) : Promise.resolve();
     web?.kill("SIGTERM");
     await worker?.stop(config.SHUTDOWN_GRACE_SECONDS * 1000);
+    // Connections closing during shutdown are expected; do not report them as queue errors.
+    boss?.removeAllListeners("error");
+    boss?.on("error", () => {});
     await boss?.stop({ graceful: true, wait: true, timeout: 5000 }).catch(() => {});
     await db.$disconnect().catch(() => {});
     await Promise.race([webExited, new Promise((r) => setTimeout(r, 5000))]);

@@ -176,6 +176,13 @@ describe("the portal in a real browser", () => {
       );
       expect(answered).toBe(false);
 
+      // The record of a destroyed environment can be removed.
+      await page.goto(`${portal.url}/environments/${NAME}`);
+      await page.getByTestId("remove").click();
+      await page.waitForURL(/\/\?removed=/);
+      await expect.poll(() => page.getByRole("status").first().textContent()).toMatch(/was removed/);
+      expect(await page.getByTestId(`env-row-${NAME}`).count()).toBe(0);
+
       // Impossible actions and unknown environments get a message, not an error page.
       await page.goto(`${portal.url}/environments/no-such-env`);
       await expect.poll(() => page.getByTestId("env-missing").textContent()).toMatch(/No environment named/);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ConfigError, limitsFrom, parseConfig } from "../../src/server/env";
+import { userFrom } from "../../src/server/identity";
 import { pulumiBackendUrl } from "../../src/server/worker/operations";
 
 describe("configuration", () => {
@@ -34,5 +35,14 @@ describe("configuration", () => {
     expect(pulumiBackendUrl("postgresql://u:p@h:5/db", "pulumi_state")).toBe(
       "postgres://u:p@h:5/db?sslmode=disable&table=pulumi_state",
     );
+  });
+});
+
+describe("identity", () => {
+  it("takes the trusted header's user, else the local default", () => {
+    expect(userFrom(" ada@example.com ", "dev@localhost")).toBe("ada@example.com");
+    expect(userFrom(null, "dev@localhost")).toBe("dev@localhost");
+    expect(userFrom("", "dev@localhost")).toBe("dev@localhost");
+    expect(userFrom("x".repeat(201), "dev@localhost")).toBe("dev@localhost");
   });
 });
