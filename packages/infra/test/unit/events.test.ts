@@ -63,7 +63,9 @@ describe("engine events → operation events", () => {
     expect(events).toContainEqual(
       expect.objectContaining({ type: "resource", phase: "done", name: "frontend-2", op: "create" }),
     );
-    expect(events).toContainEqual(expect.objectContaining({ type: "resource", phase: "done", name: "web", op: "update" }));
+    expect(events).toContainEqual(
+      expect.objectContaining({ type: "resource", phase: "done", name: "web", op: "update" }),
+    );
     expect(progressOf(events).at(-1)).toMatchObject({ percent: 100 });
   });
 
