@@ -21,7 +21,8 @@ const list = z
 const configSchema = z
   .object({
     PORT: int(3000, 0),
-    HOSTNAME: z.string().default("127.0.0.1"),
+    // Not HOSTNAME: shells and containers set that to the machine name.
+    LISTEN_HOST: z.string().default("127.0.0.1"),
     DATABASE_URL: z
       .string()
       .refine((u) => /^postgres(ql)?:\/\//.test(u), "DATABASE_URL must be a postgres:// URL")

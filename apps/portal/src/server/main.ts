@@ -35,7 +35,7 @@ function startWeb(config: PortalConfig, databaseUrl: string): ChildProcess {
   const nextBin = createRequire(import.meta.url).resolve("next/dist/bin/next");
   const child = spawn(
     process.execPath,
-    [nextBin, "start", "--port", String(config.PORT), "--hostname", config.HOSTNAME],
+    [nextBin, "start", "--port", String(config.PORT), "--hostname", config.LISTEN_HOST],
     {
       cwd: appDir,
       stdio: "inherit",
@@ -47,7 +47,7 @@ function startWeb(config: PortalConfig, databaseUrl: string): ChildProcess {
       },
     },
   );
-  log(`web on http://${config.HOSTNAME}:${config.PORT}`);
+  log(`web on http://${config.LISTEN_HOST}:${config.PORT}`);
   return child;
 }
 

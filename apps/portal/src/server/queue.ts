@@ -38,14 +38,24 @@ export async function startQueue(databaseUrl: string, options: QueueOptions): Pr
   return boss;
 }
 
+/** Sends the job of an operation; `jobId` defaults to the operation id (so the first send is idempotent). */
 export async function enqueueOperation(
   boss: PgBoss,
   operationId: string,
   environment: string,
+  jobId: string = operationId,
 ): Promise<void> {
   await boss.send(OPERATIONS_QUEUE, { operationId } satisfies OperationJob, {
-    id: operationId,
+    id: jobId,
     singletonKey: environment,
     retryLimit: 0,
   });
+}
+
+const PENDING_JOB_STATES = new Set(["created", "retry", "active"]);
+
+/** True when the job is still waiting or running (false when it ended or never existed). */
+export async function jobPending(boss: PgBoss, jobId: string): Promise<boolean> {
+  const job = await boss.getJobById(OPERATIONS_QUEUE, jobId);
+  return !!job && PENDING_JOB_STATES.has(job.state);
 }

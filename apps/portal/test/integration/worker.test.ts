@@ -15,7 +15,7 @@ import {
   retryOperation,
   scaleEnvironment,
 } from "../../src/features/environments/commands";
-import { startQueue } from "../../src/server/queue";
+import { OPERATIONS_QUEUE, startQueue } from "../../src/server/queue";
 import { OperationWorker } from "../../src/server/worker/worker";
 import { startTestDatabaseServer, type TestDatabaseServer, waitFor } from "../helpers/database";
 import { ScriptedOperations } from "../helpers/scripted-operations";
@@ -253,6 +253,19 @@ describe("queue and worker", () => {
       currentRedisReplicas: 1,
     });
     expect(ops.calls.map((c) => c.method)).toEqual(["up", "preview"]);
+  });
+
+  it("re-sends a queued operation whose job ended without running it", async () => {
+    const s = await setup();
+    const result = await create(s.ctx, "orphan");
+    const operationId = result.ok ? (result.operationId ?? "") : "";
+    await s.boss.cancel(OPERATIONS_QUEUE, operationId); // the job is gone; the operation is still queued
+    const ops = new ScriptedOperations({ durationMs: 100 });
+    await startWorker(s, ops, { lostAfterSeconds: 1 });
+    const env = await finished(s.db, "orphan");
+    expect(env.status).toBe("ready");
+    expect(env.lastOperation?.jobId).not.toBe(operationId);
+    expect(ops.calls.map((c) => c.method)).toEqual(["up"]);
   });
 
   it("destroys an environment once its time-to-live has passed", async () => {

@@ -6,7 +6,7 @@ import type { Prisma, PrismaClient } from "@platform/db/client";
 import type PgBoss from "pg-boss";
 import { destroyEnvironment, type RequestedConfig } from "../../features/environments/commands";
 import { changesEnvironment, type OperationKind, statusAfter, statusWhileRunning } from "../../shared/status";
-import { enqueueOperation, OPERATIONS_QUEUE, type OperationJob } from "../queue";
+import { enqueueOperation, jobPending, OPERATIONS_QUEUE, type OperationJob } from "../queue";
 import { EventSink } from "./event-sink";
 import type { EnvironmentOperations, EnvironmentSpec, OperationResult } from "./operations-contract";
 
@@ -21,6 +21,8 @@ export interface WorkerOptions {
   eventRetentionDays: number;
   /** How often to look for dead workers' operations and lost jobs. */
   reapEverySeconds?: number;
+  /** A queued operation older than this whose job is no longer pending gets a new job (default 30 s). */
+  lostAfterSeconds?: number;
   /** Poll interval of pg-boss (≥ 0.5 s); bounds how soon a queued operation starts. */
   pollingIntervalSeconds?: number;
   workerId?: string;
@@ -91,12 +93,13 @@ export class OperationWorker {
 
   /** Runs one operation to its end. Returns at once if it is no longer queued (cancelled, done, claimed). */
   async run(operationId: string, jobId?: string): Promise<void> {
+    if (this.stopping) return; // left queued: another worker (or this one after a restart) takes it
     const now = new Date();
     const claimed = await this.o.db.operation.updateMany({
       where: { id: operationId, status: "queued", cancelRequested: false },
       data: { status: "running", startedAt: now, heartbeatAt: now, workerId: this.id, jobId: jobId ?? null },
     });
-    if (claimed.count === 0 || this.stopping) return;
+    if (claimed.count === 0) return;
     const op = await this.o.db.operation.findUniqueOrThrow({
       where: { id: operationId },
       include: { environment: true },
@@ -268,12 +271,23 @@ export class OperationWorker {
       });
       this.log(`operation ${op.id} (${op.kind} ${op.environment.name}) ${message}`);
     }
-    const lost = await db.operation.findMany({
-      where: { status: "queued", createdAt: { lt: new Date(Date.now() - 30_000) } },
+    // Queued operations whose job ended without running them (a worker stopping, a job deleted by hand):
+    // send a new job. The claim is conditional, so a duplicate job would find nothing to do.
+    const waiting = await db.operation.findMany({
+      where: {
+        status: "queued",
+        createdAt: { lt: new Date(Date.now() - (this.o.lostAfterSeconds ?? 30) * 1000) },
+      },
       include: { environment: { select: { name: true } } },
       take: 100,
     });
-    for (const op of lost) await enqueueOperation(this.o.boss, op.id, op.environment.name);
+    for (const op of waiting) {
+      if (await jobPending(this.o.boss, op.jobId ?? op.id)) continue;
+      const jobId = randomUUID();
+      await db.operation.updateMany({ where: { id: op.id, status: "queued" }, data: { jobId } });
+      await enqueueOperation(this.o.boss, op.id, op.environment.name, jobId);
+      this.log(`operation ${op.id} had no pending job: re-sent`);
+    }
     await this.destroyExpired();
     return interrupted;
   }
