@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { Metadata } from "next";
 import Link from "next/link";
+import { Fragment } from "react";
 import {
   cancelOperationAction,
   refreshEnvironmentAction,
@@ -217,10 +218,7 @@ export default async function EnvironmentPage({ params }: Params) {
                     Requested
                   </th>
                   <th scope="col" className="px-4 py-2">
-                    Took
-                  </th>
-                  <th scope="col" className="px-4 py-2">
-                    Changes / error
+                    Changes
                   </th>
                 </tr>
               </thead>
@@ -232,29 +230,36 @@ export default async function EnvironmentPage({ params }: Params) {
                     .map(([k, n]) => `${n} ${k}`)
                     .join(", ");
                   return (
-                    <tr key={o.id}>
-                      <td className="whitespace-nowrap px-4 py-2">
-                        {o.kind}
-                        <span className="text-xs text-slate-500">
-                          {" "}
-                          ({cfg.frontendReplicas}×web, {cfg.redisReplicas}×redis)
-                        </span>
-                      </td>
-                      <td className="px-4 py-2">
-                        <StatusBadge status={o.status} />
-                      </td>
-                      <td className="px-4 py-2 text-slate-600">{o.requestedBy}</td>
-                      <td className="px-4 py-2 tabular-nums text-slate-600">{age(o.createdAt)} ago</td>
-                      <td className="px-4 py-2 tabular-nums text-slate-600">
-                        {duration(o.startedAt, o.finishedAt)}
-                      </td>
-                      <td
-                        className="max-w-[16rem] break-words px-4 py-2 text-xs text-slate-600"
-                        title={o.error ?? changes}
-                      >
-                        {o.error ? <span className="text-rose-700">{o.error}</span> : changes || "—"}
-                      </td>
-                    </tr>
+                    <Fragment key={o.id}>
+                      <tr>
+                        <td className="whitespace-nowrap px-4 py-2">
+                          {o.kind}
+                          <span className="text-xs text-slate-500">
+                            {" "}
+                            ({cfg.frontendReplicas}×web, {cfg.redisReplicas}×redis)
+                          </span>
+                        </td>
+                        <td className="px-4 py-2">
+                          <StatusBadge status={o.status} />
+                        </td>
+                        <td className="px-4 py-2 text-slate-600">{o.requestedBy}</td>
+                        <td className="whitespace-nowrap px-4 py-2 tabular-nums text-slate-600">
+                          {age(o.createdAt)} ago
+                          <span className="block text-xs text-slate-500">
+                            took {duration(o.startedAt, o.finishedAt)}
+                          </span>
+                        </td>
+                        <td className="px-4 py-2 text-xs text-slate-600">{changes || "—"}</td>
+                      </tr>
+                      {o.error && (
+                        <tr className="border-t-0">
+                          <td colSpan={5} className="break-words px-4 pb-2 text-xs text-rose-700">
+                            {o.errorCode ? <span className="font-mono">[{o.errorCode}] </span> : null}
+                            {o.error}
+                          </td>
+                        </tr>
+                      )}
+                    </Fragment>
                   );
                 })}
               </tbody>

@@ -17,6 +17,12 @@ interface Progress {
 }
 
 const MAX_LINES = 400;
+const BAR_COLOR: Record<string, string> = {
+  failed: "bg-rose-500",
+  interrupted: "bg-amber-500",
+  cancelled: "bg-slate-400",
+  succeeded: "bg-emerald-600",
+};
 
 export function OperationLive({
   environment,
@@ -85,8 +91,8 @@ export function OperationLive({
           className="h-2.5 w-full overflow-hidden rounded-full bg-slate-100"
         >
           <div
-            className={`h-full rounded-full transition-all ${progress.status === "failed" ? "bg-rose-500" : "bg-indigo-600"} ${progress.expected === 0 && active ? "w-1/4 animate-pulse" : ""}`}
-            style={progress.expected > 0 ? { width: `${pct}%` } : undefined}
+            className={`h-full rounded-full transition-all ${BAR_COLOR[progress.status] ?? "bg-indigo-600"} ${progress.expected === 0 && active ? "w-1/4 animate-pulse" : ""}`}
+            style={progress.expected > 0 ? { width: `${pct}%` } : active ? undefined : { width: "0%" }}
           />
         </div>
         <p className="mt-1 text-xs tabular-nums text-slate-600" data-testid="live-progress">
