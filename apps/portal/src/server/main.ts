@@ -2,7 +2,7 @@
 // then it applies the migrations and runs the web server (`next start`), the worker, or both (PORTAL_ROLE).
 // Several web and worker processes can share one database. SIGINT/SIGTERM stop everything gracefully.
 import { type ChildProcess, spawn } from "node:child_process";
-import { chmodSync, mkdirSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { setPriority } from "node:os";
 import path from "node:path";
@@ -17,13 +17,46 @@ import { OperationWorker } from "./worker/worker";
 const appDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const log = (line: string) => console.log(`[portal] ${line}`);
 
+/** A PostgreSQL still running in `dataDir` (its start command was killed): its pid and port. */
+function runningPostmaster(dataDir: string): { pid: number; port: number } | null {
+  const file = path.join(dataDir, "postmaster.pid");
+  if (!existsSync(file)) return null;
+  const [pid, , , port] = readFileSync(file, "utf8").split("\n");
+  try {
+    process.kill(Number(pid), 0);
+    return { pid: Number(pid), port: Number(port) };
+  } catch {
+    return null; // stale file: PostgreSQL removes it when it starts
+  }
+}
+
 async function startDatabase(config: PortalConfig): Promise<{ url: string; embedded?: LocalPostgres }> {
   if (config.DATABASE_URL) return { url: config.DATABASE_URL };
+  const pgDir = path.join(config.DATA_DIR, "postgres");
+  const orphan = runningPostmaster(pgDir);
+  if (orphan) {
+    // Reuse it rather than fail on its lock file; stop it with ours.
+    log(`reusing the embedded PostgreSQL left running (pid ${orphan.pid}, port ${orphan.port})`);
+    const url = `postgres://postgres:postgres@127.0.0.1:${orphan.port}/portal`;
+    return {
+      url,
+      embedded: {
+        url,
+        port: orphan.port,
+        database: async () => url,
+        stop: async () => {
+          process.kill(orphan.pid, "SIGINT"); // fast shutdown
+          for (let i = 0; i < 50 && runningPostmaster(pgDir); i++)
+            await new Promise((r) => setTimeout(r, 100));
+        },
+      },
+    };
+  }
   mkdirSync(config.DATA_DIR, { recursive: true });
   // When run as root, PostgreSQL runs as the `postgres` user, which must be able to enter the data folder.
   if (process.getuid?.() === 0) chmodSync(config.DATA_DIR, 0o755);
   const embedded = await startEmbeddedPostgres({
-    dataDir: path.join(config.DATA_DIR, "postgres"),
+    dataDir: pgDir,
     onLog: (line) => process.env.PORTAL_DEBUG && console.log(`[postgres] ${line.trimEnd()}`),
   });
   const url = await embedded.database("portal");
@@ -33,9 +66,19 @@ async function startDatabase(config: PortalConfig): Promise<{ url: string; embed
 
 function startWeb(config: PortalConfig, databaseUrl: string): ChildProcess {
   const nextBin = createRequire(import.meta.url).resolve("next/dist/bin/next");
+  const watchdog = path.join(appDir, "src/server/parent-watchdog.cjs");
   const child = spawn(
     process.execPath,
-    [nextBin, "start", "--port", String(config.PORT), "--hostname", config.LISTEN_HOST],
+    [
+      "--require",
+      watchdog,
+      nextBin,
+      "start",
+      "--port",
+      String(config.PORT),
+      "--hostname",
+      config.LISTEN_HOST,
+    ],
     {
       cwd: appDir,
       stdio: "inherit",

@@ -22,6 +22,9 @@ export interface PortalProcess {
   url: string;
   dataDir: string;
   output: () => string;
+  /** The start command's process (to kill it the hard way in tests). */
+  pid: number;
+  exited: Promise<unknown>;
   stop(): Promise<void>;
 }
 
@@ -72,7 +75,8 @@ export async function startPortal(env: Record<string, string> = {}): Promise<Por
     await stop();
     throw e;
   }
-  return { url, dataDir, output: () => out, stop };
+  const exited = child.exitCode !== null ? Promise.resolve() : new Promise((r) => child.once("exit", r));
+  return { url, dataDir, output: () => out, pid: child.pid ?? 0, exited, stop };
 }
 
 /** Last resort after a failed test: ends processes (environment replicas, PostgreSQL) living in `dir`. */
