@@ -107,7 +107,7 @@ describe("queue and worker", () => {
     const result = await create(s.ctx, "alpha", 3, 2);
     expect(result.ok).toBe(true);
     await waitFor("the operation to start", async () => ops.calls.length > 0);
-    expect(ops.calls[0]!.at - requested).toBeLessThan(1000);
+    expect((ops.calls[0]?.at ?? Number.NaN) - requested).toBeLessThan(1000);
     const env = await finished(s.db, "alpha");
     expect(env.status).toBe("ready");
     expect(env.currentFrontendReplicas).toBe(3);
@@ -120,7 +120,7 @@ describe("queue and worker", () => {
     });
     expect(env.lastOperation?.progressDone).toBe(4);
     const events = await s.db.operationEvent.findMany({
-      where: { operationId: env.lastOperationId! },
+      where: { operationId: env.lastOperationId ?? "" },
       orderBy: { id: "asc" },
     });
     expect(events.map((e) => e.message)).toEqual(
@@ -302,11 +302,11 @@ describe("queue and worker", () => {
     await startWorker(s, ops, { eventsPerOperation: 60 });
     await create(s.ctx, "chatty");
     const env = await finished(s.db, "chatty");
-    const count = await s.db.operationEvent.count({ where: { operationId: env.lastOperationId! } });
+    const count = await s.db.operationEvent.count({ where: { operationId: env.lastOperationId ?? "" } });
     expect(count).toBeGreaterThan(0);
     expect(count).toBeLessThanOrEqual(60);
     const last = await s.db.operationEvent.findFirst({
-      where: { operationId: env.lastOperationId! },
+      where: { operationId: env.lastOperationId ?? "" },
       orderBy: { id: "desc" },
     });
     expect(last?.message).toMatch(/create succeeded/);

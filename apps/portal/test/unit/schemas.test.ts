@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
+import type { z } from "zod";
 import {
   createEnvironmentSchema,
   destroyEnvironmentSchema,
@@ -63,7 +64,7 @@ describe("create form", () => {
       form({ name: "A", frontendReplicas: "11", redisReplicas: "0", ttlHours: "49" }),
     );
     expect(r.success).toBe(false);
-    const errors = fieldErrors(r.error!);
+    const errors = fieldErrors(r.error as z.ZodError);
     expect(errors.name).toMatch(/at least 3/);
     expect(errors.frontendReplicas).toBe("Frontend replicas: at most 10.");
     expect(errors.redisReplicas).toBe("Redis replicas: at least 1.");
@@ -71,12 +72,13 @@ describe("create form", () => {
   });
   it("offers aws only when configured, and then needs an offered region", () => {
     expect(
-      fieldErrors(createEnvironmentSchema(limits).safeParse(form({ target: "aws" })).error!).target,
+      fieldErrors(createEnvironmentSchema(limits).safeParse(form({ target: "aws" })).error as z.ZodError)
+        .target,
     ).toMatch(/not configured/);
     const withAws = createEnvironmentSchema({ ...limits, awsRegions: ["eu-west-1"] });
-    expect(fieldErrors(withAws.safeParse(form({ target: "aws", region: "mars-1" })).error!).region).toMatch(
-      /offered regions/,
-    );
+    expect(
+      fieldErrors(withAws.safeParse(form({ target: "aws", region: "mars-1" })).error as z.ZodError).region,
+    ).toMatch(/offered regions/);
     expect(withAws.parse(form({ target: "aws", region: "eu-west-1" })).region).toBe("eu-west-1");
   });
   it("needs the idempotency key", () => {
@@ -96,7 +98,7 @@ describe("scale and destroy forms", () => {
   });
   it("destroy needs the exact name typed", () => {
     const bad = destroyEnvironmentSchema.safeParse({ name: "abc", confirmation: "ab", idempotencyKey: key });
-    expect(fieldErrors(bad.error!).confirmation).toMatch(/Type the environment's name/);
+    expect(fieldErrors(bad.error as z.ZodError).confirmation).toMatch(/Type the environment's name/);
     expect(
       destroyEnvironmentSchema.safeParse({ name: "abc", confirmation: " abc ", idempotencyKey: key }).success,
     ).toBe(true);

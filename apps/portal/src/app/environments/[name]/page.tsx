@@ -35,7 +35,7 @@ export async function generateMetadata({ params }: Params): Promise<Metadata> {
 function previewOf(
   op: { kind: string; status: string; requestedConfig: unknown; changes: unknown } | null,
 ): { frontend: number; redis: number; status: string; summary: string } | null {
-  if (!op || op.kind !== "preview") return null;
+  if (op?.kind !== "preview") return null;
   const cfg = op.requestedConfig as { frontendReplicas: number; redisReplicas: number };
   const changes = Object.entries((op.changes ?? {}) as Record<string, number>)
     .filter(([, n]) => n > 0)
