@@ -102,6 +102,12 @@ async function main(): Promise<void> {
     console.error(e instanceof ConfigError ? e.message : e);
     process.exit(2);
   }
+  if (config.PORTAL_ROLE !== "worker" && !existsSync(path.join(appDir, ".next", "BUILD_ID"))) {
+    console.error(
+      "[portal] the web app is not built: run `npm run build` (or `npm run build -w @platform/portal`) first",
+    );
+    process.exit(2);
+  }
   const { url, embedded } = await startDatabase(config);
   const migrated = await applyMigrations(url);
   if (migrated.applied.length) log(`applied migrations: ${migrated.applied.join(", ")}`);
