@@ -2,6 +2,7 @@
 // operations that run it through the Automation API.
 
 export * from "./aws";
+export { environmentNameSchema, MAX_ENV_NAME_LENGTH } from "./environment-name";
 export { localEnvironmentProgram, localResourceCount } from "./local/program";
 export {
   createEnvironmentOperations,
@@ -14,7 +15,6 @@ export { localPassphrase } from "./operations/passphrase";
 export { defaultCliRoot, resolvePulumiCommand, sdkVersion } from "./operations/pulumi-cli";
 export * from "./operations/types";
 export {
-  environmentNameSchema,
   environmentRefSchema,
   environmentSpecSchema,
   operationsConfigSchema,

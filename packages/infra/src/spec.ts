@@ -1,17 +1,8 @@
 import { z } from "zod";
+import { environmentNameSchema } from "./environment-name";
 import type { EnvironmentRef, EnvironmentSpec } from "./operations/types";
 
 // One schema per contract: these validate what the portal hands to the operations, before any Pulumi run.
-
-/** DNS label: also the Pulumi stack name and a folder name under the data folder. */
-export const environmentNameSchema = z
-  .string()
-  .min(1, "name must not be empty")
-  .max(40, "name must be at most 40 characters")
-  .regex(
-    /^[a-z]([a-z0-9-]*[a-z0-9])?$/,
-    "name must be lower-case letters, digits and dashes, start with a letter and not end with a dash",
-  );
 
 export const targetSchema = z.enum(["local", "aws"]);
 

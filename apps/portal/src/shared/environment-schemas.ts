@@ -1,6 +1,10 @@
 // One schema per contract, used by the browser (instant field messages) and by the server actions (the
 // authority). Bounds come from configuration, so the schemas are built from a `Limits` value.
+import { environmentNameSchema } from "@platform/infra/environment-name";
 import { z } from "zod";
+
+// The one name rule, shared with the operations and the AWS component.
+export { environmentNameSchema };
 
 export interface ReplicaBounds {
   min: number;
@@ -15,17 +19,6 @@ export interface Limits {
   /** Longest time-to-live offered, in hours. */
   maxTtlHours: number;
 }
-
-/** DNS label that is also a Pulumi stack name; 40 characters keeps AWS resource names (max 63) within limits. */
-export const environmentNameSchema = z
-  .string()
-  .trim()
-  .min(3, "Use at least 3 characters.")
-  .max(40, "Use at most 40 characters (AWS resource names are derived from it).")
-  .regex(/^[a-z]/, "Start with a lower-case letter.")
-  .regex(/^[a-z0-9-]+$/, "Use only lower-case letters, digits and dashes.")
-  .regex(/[a-z0-9]$/, "Do not end with a dash.")
-  .refine((n) => !n.includes("--"), "Do not use two dashes in a row.");
 
 const replicas = (label: string, b: ReplicaBounds) =>
   z.coerce

@@ -3,17 +3,11 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { z } from "zod";
+import { environmentNameSchema } from "../environment-name";
 
 /** Where the voting app (and its Dockerfile) lives: packages/voting-app, from src/aws or dist/aws alike. */
 export const DEFAULT_APP_PATH = path.resolve(__dirname, "..", "..", "..", "voting-app");
 
-/**
- * Environment names become parts of AWS names. The tightest limit is 32 characters for load balancer and target
- * group names; the longest name we derive is `<env>-redis-r` (8 extra characters), so 24 would just fit. We allow
- * 20 to keep 4 characters spare (a future suffix must not force renaming existing environments) and to keep
- * console names and Name tags readable.
- */
-export const MAX_ENV_NAME_LENGTH = 20;
 export const AWS_LB_NAME_MAX = 32;
 /** Frontend tasks per environment (without autoscaling). */
 export const MAX_FRONTEND_REPLICAS = 20;
@@ -47,25 +41,6 @@ function range(from: number, to: number, step: number): number[] {
   for (let v = from; v <= to; v += step) out.push(v);
   return out;
 }
-
-const ENV_NAME_PATTERN = /^[a-z](?:[a-z0-9-]*[a-z0-9])?$/;
-
-export const environmentNameSchema = z
-  .string({ error: "name is required" })
-  .min(1, "name must not be empty")
-  .max(
-    MAX_ENV_NAME_LENGTH,
-    `name must be at most ${MAX_ENV_NAME_LENGTH} characters (AWS load balancer and target group names are limited to ${AWS_LB_NAME_MAX})`,
-  )
-  .regex(
-    ENV_NAME_PATTERN,
-    "name must be DNS-safe: lowercase letters, digits and hyphens, starting with a letter and not ending with a hyphen",
-  )
-  // AWS rejects load balancer names that begin with "internal-" (it is the prefix of internal LB DNS names).
-  .refine(
-    (n) => !n.startsWith("internal"),
-    'name must not start with "internal" (reserved by Elastic Load Balancing)',
-  );
 
 // AWS tag values: letters, digits, spaces and + - = . _ : / @, at most 256 characters.
 const tagValueSchema = (field: string) =>

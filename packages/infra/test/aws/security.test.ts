@@ -167,7 +167,7 @@ describe("nothing but the ALB's listener ports is open to the internet", () => {
 
 describe("the Redis password", () => {
   it("is random by default, lives in Secrets Manager, and appears nowhere else", async () => {
-    const { res } = await buildEnvironment({ name: "pw", redisReplicas: 2 });
+    const { res } = await buildEnvironment({ name: "pwd", redisReplicas: 2 });
     const password = res.one(T.password);
     expect(password.inputs.length).toBeGreaterThanOrEqual(24);
     const secret = res.one(T.secret);

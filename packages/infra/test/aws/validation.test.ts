@@ -29,14 +29,14 @@ async function attempt(overrides: Record<string, unknown>) {
 }
 
 const cases: [string, Record<string, unknown>, string, RegExp][] = [
-  ["upper-case name", { name: "Demo" }, "name", /DNS-safe/],
-  ["name starting with a digit", { name: "1demo" }, "name", /DNS-safe/],
-  ["name ending with a hyphen", { name: "demo-" }, "name", /DNS-safe/],
+  ["upper-case name", { name: "Demo" }, "name", /Start with a lower-case letter/],
+  ["name starting with a digit", { name: "1demo" }, "name", /Start with a lower-case letter/],
+  ["name ending with a hyphen", { name: "demo-" }, "name", /Do not end with a dash/],
   ["name with an underscore", { name: "my_env" }, "name", /DNS-safe/],
   ["name with a dot", { name: "my.env" }, "name", /DNS-safe/],
-  ["empty name", { name: "" }, "name", /must not be empty/],
+  ["empty name", { name: "" }, "name", /at least 3 characters/],
   ["21-character name", { name: "a".repeat(21) }, "name", /at most 20 characters.*32/],
-  ["name starting with internal", { name: "internal-tools" }, "name", /must not start with "internal"/],
+  ["name starting with internal", { name: "internal-tools" }, "name", /Do not start with "internal"/],
   ["missing owner", { owner: undefined }, "owner", /owner is required/],
   ["empty owner", { owner: "  " }, "owner", /owner must not be empty/],
   ["owner with forbidden characters", { owner: "alice <a@b>" }, "owner", /may contain letters, digits/],
@@ -159,14 +159,14 @@ describe("argument validation", () => {
 
   it("reports every problem at once", async () => {
     const { error } = await attempt({ name: "Bad_Name", frontendReplicas: 0, certificateArn: "x" });
-    const paths = (error as VotingEnvironmentArgsError).issues.map((i) => i.path).sort();
+    const paths = [...new Set((error as VotingEnvironmentArgsError).issues.map((i) => i.path))].sort();
     expect(paths).toEqual(["certificateArn", "frontendReplicas", "name"]);
     expect((error as Error).message).toMatch(/^Invalid voting environment arguments:\n- /);
   });
 
   it("accepts the boundaries", async () => {
     for (const overrides of [
-      { name: "a", frontendReplicas: 1, redisReplicas: 1 },
+      { name: "abc", frontendReplicas: 1, redisReplicas: 1 },
       { name: "a".repeat(20), frontendReplicas: 20, redisReplicas: 6 },
       { name: "team-7-demo", certificateArn: CERT, network: NETWORK, logRetentionDays: 3653 },
     ]) {

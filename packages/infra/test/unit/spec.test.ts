@@ -14,7 +14,7 @@ describe("environmentSpecSchema", () => {
   it.each([
     [{ ...ok, name: "Team A" }, "name"],
     [{ ...ok, name: "-a" }, "name"],
-    [{ ...ok, name: "a".repeat(41) }, "name"],
+    [{ ...ok, name: "a".repeat(21) }, "name"],
     [{ ...ok, frontendReplicas: 0 }, "frontendReplicas"],
     [{ ...ok, redisReplicas: 1.5 }, "redisReplicas"],
     [{ ...ok, target: "gcp" }, "target"],
@@ -30,7 +30,7 @@ describe("environmentSpecSchema", () => {
 
 describe("environmentRefSchema and operationsConfigSchema", () => {
   it("validate references and backend URLs", () => {
-    expect(environmentRefSchema.safeParse({ name: "a", target: "local" }).success).toBe(true);
+    expect(environmentRefSchema.safeParse({ name: "abc", target: "local" }).success).toBe(true);
     expect(environmentRefSchema.safeParse({ name: "", target: "local" }).success).toBe(false);
     expect(
       operationsConfigSchema.safeParse({ backendUrl: "file:///tmp/state", dataDir: "/tmp/d" }).success,

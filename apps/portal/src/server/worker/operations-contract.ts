@@ -7,4 +7,4 @@ export type {
   OperationEvent,
   OperationResult,
   RunOptions,
-} from "@platform/infra/src/operations/types";
+} from "@platform/infra/types";
