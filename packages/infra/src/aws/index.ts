@@ -1,4 +1,4 @@
-// The AWS target: one voting-app environment on ECS Fargate (see README-aws.md).
+// The AWS target: one voting-app environment on ECS Fargate (see README.md, "AWS target").
 export {
   AWS_LB_NAME_MAX,
   awsNames,

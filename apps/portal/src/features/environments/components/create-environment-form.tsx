@@ -1,6 +1,7 @@
 "use client";
 // The new-environment form. Validates with the same schema as the server action (instant field messages),
 // disables itself while submitting, and carries an idempotency key so a double submit creates one environment.
+import { MAX_ENV_NAME_LENGTH, MIN_ENV_NAME_LENGTH } from "@platform/infra/environment-name";
 import { useActionState, useState } from "react";
 import {
   createEnvironmentSchema,
@@ -87,8 +88,8 @@ export function CreateEnvironmentForm({
           }}
         />
         <p id="name-hint" className="mt-1 text-xs text-slate-500">
-          3–40 lower-case letters, digits and dashes; starts with a letter. Used in URLs and cloud resource
-          names.
+          {MIN_ENV_NAME_LENGTH}–{MAX_ENV_NAME_LENGTH} lower-case letters, digits and dashes; starts with a
+          letter. Used in URLs and cloud resource names.
         </p>
         <FieldError id="name-error" message={errors.name} />
       </div>
