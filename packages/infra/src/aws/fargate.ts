@@ -30,6 +30,8 @@ export interface ContainerDefinition {
   image: pulumi.Input<string>;
   essential: boolean;
   command?: pulumi.Input<string>[];
+  /** Run as this user of the image instead of its default. */
+  user?: string;
   portMappings: { containerPort: number; protocol: "tcp" }[];
   environment: { name: string; value: pulumi.Input<string> }[];
   secrets: { name: string; valueFrom: pulumi.Input<string> }[];

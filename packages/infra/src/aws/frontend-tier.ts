@@ -12,6 +12,7 @@ import {
   redisPasswordSecret,
   type TierContext,
 } from "./fargate";
+import { createListener, createLoadBalancer, forwardTo } from "./load-balancers";
 import { named } from "./tags";
 
 /** Modern TLS only (TLS 1.3 and 1.2). */
@@ -37,22 +38,16 @@ export interface FrontendWiring {
 
 export function createFrontendTier(ctx: TierContext, w: FrontendWiring): FrontendTier {
   const { args } = ctx;
-  const env = args.name;
-  const names = awsNames(env);
+  const names = awsNames(args.name);
 
-  const loadBalancer = new aws.lb.LoadBalancer(
-    names.alb,
-    {
-      name: names.alb,
-      loadBalancerType: "application",
-      internal: false,
-      subnets: w.publicSubnetIds,
-      securityGroups: [w.albSecurityGroupId],
-      dropInvalidHeaderFields: true,
-      tags: named(ctx.tags, names.alb),
-    },
-    { parent: ctx.parent },
-  );
+  const loadBalancer = createLoadBalancer(ctx, {
+    name: names.alb,
+    type: "application",
+    internal: false,
+    subnets: w.publicSubnetIds,
+    securityGroupId: w.albSecurityGroupId,
+    extra: { dropInvalidHeaderFields: true },
+  });
   const targetGroup = new aws.lb.TargetGroup(
     names.frontendTargetGroup,
     {
@@ -76,40 +71,27 @@ export function createFrontendTier(ctx: TierContext, w: FrontendWiring): Fronten
     },
     { parent: ctx.parent },
   );
-  const forward = [{ type: "forward", targetGroupArn: targetGroup.arn }];
   const listeners: aws.lb.Listener[] = [];
   if (args.certificateArn) {
     listeners.push(
-      new aws.lb.Listener(
-        `${env}-https`,
-        {
-          loadBalancerArn: loadBalancer.arn,
-          protocol: "HTTPS",
-          port: 443,
-          certificateArn: args.certificateArn,
-          sslPolicy: HTTPS_SSL_POLICY,
-          defaultActions: forward,
-          tags: named(ctx.tags, `${env}-https`),
-        },
-        { parent: ctx.parent },
-      ),
+      createListener(ctx, "https", loadBalancer, {
+        protocol: "HTTPS",
+        port: 443,
+        certificateArn: args.certificateArn,
+        sslPolicy: HTTPS_SSL_POLICY,
+        defaultActions: forwardTo(targetGroup),
+      }),
     );
   }
   listeners.push(
-    new aws.lb.Listener(
-      `${env}-http`,
-      {
-        loadBalancerArn: loadBalancer.arn,
-        protocol: "HTTP",
-        port: 80,
-        // With a certificate, plain HTTP only redirects to HTTPS.
-        defaultActions: args.certificateArn
-          ? [{ type: "redirect", redirect: { protocol: "HTTPS", port: "443", statusCode: "HTTP_301" } }]
-          : forward,
-        tags: named(ctx.tags, `${env}-http`),
-      },
-      { parent: ctx.parent },
-    ),
+    createListener(ctx, "http", loadBalancer, {
+      protocol: "HTTP",
+      port: 80,
+      // With a certificate, plain HTTP only redirects to HTTPS.
+      defaultActions: args.certificateArn
+        ? [{ type: "redirect", redirect: { protocol: "HTTPS", port: "443", statusCode: "HTTP_301" } }]
+        : forwardTo(targetGroup),
+    }),
   );
 
   const environment: ContainerDefinition["environment"] = [

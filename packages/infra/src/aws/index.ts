@@ -27,4 +27,5 @@ export {
   type ServiceNames,
   VOTING_ENVIRONMENT_TYPE,
   VotingEnvironment,
+  type VotingEnvironmentOutputs,
 } from "./voting-environment";

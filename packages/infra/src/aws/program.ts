@@ -1,6 +1,5 @@
 // The inline Pulumi program the operations run for target "aws": EnvironmentSpec in, EnvironmentOutputs out.
 import * as aws from "@pulumi/aws";
-import type * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import type { EnvironmentSpec } from "../operations/types";
 import {
@@ -11,7 +10,7 @@ import {
   VotingEnvironmentArgsError,
 } from "./args";
 import { environmentTags } from "./tags";
-import { VotingEnvironment } from "./voting-environment";
+import { VotingEnvironment, type VotingEnvironmentOutputs } from "./voting-environment";
 
 /** Owner tag value when the spec names nobody. */
 export const UNKNOWN_OWNER = "unknown";
@@ -42,15 +41,7 @@ const awsSpecSchema = z
     }
   });
 
-export interface AwsEnvironmentOutputs {
-  frontendUrl: pulumi.Output<string>;
-  redisWriterEndpoint: pulumi.Output<string>;
-  redisReaderEndpoint: pulumi.Output<string | undefined>;
-  clusterName: pulumi.Output<string>;
-  serviceNames: VotingEnvironment["serviceNames"];
-  imageUri: pulumi.Output<string>;
-  logGroupNames: VotingEnvironment["logGroupNames"];
-  vpcId: pulumi.Output<string>;
+export interface AwsEnvironmentOutputs extends VotingEnvironmentOutputs {
   region: string;
 }
 
@@ -105,16 +96,6 @@ export function awsEnvironmentProgram(
       defaultTags: { tags: environmentTags(spec.name, owner) },
     });
     const environment = new VotingEnvironment(spec.name, args, { providers: { aws: provider } });
-    return {
-      frontendUrl: environment.frontendUrl,
-      redisWriterEndpoint: environment.redisWriterEndpoint,
-      redisReaderEndpoint: environment.redisReaderEndpoint,
-      clusterName: environment.clusterName,
-      serviceNames: environment.serviceNames,
-      imageUri: environment.imageUri,
-      logGroupNames: environment.logGroupNames,
-      vpcId: environment.vpcId,
-      region,
-    };
+    return { ...environment.outputs(), region };
   };
 }

@@ -13,6 +13,7 @@ import {
   redisPasswordSecret,
   type TierContext,
 } from "./fargate";
+import { createListener, createLoadBalancer, forwardTo } from "./load-balancers";
 import { named } from "./tags";
 
 export interface RedisTier {
@@ -59,11 +60,25 @@ const REDIS_HEALTH_CHECK = {
   startPeriod: 10,
 };
 
-function redisTargetGroup(ctx: TierContext, name: string, vpcId: pulumi.Input<string>) {
-  return new aws.lb.TargetGroup(
-    name,
+interface RedisEndpoint {
+  targetGroup: aws.lb.TargetGroup;
+  listener: aws.lb.Listener;
+}
+
+/**
+ * One endpoint of the NLB: a TCP listener on `port` forwarding to its own ip target group, whose targets are
+ * Redis tasks listening on 6379.
+ */
+function createRedisEndpoint(
+  ctx: TierContext,
+  loadBalancer: aws.lb.LoadBalancer,
+  vpcId: pulumi.Input<string>,
+  o: { key: string; port: number; targetGroupName: string },
+): RedisEndpoint {
+  const targetGroup = new aws.lb.TargetGroup(
+    o.targetGroupName,
     {
-      name,
+      name: o.targetGroupName,
       vpcId,
       targetType: "ip",
       protocol: "TCP",
@@ -75,16 +90,24 @@ function redisTargetGroup(ctx: TierContext, name: string, vpcId: pulumi.Input<st
         protocol: "TCP",
         port: "traffic-port",
         interval: 10,
+        // ELB requires timeout < interval; left unset, a TCP check's timeout is 10 s and creation fails.
+        timeout: 5,
         healthyThreshold: 2,
         unhealthyThreshold: 2,
       },
       deregistrationDelay: 10,
       // Close clients' connections to a deregistered task so they reconnect to the new writer at once.
       connectionTermination: true,
-      tags: named(ctx.tags, name),
+      tags: named(ctx.tags, o.targetGroupName),
     },
     { parent: ctx.parent },
   );
+  const listener = createListener(ctx, o.key, loadBalancer, {
+    protocol: "TCP",
+    port: o.port,
+    defaultActions: forwardTo(targetGroup),
+  });
+  return { targetGroup, listener };
 }
 
 export function createRedisTier(
@@ -94,39 +117,24 @@ export function createRedisTier(
   redisSecurityGroupId: pulumi.Input<string>,
 ): RedisTier {
   const { args } = ctx;
-  const env = args.name;
-  const names = awsNames(env);
+  const names = awsNames(args.name);
 
-  const loadBalancer = new aws.lb.LoadBalancer(
-    names.nlb,
-    {
-      name: names.nlb,
-      loadBalancerType: "network",
-      // Internal: reachable only inside the VPC; it must sit in the private subnets.
-      internal: true,
-      subnets: ctx.privateSubnetIds,
-      // Security groups can only be attached to an NLB when it is created.
-      securityGroups: [nlbSecurityGroupId],
-      // One writer task lives in one AZ; cross-zone lets the NLB node in the other AZ reach it.
-      enableCrossZoneLoadBalancing: true,
-      tags: named(ctx.tags, names.nlb),
-    },
-    { parent: ctx.parent },
-  );
+  const loadBalancer = createLoadBalancer(ctx, {
+    name: names.nlb,
+    type: "network",
+    // Internal: reachable only inside the VPC; it must sit in the private subnets.
+    internal: true,
+    subnets: ctx.privateSubnetIds,
+    securityGroupId: nlbSecurityGroupId,
+    // One writer task lives in one AZ; cross-zone lets the NLB node in the other AZ reach it.
+    extra: { enableCrossZoneLoadBalancing: true },
+  });
   const writerHost = loadBalancer.dnsName;
-
-  const writerTargetGroup = redisTargetGroup(ctx, names.writerTargetGroup, vpcId);
-  const writerListener = new aws.lb.Listener(
-    `${env}-redis-writer`,
-    {
-      loadBalancerArn: loadBalancer.arn,
-      protocol: "TCP",
-      port: REDIS_PORT,
-      defaultActions: [{ type: "forward", targetGroupArn: writerTargetGroup.arn }],
-      tags: named(ctx.tags, `${env}-redis-writer`),
-    },
-    { parent: ctx.parent },
-  );
+  const writer = createRedisEndpoint(ctx, loadBalancer, vpcId, {
+    key: "redis-writer",
+    port: REDIS_PORT,
+    targetGroupName: names.writerTargetGroup,
+  });
 
   const redisContainer = (
     name: string,
@@ -135,6 +143,8 @@ export function createRedisTier(
   ): ContainerDefinition => ({
     name,
     image: args.redisImage,
+    // `sh -c` skips the image entrypoint's switch from root to its redis user, so the task sets the user.
+    user: "redis",
     essential: true,
     command: ["sh", "-c", command],
     portMappings: [{ containerPort: REDIS_PORT, protocol: "tcp" }],
@@ -158,11 +168,11 @@ export function createRedisTier(
     desiredCount: 1,
     securityGroupId: redisSecurityGroupId,
     loadBalancer: {
-      targetGroupArn: writerTargetGroup.arn,
+      targetGroupArn: writer.targetGroup.arn,
       containerName: "redis",
       containerPort: REDIS_PORT,
     },
-    dependsOn: [writerListener],
+    dependsOn: [writer.listener],
     // Never two writers at once: a deployment stops the old writer before it starts the new one.
     deploymentMinimumHealthyPercent: 0,
     deploymentMaximumPercent: 100,
@@ -171,18 +181,11 @@ export function createRedisTier(
   let replicas: RedisTier["replicas"];
   const readers = args.redisReplicas - 1;
   if (readers > 0) {
-    const readerTargetGroup = redisTargetGroup(ctx, names.readerTargetGroup, vpcId);
-    const readerListener = new aws.lb.Listener(
-      `${env}-redis-reader`,
-      {
-        loadBalancerArn: loadBalancer.arn,
-        protocol: "TCP",
-        port: REDIS_READER_PORT,
-        defaultActions: [{ type: "forward", targetGroupArn: readerTargetGroup.arn }],
-        tags: named(ctx.tags, `${env}-redis-reader`),
-      },
-      { parent: ctx.parent },
-    );
+    const reader = createRedisEndpoint(ctx, loadBalancer, vpcId, {
+      key: "redis-reader",
+      port: REDIS_READER_PORT,
+      targetGroupName: names.readerTargetGroup,
+    });
     const logGroup = createLogGroup(ctx, "redis-replicas-logs", names.logGroups.redisReplicas);
     // The command embeds the writer endpoint (the NLB's DNS name), known only once the NLB exists.
     const replicaCommand = writerHost.apply((host) => redisServerCommand(args.redis.memory, host));
@@ -198,12 +201,12 @@ export function createRedisTier(
       desiredCount: readers,
       securityGroupId: redisSecurityGroupId,
       loadBalancer: {
-        targetGroupArn: readerTargetGroup.arn,
+        targetGroupArn: reader.targetGroup.arn,
         containerName: "redis",
         containerPort: REDIS_PORT,
       },
       // Replicas start after the writer's endpoint is in place.
-      dependsOn: [readerListener, writerListener],
+      dependsOn: [reader.listener, writer.listener],
       deploymentMinimumHealthyPercent: 50,
       deploymentMaximumPercent: 200,
       autoscaling: args.redis.autoscaling,

@@ -42,6 +42,18 @@ export interface LogGroupNames {
   redisReplicas?: string;
 }
 
+/** What an environment reports: the component's outputs as one object (the stack outputs of the AWS program). */
+export interface VotingEnvironmentOutputs {
+  frontendUrl: pulumi.Output<string>;
+  redisWriterEndpoint: pulumi.Output<string>;
+  redisReaderEndpoint: pulumi.Output<string | undefined>;
+  clusterName: pulumi.Output<string>;
+  serviceNames: pulumi.Output<ServiceNames>;
+  imageUri: pulumi.Output<string>;
+  logGroupNames: pulumi.Output<LogGroupNames>;
+  vpcId: pulumi.Output<string>;
+}
+
 export class VotingEnvironment extends pulumi.ComponentResource {
   /** http(s)://<ALB DNS name> */
   readonly frontendUrl: pulumi.Output<string>;
@@ -54,6 +66,20 @@ export class VotingEnvironment extends pulumi.ComponentResource {
   readonly imageUri: pulumi.Output<string>;
   readonly logGroupNames: pulumi.Output<LogGroupNames>;
   readonly vpcId: pulumi.Output<string>;
+
+  /** Every output of the environment, e.g. to return from a program or to resolve in a test. */
+  outputs(): VotingEnvironmentOutputs {
+    return {
+      frontendUrl: this.frontendUrl,
+      redisWriterEndpoint: this.redisWriterEndpoint,
+      redisReaderEndpoint: this.redisReaderEndpoint,
+      clusterName: this.clusterName,
+      serviceNames: this.serviceNames,
+      imageUri: this.imageUri,
+      logGroupNames: this.logGroupNames,
+      vpcId: this.vpcId,
+    };
+  }
 
   /**
    * @param name Pulumi name of the component; the environment's AWS names derive from `args.name`.
@@ -123,15 +149,6 @@ export class VotingEnvironment extends pulumi.ComponentResource {
     });
     this.vpcId = network.vpcId;
 
-    this.registerOutputs({
-      frontendUrl: this.frontendUrl,
-      redisWriterEndpoint: this.redisWriterEndpoint,
-      redisReaderEndpoint: this.redisReaderEndpoint,
-      clusterName: this.clusterName,
-      serviceNames: this.serviceNames,
-      imageUri: this.imageUri,
-      logGroupNames: this.logGroupNames,
-      vpcId: this.vpcId,
-    });
+    this.registerOutputs(this.outputs());
   }
 }

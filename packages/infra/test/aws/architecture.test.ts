@@ -73,6 +73,16 @@ describe("a three-tier environment (2 frontends, 1 Redis writer + 2 replicas)", 
     );
   });
 
+  it("gives every target group a health-check timeout below its interval (ELB rejects timeout >= interval)", () => {
+    const groups = b.res.ofType(T.targetGroup);
+    expect(groups).toHaveLength(3);
+    for (const tg of groups) {
+      // Unset, the TCP timeout defaults to 10 s, which an interval of 10 s does not exceed.
+      expect(tg.inputs.healthCheck.timeout, tg.name).toBeGreaterThanOrEqual(2);
+      expect(tg.inputs.healthCheck.timeout, tg.name).toBeLessThan(tg.inputs.healthCheck.interval);
+    }
+  });
+
   it("serves HTTP 80 only (no certificate): forward to the frontend target group, health check on /readyz", () => {
     const alb = albOf(b.res);
     const listeners = b.res.ofType(T.listener).filter((l) => l.inputs.loadBalancerArn === alb.state.arn);
@@ -143,6 +153,14 @@ describe("a three-tier environment (2 frontends, 1 Redis writer + 2 replicas)", 
     expect(replica?.command?.[2]).toContain(`--replicaof ${nlbDns} ${REDIS_PORT}`);
     expect(replica?.command?.[2]).toContain('--masterauth "$REDIS_PASSWORD"');
     expect(`${nlbDns}:${REDIS_PORT}`).toBe(b.outputs.redisWriterEndpoint);
+  });
+
+  it("runs Redis as the image's unprivileged redis user, not as root", () => {
+    for (const key of ["redis-writer", "redis-replicas"]) {
+      const container = containerOf(taskOf(b.res, serviceOf(b.res, key)));
+      // `sh -c` bypasses the image entrypoint's switch to the redis user, so the task definition sets it.
+      expect(container.user, key).toBe("redis");
+    }
   });
 
   it("wires the frontend to the writer and reader endpoints, the password only as an ECS secret", () => {

@@ -170,6 +170,7 @@ export interface Container {
   name: string;
   image: string;
   command?: string[];
+  user?: string;
   environment: { name: string; value: string }[];
   secrets: { name: string; valueFrom: string }[];
   portMappings: { containerPort: number }[];
@@ -235,18 +236,7 @@ export async function buildEnvironment(overrides: Partial<VotingEnvironmentArgs>
       },
     ],
   });
-  const outputs = await promiseOf(
-    pulumi.output({
-      frontendUrl: environment.frontendUrl,
-      redisWriterEndpoint: environment.redisWriterEndpoint,
-      redisReaderEndpoint: environment.redisReaderEndpoint,
-      clusterName: environment.clusterName,
-      serviceNames: environment.serviceNames,
-      imageUri: environment.imageUri,
-      logGroupNames: environment.logGroupNames,
-      vpcId: environment.vpcId,
-    }),
-  );
+  const outputs = await promiseOf(pulumi.output(environment.outputs()));
   await settle();
   /** Names of the resources `name` explicitly depends on (`dependsOn`), as "type name". */
   const dependenciesOf = (type: string, name: string): string[] => {

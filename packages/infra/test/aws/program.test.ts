@@ -106,7 +106,11 @@ describe("awsEnvironmentProgram", () => {
       { aws: { region: "us-east-1", certificateArn: CERT } },
       /certificateArn must be in the environment's region us-east-1/,
     ],
-    ["an invalid environment name", { name: "Prod!" }, /name: name must be DNS-safe/],
+    [
+      "an invalid environment name",
+      { name: "Prod!" },
+      /name: Use only lower-case letters, digits and dashes \(DNS-safe\)/,
+    ],
     ["too many replicas", { redisReplicas: 9 }, /redisReplicas: redisReplicas must be at most 6/],
   ];
   for (const [label, overrides, message] of bad) {

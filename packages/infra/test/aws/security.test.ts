@@ -31,46 +31,43 @@ function ruleSet(res: Resources): string[] {
   ].sort();
 }
 
+/** The rules of every environment (`e` is its name): the smallest environment has exactly these. */
+function baseRules(e: string): string[] {
+  return [
+    // The ALB takes 80 from anywhere and talks only to the frontend tasks.
+    `${e}-alb in tcp 80 0.0.0.0/0`,
+    `${e}-alb out tcp 8080 ${e}-frontend`,
+    // Frontend tasks take the app port only from the ALB's group; they reach Redis and AWS APIs.
+    `${e}-frontend in tcp 8080 ${e}-alb`,
+    `${e}-frontend out tcp 6379 ${e}-redis-nlb`,
+    `${e}-frontend out tcp 443 0.0.0.0/0`,
+    // The NLB (the only way to Redis) takes the writer port from the frontend's group.
+    `${e}-redis-nlb in tcp 6379 ${e}-frontend`,
+    `${e}-redis-nlb out tcp 6379 ${e}-redis`,
+    // Redis tasks take 6379 only through the NLB.
+    `${e}-redis in tcp 6379 ${e}-redis-nlb`,
+    `${e}-redis out tcp 443 0.0.0.0/0`,
+  ];
+}
+
 describe("security-group rules are exactly as stated", () => {
+  it("without replicas and without a certificate: no 443, no reader port, no replication path", async () => {
+    const { res } = await buildEnvironment({ name: "sec1", redisReplicas: 1 });
+    expect(ruleSet(res)).toEqual(baseRules("sec1").sort());
+  });
+
   it("with read replicas and HTTPS", async () => {
     const { res } = await buildEnvironment({ name: "sec", redisReplicas: 3, certificateArn: CERT });
     expect(ruleSet(res)).toEqual(
       [
-        // The ALB takes 80/443 from anywhere and talks only to the frontend tasks.
-        "sec-alb in tcp 80 0.0.0.0/0",
+        ...baseRules("sec"),
         "sec-alb in tcp 443 0.0.0.0/0",
-        "sec-alb out tcp 8080 sec-frontend",
-        // Frontend tasks take the app port only from the ALB's group.
-        "sec-frontend in tcp 8080 sec-alb",
-        "sec-frontend out tcp 6379 sec-redis-nlb",
+        // The reader endpoint, from the frontend only.
         "sec-frontend out tcp 6380 sec-redis-nlb",
-        "sec-frontend out tcp 443 0.0.0.0/0",
-        // The NLB (the only way to Redis) takes Redis ports from the frontend's group, 6379 from replicas.
-        "sec-redis-nlb in tcp 6379 sec-frontend",
         "sec-redis-nlb in tcp 6380 sec-frontend",
-        "sec-redis-nlb in tcp 6379 sec-redis",
-        "sec-redis-nlb out tcp 6379 sec-redis",
-        // Redis tasks take 6379 only through the NLB.
-        "sec-redis in tcp 6379 sec-redis-nlb",
+        // Replicas replicate from the writer endpoint.
         "sec-redis out tcp 6379 sec-redis-nlb",
-        "sec-redis out tcp 443 0.0.0.0/0",
-      ].sort(),
-    );
-  });
-
-  it("without replicas and without a certificate: no 443, no reader port, no replication path", async () => {
-    const { res } = await buildEnvironment({ name: "sec1", redisReplicas: 1 });
-    expect(ruleSet(res)).toEqual(
-      [
-        "sec1-alb in tcp 80 0.0.0.0/0",
-        "sec1-alb out tcp 8080 sec1-frontend",
-        "sec1-frontend in tcp 8080 sec1-alb",
-        "sec1-frontend out tcp 6379 sec1-redis-nlb",
-        "sec1-frontend out tcp 443 0.0.0.0/0",
-        "sec1-redis-nlb in tcp 6379 sec1-frontend",
-        "sec1-redis-nlb out tcp 6379 sec1-redis",
-        "sec1-redis in tcp 6379 sec1-redis-nlb",
-        "sec1-redis out tcp 443 0.0.0.0/0",
+        "sec-redis-nlb in tcp 6379 sec-redis",
       ].sort(),
     );
   });
