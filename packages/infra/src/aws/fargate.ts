@@ -14,7 +14,7 @@ export interface TierContext {
   executionRoleArn: pulumi.Output<string>;
   privateSubnetIds: pulumi.Output<string[]>;
   passwordSecretArn: pulumi.Output<string>;
-  /** Resources tasks need before they can start (the secret's value). */
+  /** Resources tasks need before they can start: the secret's value and the execution role's policies. */
   taskPrerequisites: pulumi.Resource[];
 }
 

@@ -24,6 +24,8 @@ export interface RedisTier {
   replicas?: { service: aws.ecs.Service; logGroup: aws.cloudwatch.LogGroup };
 }
 
+export const TCP_KEEPALIVE_SECONDS = 60;
+
 /**
  * The shell line a Redis container runs. The password comes from the ECS secret in $REDIS_PASSWORD and is expanded
  * by the shell at start, so it is never written into the task definition.
@@ -40,6 +42,9 @@ export function redisServerCommand(memoryMiB: number, replicaOf?: string): strin
     // Leave headroom below the task's memory so the kernel never kills Redis; refuse writes rather than evict votes.
     `--maxmemory ${maxmemory}mb`,
     "--maxmemory-policy noeviction",
+    // Clients reach Redis through the NLB, which silently drops TCP flows idle for 350 s; keepalive probes
+    // (which reset that timer) every 60 s keep idle connections alive (Redis's default, 300 s, is close to it).
+    `--tcp-keepalive ${TCP_KEEPALIVE_SECONDS}`,
   ];
   if (replicaOf) {
     parts.push(

@@ -41,13 +41,22 @@ export function createRedisPassword(
   return { secret, version, value };
 }
 
+export interface ExecutionRole {
+  role: aws.iam.Role;
+  /**
+   * The role's permissions. Tasks must not start before these exist: the role's ARN resolves as soon as the role
+   * is created, without its policies, and a task started then fails to read its secret.
+   */
+  grants: pulumi.Resource[];
+}
+
 /** The role ECS uses to start tasks: pull images, write logs, and read the Redis password, nothing more. */
 export function createExecutionRole(
   env: string,
   passwordSecretArn: pulumi.Input<string>,
   tags: Tags,
   parent: pulumi.Resource,
-): aws.iam.Role {
+): ExecutionRole {
   const role = new aws.iam.Role(
     `${env}-task-exec`,
     {
@@ -62,12 +71,12 @@ export function createExecutionRole(
     },
     { parent },
   );
-  new aws.iam.RolePolicyAttachment(
+  const managed = new aws.iam.RolePolicyAttachment(
     `${env}-task-exec`,
     { role: role.name, policyArn: aws.iam.ManagedPolicy.AmazonECSTaskExecutionRolePolicy },
     { parent },
   );
-  new aws.iam.RolePolicy(
+  const readPassword = new aws.iam.RolePolicy(
     `${env}-task-exec-redis-password`,
     {
       role: role.id,
@@ -80,5 +89,5 @@ export function createExecutionRole(
     },
     { parent },
   );
-  return role;
+  return { role, grants: [managed, readPassword] };
 }

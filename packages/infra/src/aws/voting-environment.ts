@@ -109,10 +109,10 @@ export class VotingEnvironment extends pulumi.ComponentResource {
       parent: this,
       region: aws.getRegionOutput({}, { parent: this }).region,
       cluster,
-      executionRoleArn: executionRole.arn,
+      executionRoleArn: executionRole.role.arn,
       privateSubnetIds: network.privateSubnetIds,
       passwordSecretArn: password.secret.arn,
-      taskPrerequisites: [password.version],
+      taskPrerequisites: [password.version, ...executionRole.grants],
     };
     const redis = createRedisTier(ctx, network.vpcId, sgs.nlb.id, sgs.redis.id);
     const hasReaders = redis.replicas !== undefined;

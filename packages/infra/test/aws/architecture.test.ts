@@ -67,6 +67,9 @@ describe("a three-tier environment (2 frontends, 1 Redis writer + 2 replicas)", 
       expect(tg.inputs).toMatchObject({ protocol: "TCP", port: REDIS_PORT, targetType: "ip", vpcId: VPC_ID });
       expect(tg.inputs.preserveClientIp).toBe("false");
       expect(tg.inputs.healthCheck.protocol).toBe("TCP");
+      // A replaced writer drains fast, and its clients are cut off so they reconnect to the new one.
+      expect(tg.inputs.deregistrationDelay).toBeLessThanOrEqual(30);
+      expect(tg.inputs.connectionTermination).toBe(true);
     }
     expect(b.res.ofType(T.listener).filter((l) => l.inputs.loadBalancerArn === nlb.state.arn)).toHaveLength(
       2,
@@ -148,6 +151,12 @@ describe("a three-tier environment (2 frontends, 1 Redis writer + 2 replicas)", 
       expect(c?.command?.slice(0, 2)).toEqual(["sh", "-c"]);
       expect(c?.command?.[2]).toContain('--requirepass "$REDIS_PASSWORD"');
       expect(c?.secrets.map((s) => s.name)).toEqual(["REDIS_PASSWORD"]);
+    }
+    for (const c of [writer, replica]) {
+      // The NLB silently drops TCP flows idle for 350 s; Redis's keepalive probes must come more often.
+      const keepalive = Number(/--tcp-keepalive (\d+)/.exec(c?.command?.[2] ?? "")?.[1]);
+      expect(keepalive).toBeGreaterThan(0);
+      expect(keepalive).toBeLessThan(350);
     }
     expect(writer?.command?.[2]).not.toContain("--replicaof");
     expect(replica?.command?.[2]).toContain(`--replicaof ${nlbDns} ${REDIS_PORT}`);
@@ -248,15 +257,21 @@ describe("a three-tier environment (2 frontends, 1 Redis writer + 2 replicas)", 
     });
   });
 
-  it("starts services in order: listeners and the password first, the frontend after the Redis writer", () => {
+  it("starts services in order: listeners, the password and the execution role's grants first, the frontend after the Redis writer", () => {
     const deps = (key: string) => b.dependenciesOf(T.service, `arch-${key}`);
-    const password = `${T.secretVersion} arch-redis-password`;
-    expect(deps("redis-writer").sort()).toEqual([`${T.listener} arch-redis-writer`, password].sort());
+    // Tasks read the password at start through the execution role: its policies must be in place before any task
+    // starts (the role's ARN alone does not wait for them), or the first tasks fail with AccessDenied.
+    const beforeTasks = [
+      `${T.secretVersion} arch-redis-password`,
+      `${T.rolePolicy} arch-task-exec-redis-password`,
+      `${T.rolePolicyAttachment} arch-task-exec`,
+    ];
+    expect(deps("redis-writer").sort()).toEqual([`${T.listener} arch-redis-writer`, ...beforeTasks].sort());
     expect(deps("redis-replicas").sort()).toEqual(
-      [`${T.listener} arch-redis-reader`, `${T.listener} arch-redis-writer`, password].sort(),
+      [`${T.listener} arch-redis-reader`, `${T.listener} arch-redis-writer`, ...beforeTasks].sort(),
     );
     expect(deps("frontend").sort()).toEqual(
-      [`${T.listener} arch-http`, `${T.service} arch-redis-writer`, password].sort(),
+      [`${T.listener} arch-http`, `${T.service} arch-redis-writer`, ...beforeTasks].sort(),
     );
   });
 
@@ -346,6 +361,11 @@ describe("options", () => {
     });
     expect(res.named(T.service, "opts-frontend").inputs.loadBalancers[0].containerPort).toBe(3000);
     for (const g of res.ofType(T.logGroup)) expect(g.inputs.retentionInDays).toBe(30);
+  });
+
+  it("can give each availability zone its own NAT gateway", async () => {
+    const { res } = await buildEnvironment({ name: "nat", natGateways: "onePerAz" });
+    expect(res.one(T.vpc).inputs.natGateways).toEqual({ strategy: "OnePerAz" });
   });
 
   it("uses an existing VPC and subnets instead of creating one", async () => {
