@@ -182,6 +182,28 @@ export const votingEnvironmentArgsSchema = z
       .regex(/^\/[A-Za-z0-9\-._~/]*$/, "healthCheckPath must be an absolute URL path such as /readyz")
       .default("/readyz"),
     certificateArn: certificateArnSchema.optional(),
+    /**
+     * The host name users open (the one the certificate names); the frontend URL uses it instead of the ALB's own
+     * DNS name, for which no public certificate can exist.
+     */
+    domainName: z
+      .string()
+      .trim()
+      .toLowerCase()
+      .max(253, "domainName must be at most 253 characters")
+      .regex(
+        /^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z](?:[a-z0-9-]{0,61}[a-z0-9])?$/,
+        "domainName must be a fully qualified host name such as vote.example.com (no scheme, port or path)",
+      )
+      .optional(),
+    /** A Route 53 public hosted zone for domainName: the environment then owns an alias record to its ALB. */
+    hostedZoneId: z
+      .string()
+      .regex(
+        /^Z[A-Z0-9]{1,31}$/,
+        "hostedZoneId must be a Route 53 hosted zone id such as Z0123456789ABCDEFGHIJ",
+      )
+      .optional(),
     /** Use an existing VPC instead of creating one. */
     network: existingNetworkSchema.optional(),
     /** NAT gateways of a created VPC: one shared (cheaper) or one per AZ (survives an AZ outage). */
@@ -214,6 +236,13 @@ export const votingEnvironmentArgsSchema = z
         code: "custom",
         path: ["appPath"],
         message: `no Dockerfile at ${dockerfile} (appPath must be the voting app's folder)`,
+      });
+    }
+    if (a.hostedZoneId && !a.domainName) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["hostedZoneId"],
+        message: "hostedZoneId needs domainName (the record to create in that zone)",
       });
     }
     const fa = a.frontend.autoscaling;

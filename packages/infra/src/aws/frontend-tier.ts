@@ -94,6 +94,20 @@ export function createFrontendTier(ctx: TierContext, w: FrontendWiring): Fronten
     }),
   );
 
+  if (args.domainName && args.hostedZoneId) {
+    // An alias record (not a CNAME): free to query, and it can sit at a zone's apex.
+    new aws.route53.Record(
+      `${args.name}-web-dns`,
+      {
+        zoneId: args.hostedZoneId,
+        name: args.domainName,
+        type: "A",
+        aliases: [{ name: loadBalancer.dnsName, zoneId: loadBalancer.zoneId, evaluateTargetHealth: true }],
+      },
+      { parent: ctx.parent },
+    );
+  }
+
   const environment: ContainerDefinition["environment"] = [
     { name: "PORT", value: String(args.appPort) },
     { name: "REDIS_HOST", value: w.redisHost },

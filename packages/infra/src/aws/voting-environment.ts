@@ -55,7 +55,7 @@ export interface VotingEnvironmentOutputs {
 }
 
 export class VotingEnvironment extends pulumi.ComponentResource {
-  /** http(s)://<ALB DNS name> */
+  /** http(s)://<domainName>, or http(s)://<ALB DNS name> without a domain name. */
   readonly frontendUrl: pulumi.Output<string>;
   /** <internal NLB DNS name>:6379 */
   readonly redisWriterEndpoint: pulumi.Output<string>;
@@ -129,7 +129,7 @@ export class VotingEnvironment extends pulumi.ComponentResource {
     });
 
     const scheme = settings.certificateArn ? "https" : "http";
-    this.frontendUrl = pulumi.interpolate`${scheme}://${frontend.loadBalancer.dnsName}`;
+    this.frontendUrl = pulumi.interpolate`${scheme}://${settings.domainName ?? frontend.loadBalancer.dnsName}`;
     this.redisWriterEndpoint = pulumi.interpolate`${redis.writerHost}:${REDIS_PORT}`;
     this.redisReaderEndpoint = hasReaders
       ? pulumi.interpolate`${redis.writerHost}:${REDIS_READER_PORT}`

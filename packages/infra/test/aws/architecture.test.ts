@@ -334,6 +334,34 @@ describe("options", () => {
     expect(outputs.frontendUrl).toBe(`https://${alb.state.dnsName}`);
   });
 
+  it("with a domain name and its hosted zone: an alias record to the ALB, and the URL uses the domain", async () => {
+    const cert = "arn:aws:acm:eu-west-1:123456789012:certificate/12345678-1234-1234-1234-123456789012";
+    const { res, outputs } = await buildEnvironment({
+      name: "dns",
+      certificateArn: cert,
+      domainName: "vote.example.com",
+      hostedZoneId: "Z0123456789ABCDEFGHIJ",
+    });
+    const alb = albOf(res);
+    const record = res.one(T.dnsRecord);
+    expect(record.inputs).toMatchObject({
+      zoneId: "Z0123456789ABCDEFGHIJ",
+      name: "vote.example.com",
+      type: "A",
+    });
+    expect(record.inputs.aliases).toEqual([
+      { name: alb.state.dnsName, zoneId: alb.state.zoneId, evaluateTargetHealth: true },
+    ]);
+    // The certificate names the domain, not the ALB's own DNS name: the URL a browser accepts is the domain's.
+    expect(outputs.frontendUrl).toBe("https://vote.example.com");
+  });
+
+  it("with a domain name but no hosted zone: no record (managed elsewhere), the URL uses the domain", async () => {
+    const { res, outputs } = await buildEnvironment({ name: "dns2", domainName: "vote.example.com" });
+    expect(res.ofType(T.dnsRecord)).toHaveLength(0);
+    expect(outputs.frontendUrl).toBe("http://vote.example.com");
+  });
+
   it("uses a configurable health-check path, app port, sizes, retention and app texts", async () => {
     const { res } = await buildEnvironment({
       name: "opts",

@@ -48,6 +48,8 @@ function stateFor(type: string, name: string, inputs: Props): Props {
         ...base,
         // Like AWS: internal load balancers' DNS names start with "internal-".
         dnsName: `${inputs.internal ? "internal-" : ""}${inputs.name}-1234567890.${REGION}.elb.amazonaws.com`,
+        // The load balancers' canonical hosted zone (eu-west-1's ELB zone), the target of alias records.
+        zoneId: "Z32O12XQLNTSW2",
       };
     case "random:index/randomPassword:RandomPassword":
       return { ...inputs, result: MOCK_PASSWORD };
@@ -159,6 +161,7 @@ export const T = {
   role: "aws:iam/role:Role",
   rolePolicy: "aws:iam/rolePolicy:RolePolicy",
   rolePolicyAttachment: "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+  dnsRecord: "aws:route53/record:Record",
   scalingTarget: "aws:appautoscaling/target:Target",
   scalingPolicy: "aws:appautoscaling/policy:Policy",
   vpc: "awsx:ec2:Vpc",

@@ -54,6 +54,20 @@ const cases: [string, Record<string, unknown>, string, RegExp][] = [
     "healthCheckPath",
     /absolute URL path/,
   ],
+  ["domain name with a scheme", { domainName: "https://vote.example.com" }, "domainName", /host name/],
+  ["domain name with one label", { domainName: "localhost" }, "domainName", /host name/],
+  [
+    "hosted zone without a domain name",
+    { hostedZoneId: "Z0123456789ABCDEFGHIJ" },
+    "hostedZoneId",
+    /needs domainName/,
+  ],
+  [
+    "hosted zone id of the wrong form",
+    { domainName: "vote.example.com", hostedZoneId: "zone-1" },
+    "hostedZoneId",
+    /Route 53 hosted zone id/,
+  ],
   ["app port below 1024", { appPort: 80 }, "appPort", /between 1024 and 65535/],
   ["app port on a Redis port", { appPort: 6379 }, "appPort", /must not be a Redis port/],
   [
