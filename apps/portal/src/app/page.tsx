@@ -1,6 +1,7 @@
 import Link from "next/link";
 import { AutoRefresh } from "../features/environments/components/auto-refresh";
 import { StatusBadge } from "../features/environments/components/status-badge";
+import { TableHead } from "../features/environments/components/table-head";
 import { age, frontendUrlOf } from "../features/environments/format";
 import { listEnvironments, PAGE_SIZE } from "../features/environments/queries";
 import { config } from "../server/env";
@@ -112,83 +113,77 @@ export default async function EnvironmentListPage({
       ) : (
         <div className="overflow-x-auto rounded-lg border border-slate-200 bg-white shadow-sm">
           <table className="min-w-full divide-y divide-slate-200 text-sm" data-testid="environment-table">
-            <thead className="bg-slate-50 text-left text-xs font-semibold uppercase tracking-wide text-slate-500">
-              <tr>
-                <th scope="col" className="px-4 py-3">
-                  Name
-                </th>
-                <th scope="col" className="px-4 py-3">
-                  Status
-                </th>
-                <th scope="col" className="px-4 py-3">
-                  Target
-                </th>
-                <th scope="col" className="px-4 py-3">
-                  Replicas
-                </th>
-                <th scope="col" className="px-4 py-3">
-                  Frontend
-                </th>
-                <th scope="col" className="px-4 py-3">
-                  Owner
-                </th>
-                <th scope="col" className="px-4 py-3">
-                  Age
-                </th>
-                <th scope="col" className="px-4 py-3">
-                  Last operation
-                </th>
-              </tr>
-            </thead>
+            <TableHead
+              labels={["Name", "Status", "Replicas", "Frontend", "Owner", "Last operation"]}
+              className="bg-slate-50 text-left text-xs font-semibold uppercase tracking-wide text-slate-600"
+              cellClassName="px-3 py-3 lg:px-4"
+            />
             <tbody className="divide-y divide-slate-100">
               {environments.map((e) => {
                 const url = frontendUrlOf(e.outputs);
                 const op = e.lastOperation;
                 return (
                   <tr key={e.id} data-testid={`env-row-${e.name}`} className="hover:bg-slate-50">
-                    <td className="px-4 py-3 font-medium">
-                      <Link href={`/environments/${e.name}`} className="text-indigo-700 hover:underline">
+                    <td className="px-3 py-3 lg:px-4">
+                      <Link
+                        href={`/environments/${e.name}`}
+                        className="whitespace-nowrap font-medium text-indigo-700 hover:underline"
+                      >
                         {e.name}
                       </Link>
+                      <span className="block whitespace-nowrap text-xs text-slate-600" data-testid="target">
+                        {e.target}
+                        {e.region ? ` · ${e.region}` : ""}
+                      </span>
                     </td>
-                    <td className="px-4 py-3">
+                    <td className="px-3 py-3 lg:px-4">
                       <StatusBadge status={e.status} />
                     </td>
-                    <td className="px-4 py-3 text-slate-700">
-                      {e.target}
-                      {e.region ? <span className="text-slate-500"> · {e.region}</span> : null}
+                    <td className="px-3 py-3 tabular-nums text-slate-700 lg:px-4">
+                      <Replicas
+                        current={e.currentFrontendReplicas}
+                        desired={e.desiredFrontendReplicas}
+                        unit="web"
+                      />
+                      <Replicas
+                        current={e.currentRedisReplicas}
+                        desired={e.desiredRedisReplicas}
+                        unit="redis"
+                      />
                     </td>
-                    <td className="px-4 py-3 tabular-nums text-slate-700">
-                      <span title="frontend replicas">{e.currentFrontendReplicas ?? "–"}</span>
-                      {e.currentFrontendReplicas !== e.desiredFrontendReplicas && (
-                        <span className="text-slate-400"> → {e.desiredFrontendReplicas}</span>
-                      )}{" "}
-                      web · <span title="Redis nodes">{e.currentRedisReplicas ?? "–"}</span>
-                      {e.currentRedisReplicas !== e.desiredRedisReplicas && (
-                        <span className="text-slate-400"> → {e.desiredRedisReplicas}</span>
-                      )}{" "}
-                      redis
-                    </td>
-                    <td className="px-4 py-3">
+                    <td className="px-3 py-3 lg:px-4">
                       {url && e.status === "ready" ? (
-                        <a href={url} target="_blank" rel="noreferrer" className="text-indigo-700 underline">
+                        <a
+                          href={url}
+                          target="_blank"
+                          rel="noreferrer"
+                          aria-label={`Open the frontend of ${e.name}`}
+                          className="text-indigo-700 underline"
+                        >
                           Open
                         </a>
                       ) : (
-                        <span className="text-slate-400">{url ? "unavailable" : "—"}</span>
+                        <span className="text-slate-500">{url ? "unavailable" : "—"}</span>
                       )}
                     </td>
-                    <td className="px-4 py-3 text-slate-700">{e.owner}</td>
-                    <td className="px-4 py-3 tabular-nums text-slate-600" title={e.createdAt.toISOString()}>
-                      {age(e.createdAt)}
+                    <td className="px-3 py-3 lg:px-4">
+                      <span className="block max-w-[11rem] truncate text-slate-700" title={e.owner}>
+                        {e.owner}
+                      </span>
+                      <span
+                        className="block text-xs tabular-nums text-slate-600"
+                        title={e.createdAt.toISOString()}
+                      >
+                        created {age(e.createdAt)} ago
+                      </span>
                     </td>
-                    <td className="px-4 py-3">
+                    <td className="px-3 py-3 lg:px-4">
                       {op ? (
-                        <span className="flex items-center gap-2">
+                        <span className="flex flex-wrap items-center gap-x-2 gap-y-1">
                           <span className="text-slate-700">{op.kind}</span>
                           <StatusBadge status={op.status} />
                           {op.status === "running" && op.progressExpected > 0 && (
-                            <span className="tabular-nums text-xs text-slate-500">
+                            <span className="tabular-nums text-xs text-slate-600">
                               {op.progressDone}/{op.progressExpected}
                             </span>
                           )}
@@ -231,5 +226,15 @@ export default async function EnvironmentListPage({
         </div>
       )}
     </div>
+  );
+}
+
+/** One tier's replicas: current, and the desired count when an operation is changing it. */
+function Replicas({ current, desired, unit }: { current: number | null; desired: number; unit: string }) {
+  return (
+    <span className="block whitespace-nowrap">
+      {current ?? "–"}
+      {current !== desired && <span className="text-slate-500"> → {desired}</span>} {unit}
+    </span>
   );
 }

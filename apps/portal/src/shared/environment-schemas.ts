@@ -2,6 +2,7 @@
 // authority). Bounds come from configuration, so the schemas are built from a `Limits` value.
 import { environmentNameSchema } from "@platform/infra/environment-name";
 import { z } from "zod";
+import { ENVIRONMENT_STATUSES } from "./status";
 
 // The one name rule, shared with the operations and the AWS component.
 export { environmentNameSchema };
@@ -91,17 +92,7 @@ export type EnvironmentActionInput = z.infer<typeof environmentActionSchema>;
 
 export const listFilterSchema = z.object({
   status: z
-    .enum([
-      "all",
-      "active",
-      "queued",
-      "provisioning",
-      "ready",
-      "updating",
-      "failed",
-      "destroying",
-      "destroyed",
-    ])
+    .enum(["all", "active", ...ENVIRONMENT_STATUSES])
     .catch("active")
     .default("active"),
   mine: z

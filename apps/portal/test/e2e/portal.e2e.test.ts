@@ -4,22 +4,12 @@
 // go to apps/portal/test-results/.
 import { mkdirSync } from "node:fs";
 import path from "node:path";
-import { type Browser, chromium, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { launchChromium } from "../helpers/chromium";
 import { appDir, type PortalProcess, startPortal } from "../helpers/portal-process";
 
 const shots = path.join(appDir, "test-results");
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
 const NAME = "e2e-vote";
 
 let portal: PortalProcess;
@@ -54,7 +44,7 @@ async function servedBy(url: string): Promise<string> {
 beforeAll(async () => {
   mkdirSync(shots, { recursive: true });
   portal = await startPortal({ LIST_REFRESH_SECONDS: "1", WORKER_CONCURRENCY: "2" });
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+  browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1366, height: 900 } });
 }, 180_000);
 
@@ -96,6 +86,9 @@ describe("the portal in a real browser", () => {
       await waitForStatus("ready", 240_000);
       await expect.poll(() => page.getByTestId("frontends-state").textContent()).toBe("2 / 2");
       await expect.poll(() => page.getByTestId("topology-frontends").getAttribute("data-count")).toBe("2");
+      // Live health: the frontend's readiness probe through the load balancer reaches Redis.
+      await expect.poll(() => page.getByTestId("topology-health").textContent()).toMatch(/All tiers answer/);
+      expect(await page.getByTestId("topology-writer").getAttribute("data-health")).toBe("healthy");
       await shot("05-detail-ready.png");
 
       const link = await page.getByTestId("frontend-link").getAttribute("href");

@@ -1,6 +1,7 @@
 // An EnvironmentOperations whose runs are scripted (duration, failure, events). Used ONLY by tests about
 // queue and worker semantics (parallelism, cancel, a worker killed mid-run); the end-to-end test uses the
 // real operations on the local target.
+import type { PrismaClient } from "@platform/db";
 import type {
   EnvironmentOperations,
   EnvironmentRef,
@@ -16,6 +17,38 @@ export interface Script {
   failFor?: Set<string>;
   /** Log lines each run emits. */
   logLines?: number;
+  /** Names of environments whose runs stop before their last step and wait there until aborted. */
+  holdFor?: Set<string>;
+}
+
+/**
+ * A stand-in for Pulumi's stack locks, kept in the database like the DIY backend keeps its own: a run takes
+ * its environment's lock and refuses to start while another holds it; only `recover` removes a lock that a
+ * killed run left behind.
+ */
+export class DatabaseStackLocks {
+  constructor(private readonly db: PrismaClient) {}
+  async ensureTable(): Promise<void> {
+    await this.db
+      .$executeRaw`CREATE TABLE IF NOT EXISTS scripted_stack_locks (name text PRIMARY KEY, owner text NOT NULL)`;
+  }
+  async take(name: string, owner: string): Promise<void> {
+    const taken = await this.db.$executeRaw`
+      INSERT INTO scripted_stack_locks (name, owner) VALUES (${name}, ${owner}) ON CONFLICT DO NOTHING`;
+    if (taken === 0) {
+      throw Object.assign(new Error(`the stack ${name} is locked by another run`), {
+        code: "concurrent-operation",
+      });
+    }
+  }
+  async release(name: string): Promise<void> {
+    await this.db.$executeRaw`DELETE FROM scripted_stack_locks WHERE name = ${name}`;
+  }
+  async holder(name: string): Promise<string | undefined> {
+    const rows = await this.db.$queryRaw<{ owner: string }[]>`
+      SELECT owner FROM scripted_stack_locks WHERE name = ${name}`;
+    return rows[0]?.owner;
+  }
 }
 
 export interface Call {
@@ -28,7 +61,11 @@ export class ScriptedOperations implements EnvironmentOperations {
   readonly calls: Call[] = [];
   active = 0;
   maxActive = 0;
-  constructor(public script: Script) {}
+  constructor(
+    public script: Script,
+    private readonly locks?: DatabaseStackLocks,
+    private readonly owner = `pid-${process.pid}`,
+  ) {}
 
   private async run(
     method: Call["method"],
@@ -37,6 +74,7 @@ export class ScriptedOperations implements EnvironmentOperations {
     spec?: EnvironmentSpec,
   ) {
     this.calls.push({ method, name: ref.name, at: Date.now() });
+    await this.locks?.take(ref.name, this.owner);
     this.active++;
     this.maxActive = Math.max(this.maxActive, this.active);
     const started = Date.now();
@@ -46,7 +84,8 @@ export class ScriptedOperations implements EnvironmentOperations {
       for (let i = 0; i < (this.script.logLines ?? 0); i++)
         opts.onEvent?.({ type: "log", line: `line ${i}` });
       for (let i = 1; i <= steps; i++) {
-        await sleep(this.script.durationMs / steps, opts.signal);
+        const hold = i === steps && this.script.holdFor?.has(ref.name);
+        await sleep(hold ? Number.POSITIVE_INFINITY : this.script.durationMs / steps, opts.signal);
         opts.onEvent?.({
           type: "resource",
           phase: "done",
@@ -76,6 +115,7 @@ export class ScriptedOperations implements EnvironmentOperations {
       return result;
     } finally {
       this.active--;
+      await this.locks?.release(ref.name);
     }
   }
 
@@ -93,6 +133,7 @@ export class ScriptedOperations implements EnvironmentOperations {
   }
   async recover(ref: EnvironmentRef) {
     this.calls.push({ method: "recover", name: ref.name, at: Date.now() });
+    await this.locks?.release(ref.name);
   }
 }
 

@@ -15,10 +15,19 @@ import {
   retryOperation,
   scaleEnvironment,
 } from "../../src/features/environments/commands";
+import {
+  handleCancel,
+  handleCreate,
+  handleDestroy,
+  handleRefresh,
+  handleRemove,
+  handleRetry,
+  handleScale,
+} from "../../src/features/environments/form-handlers";
 import { OPERATIONS_QUEUE, startQueue } from "../../src/server/queue";
 import { OperationWorker } from "../../src/server/worker/worker";
 import { startTestDatabaseServer, type TestDatabaseServer, waitFor } from "../helpers/database";
-import { ScriptedOperations } from "../helpers/scripted-operations";
+import { DatabaseStackLocks, ScriptedOperations } from "../helpers/scripted-operations";
 
 let pg: TestDatabaseServer;
 const cleanups: Array<() => Promise<unknown> | unknown> = [];
@@ -87,6 +96,9 @@ const create = (ctx: CommandContext, name: string, frontendReplicas = 2, redisRe
     idempotencyKey: randomUUID(),
   });
 
+const scale = (ctx: CommandContext, name: string, frontendReplicas: number, redisReplicas = 1) =>
+  scaleEnvironment(ctx, { name, frontendReplicas, redisReplicas, idempotencyKey: randomUUID() });
+
 const envOf = (db: PrismaClient, name: string) =>
   db.environment.findUniqueOrThrow({ where: { name }, include: { lastOperation: true } });
 
@@ -133,14 +145,9 @@ describe("queue and worker", () => {
     const ops = new ScriptedOperations({ durationMs: 1500 });
     await startWorker(s, ops);
     await create(s.ctx, "beta");
-    const scale = await scaleEnvironment(s.ctx, {
-      name: "beta",
-      frontendReplicas: 3,
-      redisReplicas: 1,
-      idempotencyKey: randomUUID(),
-    });
-    expect(scale).toMatchObject({ ok: false, code: "refused" });
-    expect(scale.message).toMatch(/create operation is (queued|running)/);
+    const busy = await scale(s.ctx, "beta", 3);
+    expect(busy).toMatchObject({ ok: false, code: "refused" });
+    expect(busy.message).toMatch(/create operation is (queued|running)/);
     await finished(s.db, "beta");
     const destroy = await destroyEnvironment(s.ctx, {
       name: "beta",
@@ -154,22 +161,12 @@ describe("queue and worker", () => {
       idempotencyKey: randomUUID(),
     });
     expect(twice).toMatchObject({ ok: false, message: "The environment is already being destroyed." });
-    const scaling = await scaleEnvironment(s.ctx, {
-      name: "beta",
-      frontendReplicas: 3,
-      redisReplicas: 1,
-      idempotencyKey: randomUUID(),
-    });
+    const scaling = await scale(s.ctx, "beta", 3);
     expect(scaling.message).toBe("Cannot scale while the environment is being destroyed.");
     const env = await finished(s.db, "beta");
     expect(env.status).toBe("destroyed");
     expect(env.outputs).toBeNull();
-    const missing = await scaleEnvironment(s.ctx, {
-      name: "nope",
-      frontendReplicas: 3,
-      redisReplicas: 1,
-      idempotencyKey: randomUUID(),
-    });
+    const missing = await scale(s.ctx, "nope", 3);
     expect(missing).toMatchObject({ ok: false, code: "not-found" });
     const calls = ops.calls.map((c) => c.method);
     expect(calls).toEqual(["up", "destroy"]);
@@ -314,6 +311,7 @@ describe("queue and worker", () => {
 
   it("a worker killed with SIGKILL mid-operation: the operation becomes interrupted, its lock is cleared, retry works", async () => {
     const s = await setup();
+    await new DatabaseStackLocks(s.db).ensureTable();
     let child: ChildProcess | undefined = spawn(
       process.execPath,
       ["--import", "tsx", path.join(import.meta.dirname, "../fixtures/slow-worker.ts")],
@@ -330,30 +328,201 @@ describe("queue and worker", () => {
     const running = await envOf(s.db, "delta");
     expect(running.lastOperation).toMatchObject({ status: "running", workerId: "doomed-worker" });
     expect(running.status).toBe("provisioning");
+    const locks = new DatabaseStackLocks(s.db);
+    expect(await locks.holder("delta")).toBe("doomed-worker");
     child.kill("SIGKILL");
     await new Promise((r) => child?.once("exit", r));
     child = undefined;
+    // The killed run left its stack lock behind: nothing but recovery would run on this stack again.
+    expect(await locks.holder("delta")).toBe("doomed-worker");
 
-    const ops = new ScriptedOperations({ durationMs: 100 });
+    const ops = new ScriptedOperations({ durationMs: 100 }, locks, "second-worker");
     await startWorker(s, ops);
     const interrupted = await finished(s.db, "delta");
     expect(interrupted.lastOperation?.status).toBe("interrupted");
     expect(interrupted.lastOperation?.error).toMatch(/worker doomed-worker stopped/);
     expect(interrupted.status).toBe("failed");
     // The reaper marks the operation interrupted first, then clears the lock.
-    await waitFor("the stack lock to be cleared", async () =>
-      ops.calls.some((c) => c.method === "recover" && c.name === "delta"),
-    );
     const operationId = interrupted.lastOperationId ?? "";
     const notices = await waitFor("the notices", async () => {
       const rows = await s.db.operationEvent.findMany({ where: { operationId, type: "notice" } });
       return rows.some((n) => n.message.includes("stack lock cleared")) ? rows : null;
     });
     expect(notices.map((n) => n.message).join("\n")).toMatch(/no heartbeat since/);
+    expect(ops.calls.filter((c) => c.method === "recover").map((c) => c.name)).toEqual(["delta"]);
+    expect(await locks.holder("delta")).toBeUndefined();
 
-    expect((await retryOperation(s.ctx, { name: "delta", idempotencyKey: randomUUID() })).ok).toBe(true);
+    // Retry: the same create, run by the surviving worker on the unlocked stack, succeeds.
+    const retry = await retryOperation(s.ctx, { name: "delta", idempotencyKey: randomUUID() });
+    expect(retry).toMatchObject({ ok: true, message: "Create requested." });
     const ready = await finished(s.db, "delta");
     expect(ready.status).toBe("ready");
+    expect(ready.lastOperation).toMatchObject({
+      kind: "create",
+      status: "succeeded",
+      retryOfId: operationId,
+      error: null,
+    });
     expect(ready.lastOperation?.workerId).not.toBe("doomed-worker");
+    expect(ready).toMatchObject({ currentFrontendReplicas: 2, currentRedisReplicas: 1 });
+    expect(await locks.holder("delta")).toBeUndefined();
   }, 90_000);
+});
+
+/** A form as the browser submits it. */
+const formOf = (fields: Record<string, string | number>) => {
+  const form = new FormData();
+  for (const [k, v] of Object.entries(fields)) form.set(k, String(v));
+  return form;
+};
+
+describe("the server actions (form handlers) answer impossible actions with a message", () => {
+  const limits = {
+    frontendReplicas: { min: 1, max: 10 },
+    redisReplicas: { min: 1, max: 5 },
+    awsRegions: [],
+    maxTtlHours: 336,
+  };
+
+  it("scale while destroying, destroy twice, unknown environment, retry of a non-failed operation, cancel of nothing", async () => {
+    const s = await setup();
+    const ops = new ScriptedOperations({ durationMs: 100 });
+    await startWorker(s, ops);
+    const deps = { context: async () => s.ctx, limits };
+    const action = { name: "eps", idempotencyKey: randomUUID() };
+
+    const created = await handleCreate(
+      deps,
+      formOf({
+        name: "eps",
+        target: "local",
+        frontendReplicas: 2,
+        redisReplicas: 1,
+        idempotencyKey: randomUUID(),
+      }),
+    );
+    expect(created).toMatchObject({ accepted: "eps", state: { status: "ok" } });
+    expect((await finished(s.db, "eps")).status).toBe("ready");
+
+    // Retry of a succeeded operation.
+    const retry = await handleRetry(deps, formOf({ ...action, idempotencyKey: randomUUID() }));
+    expect(retry.accepted).toBeUndefined();
+    expect(retry.state).toMatchObject({
+      status: "error",
+      message: "Only a failed, cancelled or interrupted operation can be retried.",
+    });
+    // Cancel when nothing runs.
+    const cancel = await handleCancel(deps, formOf({ ...action, idempotencyKey: randomUUID() }));
+    expect(cancel.state.message).toBe("Nothing to cancel: no operation is queued or running.");
+
+    ops.script = { durationMs: 100, holdFor: new Set(["eps"]) };
+    const destroy = await handleDestroy(
+      deps,
+      formOf({ ...action, confirmation: "eps", idempotencyKey: randomUUID() }),
+    );
+    expect(destroy).toMatchObject({
+      accepted: "eps",
+      state: { status: "ok", message: "Destroy requested." },
+    });
+    await waitFor("the destroy to run", async () => (await envOf(s.db, "eps")).status === "destroying");
+
+    const twice = await handleDestroy(
+      deps,
+      formOf({ ...action, confirmation: "eps", idempotencyKey: randomUUID() }),
+    );
+    expect(twice.state).toMatchObject({
+      status: "error",
+      message: "The environment is already being destroyed.",
+    });
+    const scaling = await handleScale(
+      deps,
+      formOf({
+        ...action,
+        intent: "apply",
+        frontendReplicas: 3,
+        redisReplicas: 1,
+        idempotencyKey: randomUUID(),
+      }),
+    );
+    expect(scaling.state).toMatchObject({
+      status: "error",
+      message: "Cannot scale while the environment is being destroyed.",
+      values: { frontendReplicas: "3" }, // what was asked is kept on the form
+    });
+    const preview = await handleScale(
+      deps,
+      formOf({
+        ...action,
+        intent: "preview",
+        frontendReplicas: 3,
+        redisReplicas: 1,
+        idempotencyKey: randomUUID(),
+      }),
+    );
+    expect(preview.state.message).toBe("Cannot preview while the environment is being destroyed.");
+
+    for (const handler of [handleRefresh, handleRetry, handleCancel, handleRemove]) {
+      const unknown = await handler(deps, formOf({ name: "no-such-env", idempotencyKey: randomUUID() }));
+      expect(unknown.state).toMatchObject({
+        status: "error",
+        message: "There is no environment named “no-such-env”. It may have been removed.",
+      });
+    }
+    const unknownDestroy = await handleDestroy(
+      deps,
+      formOf({ name: "no-such-env", confirmation: "no-such-env", idempotencyKey: randomUUID() }),
+    );
+    expect(unknownDestroy.state.message).toMatch(/no environment named “no-such-env”/);
+
+    // Nothing of the refused requests was recorded: create and the one destroy only.
+    const kinds = (await s.db.operation.findMany({ orderBy: { createdAt: "asc" } })).map((o) => o.kind);
+    expect(kinds).toEqual(["create", "destroy"]);
+  });
+
+  it("field-level messages, one environment for a double submit, and a message when the database is down", async () => {
+    const s = await setup();
+    const deps = { context: async () => s.ctx, limits };
+    const bad = await handleCreate(
+      deps,
+      formOf({
+        name: "Bad_Name",
+        target: "local",
+        frontendReplicas: 11,
+        redisReplicas: 1,
+        ttlHours: 0,
+        idempotencyKey: randomUUID(),
+      }),
+    );
+    expect(bad.state.status).toBe("error");
+    expect(Object.keys(bad.state.fieldErrors ?? {}).sort()).toEqual(["frontendReplicas", "name", "ttlHours"]);
+    expect(bad.state.values?.name).toBe("Bad_Name");
+
+    const form = formOf({
+      name: "once",
+      target: "local",
+      frontendReplicas: 2,
+      redisReplicas: 1,
+      idempotencyKey: randomUUID(),
+    });
+    const [a, b] = await Promise.all([handleCreate(deps, form), handleCreate(deps, form)]);
+    expect([a.accepted, b.accepted]).toEqual(["once", "once"]);
+    expect(await s.db.environment.count()).toBe(1);
+    expect(await s.db.operation.count()).toBe(1);
+
+    const down = await handleCreate(
+      { context: async () => Promise.reject(new Error("connection refused")), limits },
+      formOf({
+        name: "later",
+        target: "local",
+        frontendReplicas: 2,
+        redisReplicas: 1,
+        idempotencyKey: randomUUID(),
+      }),
+    );
+    expect(down.state).toMatchObject({
+      status: "error",
+      message: expect.stringMatching(/could not record the request.*Nothing was changed/),
+      values: { name: "later" },
+    });
+  });
 });

@@ -61,13 +61,13 @@ async function loadState(ctx: CommandContext, name: string) {
 /** Records an operation (and makes it the environment's last) and enqueues it. */
 async function recordOperation(
   ctx: CommandContext,
-  environmentId: string,
-  environmentName: string,
+  env: { id: string; name: string },
   kind: OperationKind,
   requestedConfig: RequestedConfig,
   idempotencyKey: string,
   extra: { retryOfId?: string; desired?: { frontend: number; redis: number } } = {},
 ): Promise<CommandResult> {
+  const { id: environmentId, name: environmentName } = env;
   let operationId: string;
   try {
     operationId = await ctx.db.$transaction(async (tx) => {
@@ -95,13 +95,7 @@ async function recordOperation(
   } catch (e) {
     if (isUniqueViolation(e, "idempotency_key")) {
       const existing = await ctx.db.operation.findUnique({ where: { idempotencyKey } });
-      return {
-        ok: true,
-        environment: environmentName,
-        operationId: existing?.id,
-        duplicate: true,
-        message: "Already requested.",
-      };
+      return accepted(environmentName, "Already requested.", existing?.id, true);
     }
     // The partial unique index: another operation became active between our check and insert.
     if (isUniqueViolation(e)) {
@@ -114,12 +108,7 @@ async function recordOperation(
     throw e;
   }
   await enqueueOperation(ctx.boss, operationId, environmentName);
-  return {
-    ok: true,
-    environment: environmentName,
-    operationId,
-    message: `${kind[0]?.toUpperCase()}${kind.slice(1)} requested.`,
-  };
+  return accepted(environmentName, `${kind[0]?.toUpperCase()}${kind.slice(1)} requested.`, operationId);
 }
 
 export function configOf(env: {
@@ -146,9 +135,9 @@ export async function createEnvironment(
 ): Promise<CommandResult> {
   // A double submit carries the same key: return the environment the first submit created.
   const again = await ctx.db.environment.findUnique({ where: { idempotencyKey: input.idempotencyKey } });
-  if (again) return { ok: true, environment: again.name, duplicate: true, message: "Already requested." };
+  if (again) return accepted(again.name, "Already requested.", undefined, true);
 
-  let env: { id: string; name: string };
+  let env: Parameters<typeof configOf>[0] & { id: string };
   try {
     env = await ctx.db.environment.create({
       data: {
@@ -166,7 +155,7 @@ export async function createEnvironment(
     if (!isUniqueViolation(e)) throw e;
     // Concurrent double submits race on both unique keys; the key decides whether this is the same request.
     const first = await ctx.db.environment.findUnique({ where: { idempotencyKey: input.idempotencyKey } });
-    if (first) return { ok: true, environment: first.name, duplicate: true, message: "Already requested." };
+    if (first) return accepted(first.name, "Already requested.", undefined, true);
     return {
       ok: false,
       code: "conflict",
@@ -174,73 +163,62 @@ export async function createEnvironment(
       message: `The name “${input.name}” is taken. Choose another.`,
     };
   }
-  const config: RequestedConfig = {
-    name: input.name,
-    target: input.target,
-    frontendReplicas: input.frontendReplicas,
-    redisReplicas: input.redisReplicas,
-    owner: ctx.user,
-    ...(input.target === "aws" && input.region ? { aws: { region: input.region } } : {}),
-  };
-  return await recordOperation(ctx, env.id, env.name, "create", config, input.idempotencyKey);
+  return await recordOperation(ctx, env, "create", configOf(env), input.idempotencyKey);
 }
 
+type Loaded = NonNullable<Awaited<ReturnType<typeof loadState>>>;
+
+/**
+ * The common path of every command on an existing environment: unknown name → not-found; a key seen before →
+ * the earlier answer (double submit); an action impossible in the current state → refused with the reason.
+ */
 async function guarded(
   ctx: CommandContext,
-  name: string,
+  input: { name: string; idempotencyKey?: string },
   action: EnvironmentAction,
-  run: (loaded: NonNullable<Awaited<ReturnType<typeof loadState>>>) => Promise<CommandResult>,
-  idempotencyKey: string,
+  run: (loaded: Loaded) => Promise<CommandResult>,
 ): Promise<CommandResult> {
-  const loaded = await loadState(ctx, name);
-  if (!loaded) return notFound(name);
-  if (idempotencyKey) {
-    const already = await ctx.db.operation.findUnique({ where: { idempotencyKey } });
-    if (already)
-      return {
-        ok: true,
-        environment: name,
-        operationId: already.id,
-        duplicate: true,
-        message: "Already requested.",
-      };
+  const loaded = await loadState(ctx, input.name);
+  if (!loaded) return notFound(input.name);
+  if (input.idempotencyKey) {
+    const already = await ctx.db.operation.findUnique({ where: { idempotencyKey: input.idempotencyKey } });
+    if (already) return accepted(input.name, "Already requested.", already.id, true);
   }
   const why = refusal(action, loaded.state);
   if (why) return { ok: false, code: "refused", message: why };
   return await run(loaded);
 }
 
+const accepted = (environment: string, message: string, operationId?: string, duplicate?: boolean) =>
+  ({ ok: true, environment, operationId, message, ...(duplicate ? { duplicate } : {}) }) as const;
+
+/** The environment's configuration with the replica counts of a scale or preview request. */
+const scaledConfig = (env: Loaded["env"], input: ScaleEnvironmentInput): RequestedConfig => ({
+  ...configOf(env),
+  frontendReplicas: input.frontendReplicas,
+  redisReplicas: input.redisReplicas,
+});
+
 export async function scaleEnvironment(
   ctx: CommandContext,
   input: ScaleEnvironmentInput,
 ): Promise<CommandResult> {
-  return await guarded(
-    ctx,
-    input.name,
-    "scale",
-    async ({ env }) => {
-      if (
-        env.desiredFrontendReplicas === input.frontendReplicas &&
-        env.desiredRedisReplicas === input.redisReplicas &&
-        env.status === "ready"
-      ) {
-        return {
-          ok: false,
-          code: "refused",
-          message: "Nothing to change: those are the current replica counts.",
-        };
-      }
-      const config = {
-        ...configOf(env),
-        frontendReplicas: input.frontendReplicas,
-        redisReplicas: input.redisReplicas,
+  return await guarded(ctx, input, "scale", async ({ env }) => {
+    if (
+      env.desiredFrontendReplicas === input.frontendReplicas &&
+      env.desiredRedisReplicas === input.redisReplicas &&
+      env.status === "ready"
+    ) {
+      return {
+        ok: false,
+        code: "refused",
+        message: "Nothing to change: those are the current replica counts.",
       };
-      return await recordOperation(ctx, env.id, env.name, "scale", config, input.idempotencyKey, {
-        desired: { frontend: input.frontendReplicas, redis: input.redisReplicas },
-      });
-    },
-    input.idempotencyKey,
-  );
+    }
+    return await recordOperation(ctx, env, "scale", scaledConfig(env, input), input.idempotencyKey, {
+      desired: { frontend: input.frontendReplicas, redis: input.redisReplicas },
+    });
+  });
 }
 
 /** Asks the worker what a scale to these counts would change (Pulumi preview); changes nothing. */
@@ -248,19 +226,8 @@ export async function previewScale(
   ctx: CommandContext,
   input: ScaleEnvironmentInput,
 ): Promise<CommandResult> {
-  return await guarded(
-    ctx,
-    input.name,
-    "preview",
-    async ({ env }) => {
-      const config = {
-        ...configOf(env),
-        frontendReplicas: input.frontendReplicas,
-        redisReplicas: input.redisReplicas,
-      };
-      return await recordOperation(ctx, env.id, env.name, "preview", config, input.idempotencyKey);
-    },
-    input.idempotencyKey,
+  return await guarded(ctx, input, "preview", ({ env }) =>
+    recordOperation(ctx, env, "preview", scaledConfig(env, input), input.idempotencyKey),
   );
 }
 
@@ -268,12 +235,8 @@ export async function refreshEnvironment(
   ctx: CommandContext,
   input: EnvironmentActionInput,
 ): Promise<CommandResult> {
-  return await guarded(
-    ctx,
-    input.name,
-    "refresh",
-    ({ env }) => recordOperation(ctx, env.id, env.name, "refresh", configOf(env), input.idempotencyKey),
-    input.idempotencyKey,
+  return await guarded(ctx, input, "refresh", ({ env }) =>
+    recordOperation(ctx, env, "refresh", configOf(env), input.idempotencyKey),
   );
 }
 
@@ -281,12 +244,8 @@ export async function destroyEnvironment(
   ctx: CommandContext,
   input: DestroyEnvironmentInput,
 ): Promise<CommandResult> {
-  return await guarded(
-    ctx,
-    input.name,
-    "destroy",
-    ({ env }) => recordOperation(ctx, env.id, env.name, "destroy", configOf(env), input.idempotencyKey),
-    input.idempotencyKey,
+  return await guarded(ctx, input, "destroy", ({ env }) =>
+    recordOperation(ctx, env, "destroy", configOf(env), input.idempotencyKey),
   );
 }
 
@@ -294,25 +253,12 @@ export async function retryOperation(
   ctx: CommandContext,
   input: EnvironmentActionInput,
 ): Promise<CommandResult> {
-  return await guarded(
-    ctx,
-    input.name,
-    "retry",
-    async ({ env }) => {
-      const last = env.lastOperation;
-      if (!last) return { ok: false, code: "refused", message: "Nothing to retry." };
-      return await recordOperation(
-        ctx,
-        env.id,
-        env.name,
-        last.kind,
-        last.requestedConfig as unknown as RequestedConfig,
-        input.idempotencyKey,
-        { retryOfId: last.id },
-      );
-    },
-    input.idempotencyKey,
-  );
+  return await guarded(ctx, input, "retry", async ({ env }) => {
+    const last = env.lastOperation;
+    if (!last) return { ok: false, code: "refused", message: "Nothing to retry." };
+    const config = last.requestedConfig as unknown as RequestedConfig;
+    return await recordOperation(ctx, env, last.kind, config, input.idempotencyKey, { retryOfId: last.id });
+  });
 }
 
 /** A queued operation is cancelled at once; a running one is asked to stop (the worker aborts it). */
@@ -320,73 +266,46 @@ export async function cancelOperation(
   ctx: CommandContext,
   input: EnvironmentActionInput,
 ): Promise<CommandResult> {
-  return await guarded(
-    ctx,
-    input.name,
-    "cancel",
-    async ({ env }) => {
-      const opId = env.lastOperationId as string;
-      const dequeued = await ctx.db.operation.updateMany({
-        where: { id: opId, status: "queued" },
-        data: {
-          status: "cancelled",
-          finishedAt: new Date(),
-          cancelRequested: true,
-          error: `cancelled by ${ctx.user}`,
-        },
+  return await guarded(ctx, { name: input.name }, "cancel", async ({ env }) => {
+    const opId = env.lastOperationId as string;
+    const dequeued = await ctx.db.operation.updateMany({
+      where: { id: opId, status: "queued" },
+      data: {
+        status: "cancelled",
+        finishedAt: new Date(),
+        cancelRequested: true,
+        error: `cancelled by ${ctx.user}`,
+      },
+    });
+    if (dequeued.count === 1 && env.lastOperation?.kind === "preview") {
+      return accepted(env.name, "The queued preview was cancelled.", opId);
+    }
+    if (dequeued.count === 1) {
+      // Never started: a queued create leaves nothing behind; others leave the environment as it was.
+      const previous = await ctx.db.operation.findFirst({
+        where: { environmentId: env.id, status: "succeeded", kind: { not: "preview" } },
+        orderBy: { createdAt: "desc" },
       });
-      if (dequeued.count === 1 && env.lastOperation?.kind === "preview") {
-        return {
-          ok: true,
-          environment: env.name,
-          operationId: opId,
-          message: "The queued preview was cancelled.",
-        };
-      }
-      if (dequeued.count === 1) {
-        // Never started: a queued create leaves nothing behind; others leave the environment as it was.
-        const previous = await ctx.db.operation.findFirst({
-          where: { environmentId: env.id, status: "succeeded", kind: { not: "preview" } },
-          orderBy: { createdAt: "desc" },
-        });
-        await ctx.db.environment.update({
-          where: { id: env.id },
-          data: { status: previous ? (previous.kind === "destroy" ? "destroyed" : "ready") : "failed" },
-        });
-        return {
-          ok: true,
-          environment: env.name,
-          operationId: opId,
-          message: "The queued operation was cancelled.",
-        };
-      }
-      await ctx.db.operation.updateMany({
-        where: { id: opId, status: "running" },
-        data: { cancelRequested: true },
+      await ctx.db.environment.update({
+        where: { id: env.id },
+        data: { status: previous ? (previous.kind === "destroy" ? "destroyed" : "ready") : "failed" },
       });
-      return {
-        ok: true,
-        environment: env.name,
-        operationId: opId,
-        message: "Cancelling: the running operation is being stopped.",
-      };
-    },
-    "",
-  );
+      return accepted(env.name, "The queued operation was cancelled.", opId);
+    }
+    await ctx.db.operation.updateMany({
+      where: { id: opId, status: "running" },
+      data: { cancelRequested: true },
+    });
+    return accepted(env.name, "Cancelling: the running operation is being stopped.", opId);
+  });
 }
 
 export async function removeEnvironment(
   ctx: CommandContext,
   input: EnvironmentActionInput,
 ): Promise<CommandResult> {
-  return await guarded(
-    ctx,
-    input.name,
-    "remove",
-    async ({ env }) => {
-      await ctx.db.environment.delete({ where: { id: env.id } });
-      return { ok: true, environment: env.name, message: `The record of “${env.name}” was removed.` };
-    },
-    "",
-  );
+  return await guarded(ctx, { name: input.name }, "remove", async ({ env }) => {
+    await ctx.db.environment.delete({ where: { id: env.id } });
+    return accepted(env.name, `The record of “${env.name}” was removed.`);
+  });
 }

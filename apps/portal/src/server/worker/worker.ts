@@ -248,16 +248,22 @@ export class OperationWorker {
     const interrupted: string[] = [];
     for (const op of stale) {
       const message = `interrupted: worker ${op.workerId ?? "?"} stopped (no heartbeat since ${op.heartbeatAt?.toISOString()})`;
-      const marked = await db.operation.updateMany({
-        where: { id: op.id, status: "running", heartbeatAt: { lt: cutoff } },
-        data: { status: "interrupted", finishedAt: new Date(), error: message, errorCode: "interrupted" },
+      // One transaction: nobody sees the operation interrupted while its environment still looks busy.
+      const marked = await db.$transaction(async (tx) => {
+        const m = await tx.operation.updateMany({
+          where: { id: op.id, status: "running", heartbeatAt: { lt: cutoff } },
+          data: { status: "interrupted", finishedAt: new Date(), error: message, errorCode: "interrupted" },
+        });
+        if (m.count === 1) {
+          await tx.environment.updateMany({
+            where: { id: op.environmentId, lastOperationId: op.id },
+            data: { status: "failed" },
+          });
+        }
+        return m.count;
       });
-      if (marked.count === 0) continue;
+      if (marked === 0) continue;
       interrupted.push(op.id);
-      await db.environment.updateMany({
-        where: { id: op.environmentId, lastOperationId: op.id },
-        data: { status: "failed" },
-      });
       const notes: string[] = [message];
       if (op.jobId) await this.o.boss.fail(OPERATIONS_QUEUE, op.jobId, { message }).catch(() => {});
       try {

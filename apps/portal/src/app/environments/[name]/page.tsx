@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { Metadata } from "next";
 import Link from "next/link";
-import { Fragment } from "react";
+import { Fragment, Suspense } from "react";
 import {
   cancelOperationAction,
   refreshEnvironmentAction,
@@ -16,8 +16,10 @@ import {
 } from "../../../features/environments/components/environment-actions";
 import { OperationLive } from "../../../features/environments/components/operation-live";
 import { StatusBadge } from "../../../features/environments/components/status-badge";
+import { TableHead } from "../../../features/environments/components/table-head";
 import { Topology } from "../../../features/environments/components/topology";
 import { age, duration, frontendUrlOf } from "../../../features/environments/format";
+import { probeHealth } from "../../../features/environments/health";
 import { getEnvironment } from "../../../features/environments/queries";
 import { config, limitsFrom } from "../../../server/env";
 import { environmentNameSchema } from "../../../shared/environment-schemas";
@@ -92,6 +94,15 @@ export default async function EnvironmentPage({ params }: Params) {
   const can = (a: Parameters<typeof refusal>[0]) => refusal(a, state) === null;
   const key = () => randomUUID();
   const busy = isOperationActive(op?.status);
+  const topology: Parameters<typeof Topology>[0] = {
+    status: env.status,
+    target: env.target,
+    frontends: env.status === "destroyed" ? 0 : (env.currentFrontendReplicas ?? env.desiredFrontendReplicas),
+    redisNodes: env.status === "destroyed" ? 0 : (env.currentRedisReplicas ?? env.desiredRedisReplicas),
+    frontendUrl: url,
+    redisWriter: typeof outputs.redisWriterEndpoint === "string" ? outputs.redisWriterEndpoint : undefined,
+    redisReader: typeof outputs.redisReaderEndpoint === "string" ? outputs.redisReaderEndpoint : undefined,
+  };
 
   return (
     <div className="space-y-6">
@@ -116,15 +127,15 @@ export default async function EnvironmentPage({ params }: Params) {
             target="_blank"
             rel="noreferrer"
             data-testid="frontend-link"
-            className="rounded-md bg-emerald-600 px-4 py-2 text-sm font-medium text-white shadow-sm hover:bg-emerald-500"
+            className="rounded-md bg-emerald-700 px-4 py-2 text-sm font-medium text-white shadow-sm hover:bg-emerald-600"
           >
             Open frontend ↗
           </a>
         ) : null}
       </div>
 
-      <div className="grid gap-6 lg:grid-cols-3">
-        <div className="space-y-6 lg:col-span-2">
+      <div className="grid gap-6 md:grid-cols-5 lg:grid-cols-3">
+        <div className="min-w-0 space-y-6 md:col-span-3 lg:col-span-2">
           <section
             aria-labelledby="state-heading"
             className="rounded-lg border border-slate-200 bg-white p-5 shadow-sm"
@@ -132,7 +143,7 @@ export default async function EnvironmentPage({ params }: Params) {
             <h2 id="state-heading" className="text-base font-semibold">
               State
             </h2>
-            <dl className="mt-3 grid grid-cols-2 gap-4 sm:grid-cols-4">
+            <dl className="mt-3 grid grid-cols-2 gap-4 lg:grid-cols-4">
               <Field label="Target">
                 {env.target}
                 {env.region ? ` · ${env.region}` : ""}
@@ -162,23 +173,14 @@ export default async function EnvironmentPage({ params }: Params) {
             </dl>
           </section>
 
-          <Topology
-            status={env.status}
-            target={env.target}
-            frontends={
-              env.status === "destroyed" ? 0 : (env.currentFrontendReplicas ?? env.desiredFrontendReplicas)
-            }
-            redisNodes={
-              env.status === "destroyed" ? 0 : (env.currentRedisReplicas ?? env.desiredRedisReplicas)
-            }
-            frontendUrl={url}
-            redisWriter={
-              typeof outputs.redisWriterEndpoint === "string" ? outputs.redisWriterEndpoint : undefined
-            }
-            redisReader={
-              typeof outputs.redisReaderEndpoint === "string" ? outputs.redisReaderEndpoint : undefined
-            }
-          />
+          {/* The page answers at once; the live health check streams in when the frontend has answered. */}
+          <Suspense fallback={<Topology {...topology} />}>
+            {url && env.status === "ready" ? (
+              <LiveTopology {...topology} frontendUrl={url} />
+            ) : (
+              <Topology {...topology} />
+            )}
+          </Suspense>
 
           {op && (
             <OperationLive
@@ -203,25 +205,11 @@ export default async function EnvironmentPage({ params }: Params) {
               Operation history
             </h2>
             <table className="mt-2 min-w-full text-sm" data-testid="history">
-              <thead className="text-left text-xs uppercase tracking-wide text-slate-500">
-                <tr>
-                  <th scope="col" className="px-4 py-2">
-                    Operation
-                  </th>
-                  <th scope="col" className="px-4 py-2">
-                    Result
-                  </th>
-                  <th scope="col" className="px-4 py-2">
-                    By
-                  </th>
-                  <th scope="col" className="px-4 py-2">
-                    Requested
-                  </th>
-                  <th scope="col" className="px-4 py-2">
-                    Changes
-                  </th>
-                </tr>
-              </thead>
+              <TableHead
+                labels={["Operation", "Result", "Requested", "Changes"]}
+                className="text-left text-xs uppercase tracking-wide text-slate-600"
+                cellClassName="px-3 py-2 lg:px-4"
+              />
               <tbody className="divide-y divide-slate-100">
                 {env.operations.map((o) => {
                   const cfg = o.requestedConfig as { frontendReplicas?: number; redisReplicas?: number };
@@ -232,28 +220,30 @@ export default async function EnvironmentPage({ params }: Params) {
                   return (
                     <Fragment key={o.id}>
                       <tr>
-                        <td className="whitespace-nowrap px-4 py-2">
-                          {o.kind}
-                          <span className="text-xs text-slate-500">
-                            {" "}
-                            ({cfg.frontendReplicas}×web, {cfg.redisReplicas}×redis)
+                        <td className="px-3 py-2 lg:px-4">
+                          <span className="whitespace-nowrap">
+                            {o.kind}
+                            <span className="text-xs text-slate-600">
+                              {" "}
+                              ({cfg.frontendReplicas}×web, {cfg.redisReplicas}×redis)
+                            </span>
                           </span>
+                          <span className="block break-all text-xs text-slate-600">by {o.requestedBy}</span>
                         </td>
-                        <td className="px-4 py-2">
+                        <td className="px-3 py-2 lg:px-4">
                           <StatusBadge status={o.status} />
                         </td>
-                        <td className="px-4 py-2 text-slate-600">{o.requestedBy}</td>
-                        <td className="whitespace-nowrap px-4 py-2 tabular-nums text-slate-600">
+                        <td className="whitespace-nowrap px-3 py-2 tabular-nums text-slate-600 lg:px-4">
                           {age(o.createdAt)} ago
-                          <span className="block text-xs text-slate-500">
+                          <span className="block text-xs text-slate-600">
                             took {duration(o.startedAt, o.finishedAt)}
                           </span>
                         </td>
-                        <td className="px-4 py-2 text-xs text-slate-600">{changes || "—"}</td>
+                        <td className="px-3 py-2 text-xs text-slate-600 lg:px-4">{changes || "—"}</td>
                       </tr>
                       {o.error && (
                         <tr className="border-t-0">
-                          <td colSpan={5} className="break-words px-4 pb-2 text-xs text-rose-700">
+                          <td colSpan={4} className="break-words px-3 pb-2 text-xs text-rose-700 lg:px-4">
                             {o.errorCode ? <span className="font-mono">[{o.errorCode}] </span> : null}
                             {o.error}
                           </td>
@@ -267,7 +257,7 @@ export default async function EnvironmentPage({ params }: Params) {
           </section>
         </div>
 
-        <aside className="space-y-6" aria-label="Actions">
+        <aside className="space-y-6 md:col-span-2 lg:col-span-1" aria-label="Actions">
           {env.status !== "destroyed" && (
             <section className="rounded-lg border border-slate-200 bg-white p-5 shadow-sm">
               <ScaleForm
@@ -344,4 +334,9 @@ export default async function EnvironmentPage({ params }: Params) {
       </div>
     </div>
   );
+}
+
+/** The topology with the frontend's live readiness check (only for a ready environment with a URL). */
+async function LiveTopology(props: Parameters<typeof Topology>[0] & { frontendUrl: string }) {
+  return <Topology {...props} live={await probeHealth(props.frontendUrl)} />;
 }

@@ -11,7 +11,7 @@ import {
 } from "../../../shared/environment-schemas";
 import { createEnvironmentAction } from "../actions";
 import { FieldError, FormMessage, inputClass, primaryButton } from "./form-bits";
-import { ReplicaSlider } from "./replica-slider";
+import { ReplicaSliders } from "./replica-slider";
 
 export function CreateEnvironmentForm({
   limits,
@@ -158,25 +158,12 @@ export function CreateEnvironmentForm({
       )}
 
       <div className="grid gap-6 sm:grid-cols-2">
-        <ReplicaSlider
-          id="frontendReplicas"
-          name="frontendReplicas"
-          label="Frontend replicas"
-          hint="Web servers behind the load balancer."
-          bounds={limits.frontendReplicas}
-          value={frontend}
-          onChange={setFrontend}
-          error={errors.frontendReplicas}
-        />
-        <ReplicaSlider
-          id="redisReplicas"
-          name="redisReplicas"
-          label="Redis replicas"
-          hint="1 writer, the rest read replicas."
-          bounds={limits.redisReplicas}
-          value={redis}
-          onChange={setRedis}
-          error={errors.redisReplicas}
+        <ReplicaSliders
+          ids={{ frontend: "frontendReplicas", redis: "redisReplicas" }}
+          limits={limits}
+          values={{ frontend, redis }}
+          onChange={{ frontend: setFrontend, redis: setRedis }}
+          errors={errors}
         />
       </div>
 

@@ -3,14 +3,7 @@
 // name), remove. Each is a server action; the page shows its answer, never an error page.
 import { useActionState, useState } from "react";
 import type { FormState, Limits } from "../../../shared/environment-schemas";
-import {
-  cancelOperationAction,
-  destroyEnvironmentAction,
-  refreshEnvironmentAction,
-  removeEnvironmentAction,
-  retryOperationAction,
-  scaleEnvironmentAction,
-} from "../actions";
+import { destroyEnvironmentAction, scaleEnvironmentAction } from "../actions";
 import {
   dangerButton,
   FieldError,
@@ -19,7 +12,7 @@ import {
   primaryButton,
   secondaryButton,
 } from "./form-bits";
-import { ReplicaSlider } from "./replica-slider";
+import { ReplicaSliders } from "./replica-slider";
 
 type Action = (prev: FormState, form: FormData) => Promise<FormState>;
 const idle: FormState = { status: "idle" };
@@ -102,24 +95,12 @@ export function ScaleForm({
         Scale
       </h3>
       <Hidden name={name} idempotencyKey={state.nextKey ?? idempotencyKey} />
-      <ReplicaSlider
-        id="scale-frontend"
-        name="frontendReplicas"
-        label="Frontend replicas"
-        bounds={limits.frontendReplicas}
-        value={frontend}
-        onChange={setFrontend}
-        error={state.fieldErrors?.frontendReplicas}
-      />
-      <ReplicaSlider
-        id="scale-redis"
-        name="redisReplicas"
-        label="Redis replicas"
-        hint="1 writer, the rest read replicas."
-        bounds={limits.redisReplicas}
-        value={redis}
-        onChange={setRedis}
-        error={state.fieldErrors?.redisReplicas}
+      <ReplicaSliders
+        ids={{ frontend: "scale-frontend", redis: "scale-redis" }}
+        limits={limits}
+        values={{ frontend, redis }}
+        onChange={{ frontend: setFrontend, redis: setRedis }}
+        errors={state.fieldErrors}
       />
       <div
         className="rounded-md bg-slate-50 p-3 text-xs text-slate-700"
@@ -212,10 +193,3 @@ export function DestroyForm({ name, idempotencyKey }: { name: string; idempotenc
     </form>
   );
 }
-
-export const actions = {
-  refresh: refreshEnvironmentAction,
-  retry: retryOperationAction,
-  cancel: cancelOperationAction,
-  remove: removeEnvironmentAction,
-};

@@ -39,7 +39,7 @@ export function OperationLive({
   const [progress, setProgress] = useState<Progress>(initial);
   const [lines, setLines] = useState<LogLine[]>([]);
   const [connected, setConnected] = useState(false);
-  const logRef = useRef<HTMLOListElement>(null);
+  const logRef = useRef<HTMLDivElement>(null);
 
   useEffect(() => {
     const source = new EventSource(`/api/environments/${environment}/operations/${operationId}/events`);
@@ -67,6 +67,10 @@ export function OperationLive({
   const pct =
     progress.expected > 0 ? Math.min(100, Math.round((100 * progress.done) / progress.expected)) : 0;
   const active = progress.status === "queued" || progress.status === "running";
+  const steps = progress.expected > 0 ? `${progress.done} of ${progress.expected} steps (${pct}%)` : "";
+  const summary = active
+    ? steps || (progress.status === "queued" ? "waiting for a worker…" : "planning…")
+    : `${kind} ${progress.status}${steps ? ` · ${steps}` : ""}`;
   return (
     <section
       aria-labelledby="live-heading"
@@ -88,49 +92,63 @@ export function OperationLive({
           aria-valuemin={0}
           aria-valuemax={progress.expected || 1}
           aria-valuenow={progress.done}
+          aria-valuetext={summary}
           className="h-2.5 w-full overflow-hidden rounded-full bg-slate-100"
         >
           <div
-            className={`h-full rounded-full transition-all ${BAR_COLOR[progress.status] ?? "bg-indigo-600"} ${progress.expected === 0 && active ? "w-1/4 animate-pulse" : ""}`}
-            style={progress.expected > 0 ? { width: `${pct}%` } : active ? undefined : { width: "0%" }}
+            className={`h-full rounded-full transition-all ${BAR_COLOR[progress.status] ?? "bg-indigo-600"} ${progress.expected === 0 && progress.status === "running" ? "w-1/4 animate-pulse" : ""}`}
+            style={
+              progress.expected > 0
+                ? { width: `${pct}%` }
+                : progress.status === "running"
+                  ? undefined
+                  : { width: "0%" }
+            }
           />
         </div>
-        <p className="mt-1 text-xs tabular-nums text-slate-600" data-testid="live-progress">
-          {progress.expected > 0
-            ? `${progress.done} of ${progress.expected} steps (${pct}%)`
-            : active
-              ? "planning…"
-              : ""}
+        {/* Announced to screen readers as it changes (the log below is not: it would drown them). */}
+        <p
+          className="mt-1 text-xs tabular-nums text-slate-600"
+          aria-live="polite"
+          aria-atomic="true"
+          data-testid="live-progress"
+        >
+          {summary}
         </p>
       </div>
       {progress.error && (
         <p className="mt-2 rounded bg-rose-50 px-3 py-2 text-sm text-rose-800">{progress.error}</p>
       )}
-      <ol
+      <div
         ref={logRef}
+        role="log"
         aria-label="Operation log"
-        aria-live="polite"
+        aria-live="off"
+        // biome-ignore lint/a11y/noNoninteractiveTabindex: a scrollable region must be reachable by keyboard
+        tabIndex={0}
         className="mt-3 h-64 overflow-y-auto rounded-md bg-slate-900 p-3 font-mono text-xs leading-5 text-slate-100"
         data-testid="live-log"
       >
-        {lines.length === 0 && <li className="text-slate-400">Waiting for output…</li>}
-        {lines.map((l) => (
-          <li
-            key={l.id}
-            className={
-              l.severity === "error"
-                ? "text-rose-300"
-                : l.severity === "warning"
-                  ? "text-amber-300"
-                  : l.type === "status" || l.type === "notice"
-                    ? "text-sky-300"
-                    : ""
-            }
-          >
-            {l.message}
-          </li>
-        ))}
-      </ol>
+        <ol>
+          {lines.length === 0 && <li className="text-slate-400">Waiting for output…</li>}
+          {lines.map((l) => (
+            <li
+              key={l.id}
+              className={
+                l.severity === "error"
+                  ? "text-rose-300"
+                  : l.severity === "warning"
+                    ? "text-amber-300"
+                    : l.type === "status" || l.type === "notice"
+                      ? "text-sky-300"
+                      : ""
+              }
+            >
+              {l.message}
+            </li>
+          ))}
+        </ol>
+      </div>
     </section>
   );
 }

@@ -1,6 +1,6 @@
 "use client";
 // A labelled range input with its value and bounds visible.
-import type { ReplicaBounds } from "../../../shared/environment-schemas";
+import type { Limits, ReplicaBounds } from "../../../shared/environment-schemas";
 
 export function ReplicaSlider({
   id,
@@ -61,5 +61,47 @@ export function ReplicaSlider({
         </p>
       )}
     </div>
+  );
+}
+
+type Tiers<T> = { frontend: T; redis: T };
+
+/** The two sliders of the create and scale forms (field names as the schemas expect them). */
+export function ReplicaSliders({
+  ids,
+  limits,
+  values,
+  onChange,
+  errors,
+}: {
+  ids: Tiers<string>;
+  limits: Limits;
+  values: Tiers<number>;
+  onChange: Tiers<(value: number) => void>;
+  errors?: Record<string, string>;
+}) {
+  return (
+    <>
+      <ReplicaSlider
+        id={ids.frontend}
+        name="frontendReplicas"
+        label="Frontend replicas"
+        hint="Web servers behind the load balancer."
+        bounds={limits.frontendReplicas}
+        value={values.frontend}
+        onChange={onChange.frontend}
+        error={errors?.frontendReplicas}
+      />
+      <ReplicaSlider
+        id={ids.redis}
+        name="redisReplicas"
+        label="Redis replicas"
+        hint="1 writer, the rest read replicas."
+        bounds={limits.redisReplicas}
+        value={values.redis}
+        onChange={onChange.redis}
+        error={errors?.redisReplicas}
+      />
+    </>
   );
 }

@@ -11,7 +11,7 @@ const STYLE: Record<string, string> = {
   interrupted: "bg-amber-50 text-amber-800 ring-amber-300",
   cancelled: "bg-slate-100 text-slate-600 ring-slate-300",
   destroying: "bg-amber-50 text-amber-800 ring-amber-300",
-  destroyed: "bg-slate-100 text-slate-500 ring-slate-200",
+  destroyed: "bg-slate-100 text-slate-600 ring-slate-300",
 };
 const BUSY = new Set(["provisioning", "updating", "running", "destroying"]);
 

@@ -1,17 +1,27 @@
-// The environment's shape: public load balancer → frontend replicas → Redis writer → read replicas.
-type Health = "healthy" | "pending" | "failed" | "off";
+// The environment's shape: public load balancer → frontend replicas → Redis writer / reader → read replicas,
+// with replica counts and each tier's health (live when the page could probe it, else from the status).
+import { type Health, healthFromStatus, type LiveHealth } from "../health";
 
 const DOT: Record<Health, string> = {
   healthy: "bg-emerald-500",
   pending: "bg-sky-500 animate-pulse",
   failed: "bg-rose-500",
   off: "bg-slate-300",
+  unknown: "bg-amber-400",
 };
 const HEALTH_LABEL: Record<Health, string> = {
   healthy: "healthy",
   pending: "changing",
-  failed: "failed",
+  failed: "failing",
   off: "not running",
+  unknown: "unknown",
+};
+const HEALTH_TEXT: Record<Health, string> = {
+  healthy: "text-emerald-800",
+  pending: "text-sky-800",
+  failed: "text-rose-800",
+  off: "text-slate-600",
+  unknown: "text-amber-800",
 };
 
 function Box({
@@ -28,14 +38,15 @@ function Box({
   return (
     <div
       data-testid={testId}
-      className="min-w-28 rounded-md border border-slate-300 bg-white px-3 py-2 text-center shadow-sm"
+      data-health={health}
+      className="min-w-28 max-w-full rounded-md border border-slate-300 bg-white px-3 py-2 text-center shadow-sm"
     >
       <div className="flex items-center justify-center gap-1.5 text-xs font-semibold text-slate-800">
-        <span className={`h-2 w-2 rounded-full ${DOT[health]}`} aria-hidden />
+        <span className={`h-2 w-2 shrink-0 rounded-full ${DOT[health]}`} aria-hidden />
         {title}
       </div>
-      {detail && <div className="mt-0.5 truncate text-[11px] text-slate-500">{detail}</div>}
-      <span className="sr-only">{HEALTH_LABEL[health]}</span>
+      {detail && <div className="mt-0.5 truncate text-[11px] text-slate-600">{detail}</div>}
+      <div className={`text-[11px] ${HEALTH_TEXT[health]}`}>{HEALTH_LABEL[health]}</div>
     </div>
   );
 }
@@ -50,6 +61,30 @@ function Arrow() {
   );
 }
 
+const MAX_SHOWN = 8;
+
+function Replicas({
+  count,
+  title,
+  health,
+  testId,
+}: {
+  count: number;
+  title: string;
+  health: Health;
+  testId: string;
+}) {
+  return (
+    <div className="flex flex-wrap justify-center gap-2" data-testid={testId} data-count={count}>
+      {Array.from({ length: Math.min(count, MAX_SHOWN) }, (_, i) => (
+        // biome-ignore lint/suspicious/noArrayIndexKey: replicas are identical and ordered
+        <Box key={i} title={`${title} ${i + 1}`} health={health} />
+      ))}
+      {count > MAX_SHOWN && <Box title={`+${count - MAX_SHOWN} more`} health={health} />}
+    </div>
+  );
+}
+
 export function Topology({
   status,
   target,
@@ -58,6 +93,7 @@ export function Topology({
   frontendUrl,
   redisWriter,
   redisReader,
+  live,
 }: {
   status: string;
   target: string;
@@ -66,77 +102,70 @@ export function Topology({
   frontendUrl?: string;
   redisWriter?: string;
   redisReader?: string;
+  /** The probe's answer, when the environment is ready and has a frontend URL. */
+  live?: LiveHealth;
 }) {
-  const health: Health =
-    status === "ready"
-      ? "healthy"
-      : status === "failed"
-        ? "failed"
-        : status === "destroyed" || status === "queued"
-          ? "off"
-          : "pending";
+  const fromStatus = healthFromStatus(status);
+  const h = live ?? { balancer: fromStatus, frontends: fromStatus, writer: fromStatus, reader: fromStatus };
   const readers = Math.max(0, redisNodes - 1);
-  const shown = (n: number) => Math.min(n, 8);
+  const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
   return (
     <figure
-      aria-label="Topology"
+      aria-labelledby="topology-heading"
       className="rounded-lg border border-slate-200 bg-slate-50 p-4"
       data-testid="topology"
     >
+      <figcaption className="mb-3 flex flex-wrap items-baseline justify-between gap-2">
+        <h2 id="topology-heading" className="text-base font-semibold">
+          Topology
+        </h2>
+        <span className="text-xs text-slate-600" data-testid="topology-health">
+          {live ? `Live check: ${live.summary}` : `Health from the status (${status}).`}
+        </span>
+      </figcaption>
       <div className="flex flex-col items-center">
         <Box
           title={target === "aws" ? "Application Load Balancer" : "HTTP load balancer"}
           detail={frontendUrl ?? "public"}
-          health={health}
+          health={h.balancer}
+          testId="topology-balancer"
         />
         <Arrow />
-        <div
-          className="flex flex-wrap justify-center gap-2"
-          data-testid="topology-frontends"
-          data-count={frontends}
-        >
-          {Array.from({ length: shown(frontends) }, (_, i) => (
-            // biome-ignore lint/suspicious/noArrayIndexKey: replicas are identical and ordered
-            <Box key={i} title={`frontend ${i + 1}`} health={health} />
-          ))}
-          {frontends > 8 && <Box title={`+${frontends - 8} more`} health={health} />}
-          {frontends === 0 && <Box title="no frontends" health="off" />}
-        </div>
-        <p className="mt-1 text-xs text-slate-500">
-          {frontends === 0
-            ? "No frontends running"
-            : `${frontends} frontend replica${frontends === 1 ? "" : "s"}`}
+        {frontends > 0 ? (
+          <Replicas count={frontends} title="frontend" health={h.frontends} testId="topology-frontends" />
+        ) : (
+          <div data-testid="topology-frontends" data-count={0}>
+            <Box title="no frontends" health="off" />
+          </div>
+        )}
+        <p className="mt-1 text-xs text-slate-600">
+          {frontends === 0 ? "No frontends running" : plural(frontends, "frontend replica")}
         </p>
         <Arrow />
         <div className="flex flex-wrap items-start justify-center gap-6">
-          <div className="flex flex-col items-center">
-            <Box
-              title="Redis writer"
-              detail={redisWriter ?? (target === "aws" ? "internal NLB :6379" : "TCP LB")}
-              health={redisNodes > 0 ? health : "off"}
-            />
-          </div>
+          <Box
+            title="Redis writer"
+            detail={redisWriter ?? (target === "aws" ? "internal NLB :6379" : "TCP LB")}
+            health={redisNodes > 0 ? h.writer : "off"}
+            testId="topology-writer"
+          />
           {readers > 0 && (
             <div className="flex flex-col items-center">
-              <Box title="Redis reader" detail={redisReader ?? "read endpoint"} health={health} />
+              <Box
+                title="Redis reader"
+                detail={redisReader ?? "read endpoint"}
+                health={h.reader}
+                testId="topology-reader"
+              />
               <Arrow />
-              <div
-                className="flex flex-wrap justify-center gap-2"
-                data-testid="topology-readers"
-                data-count={readers}
-              >
-                {Array.from({ length: shown(readers) }, (_, i) => (
-                  // biome-ignore lint/suspicious/noArrayIndexKey: replicas are identical and ordered
-                  <Box key={i} title={`replica ${i + 1}`} health={health} />
-                ))}
-              </div>
+              <Replicas count={readers} title="replica" health={h.reader} testId="topology-readers" />
             </div>
           )}
         </div>
-        <p className="mt-1 text-xs text-slate-500">
+        <p className="mt-1 text-xs text-slate-600">
           {redisNodes === 0
             ? "No Redis nodes running"
-            : `${redisNodes} Redis node${redisNodes === 1 ? "" : "s"} (1 writer, ${readers} read replica${readers === 1 ? "" : "s"})`}
+            : `${plural(redisNodes, "Redis node")} (1 writer, ${plural(readers, "read replica")})`}
         </p>
       </div>
     </figure>
