@@ -10,7 +10,7 @@
 # @platform/infra` (for a portal start). Fast (a `pulumi version`) when the CLI is already there.
 # Environment: PULUMI_CLI_ROOT (folder above bin/) or PULUMI_CLI_DIR (the bin folder itself) to choose
 # where; PULUMI_CLI_BUILD_VERSION (default v3.274.1) for the build; PULUMI_CLI_SKIP_OFFICIAL=1 to skip
-# the download attempt.
+# the download attempt; PULUMI_CLI_GOTOOLCHAIN (default auto) for the Go build.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -64,6 +64,12 @@ done_with() {
 
 export PULUMI_SKIP_UPDATE_CHECK=true
 
+# Temporary files and folders of this run, removed however it ends (also on failure or Ctrl-C).
+temps=()
+cleanup() { if ((${#temps[@]})); then rm -rf "${temps[@]}"; fi; }
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
 if [[ -x "$target_dir/pulumi" ]] && version_ok "$target_dir/pulumi"; then done_with "$target_dir"; fi
 if on_path="$(command -v pulumi 2>/dev/null)" && version_ok "$on_path"; then
   mkdir -p "$target_dir"
@@ -86,11 +92,11 @@ if [[ "${PULUMI_CLI_SKIP_OFFICIAL:-}" != "1" ]] && command -v curl >/dev/null; t
   log "trying the official installer"
   if installer="$(curl -fsSL --connect-timeout 5 --max-time 30 https://get.pulumi.com 2>/dev/null)"; then
     root="$(mktemp -d)"
-    if printf '%s' "$installer" | sh -s -- --version "${cli_version#v}" --install-root "$root" --no-edit-path >&2; then
-      cp "$root/bin/"* "$target_dir/" && rm -rf "$root"
-      if version_ok "$target_dir/pulumi"; then done_with "$target_dir"; fi
+    temps+=("$root")
+    if printf '%s' "$installer" | sh -s -- --version "${cli_version#v}" --install-root "$root" --no-edit-path >&2 &&
+      cp "$root/bin/"* "$target_dir/" && version_ok "$target_dir/pulumi"; then
+      done_with "$target_dir"
     fi
-    rm -rf "$root"
   fi
   log "official installer not reachable"
 fi
@@ -104,7 +110,7 @@ fi
 # throwaway main module that requires pkg and sdk at one version.
 log "building pulumi $cli_version from Go modules (a cold build takes 10-25 minutes on 2 cores)"
 work="$(mktemp -d)"
-trap 'rm -rf "$work"' EXIT
+temps+=("$work" "$target_dir/pulumi.tmp")
 cd "$work"
 cat > go.mod <<GOMOD
 module local/pulumi-cli-build
@@ -119,10 +125,22 @@ package tools
 import _ "github.com/pulumi/pulumi/pkg/v3/cmd/pulumi"
 GOSRC
 export GOFLAGS="${GOFLAGS:-} -mod=mod"
-go get "github.com/pulumi/pulumi/pkg/v3@$cli_version" "github.com/pulumi/pulumi/sdk/v3@$cli_version" >&2
-CGO_ENABLED=0 go build -tags osusergo,grpcnotrace \
+# pkg's go.mod asks for a recent Go (1.26.6 for v3.274.1). With GOTOOLCHAIN=auto an older local Go fetches
+# that toolchain through the module proxy, the one thing machines like these reach; a machine-wide
+# GOTOOLCHAIN=local would make the build fail instead.
+export GOTOOLCHAIN="${PULUMI_CLI_GOTOOLCHAIN:-auto}"
+if ! go get "github.com/pulumi/pulumi/pkg/v3@$cli_version" "github.com/pulumi/pulumi/sdk/v3@$cli_version" >&2; then
+  log "error: could not get pulumi $cli_version's Go modules (pkg/v3 and sdk/v3) from $(go env GOPROXY)"
+  exit 1
+fi
+# Release builds: static (CGO_ENABLED=0), these tags, the version stamped (else `pulumi version` prints
+# nothing and the Automation API rejects the CLI). Built beside the target, then renamed: atomic.
+if ! CGO_ENABLED=0 go build -tags osusergo,grpcnotrace \
   -ldflags "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$cli_version" \
-  -o "$target_dir/pulumi.tmp" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi >&2
+  -o "$target_dir/pulumi.tmp" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi >&2; then
+  log "error: the Go build of pulumi $cli_version failed (output above)"
+  exit 1
+fi
 mv "$target_dir/pulumi.tmp" "$target_dir/pulumi"
 version_ok "$target_dir/pulumi" || { log "error: built CLI reports an unusable version"; exit 1; }
 done_with "$target_dir"
