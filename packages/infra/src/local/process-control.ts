@@ -2,10 +2,18 @@
 // stopping. Used by the dynamic provider's runtime (inside the Pulumi provider plugin process) and by the
 // operations' orphan reaper, so it imports only node builtins.
 import { spawn } from "node:child_process";
-import { closeSync, openSync, readFileSync } from "node:fs";
+import { closeSync, openSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { createConnection, createServer } from "node:net";
 
 export const LOOPBACK = "127.0.0.1";
+
+/**
+ * Every local process is started with these two variables: its environment's folder and its resource name.
+ * They find the processes in the process table itself, also one whose pid file was never written (a run
+ * killed between spawn and write) or whose folder is gone.
+ */
+export const ENVIRONMENT_DIR_VAR = "PLATFORM_ENVIRONMENT_DIR";
+export const PROCESS_NAME_VAR = "PLATFORM_PROCESS_NAME";
 
 export async function freePort(host = LOOPBACK): Promise<number> {
   return await new Promise((resolve, reject) => {
@@ -144,6 +152,52 @@ export async function stopProcess(
   if (port) {
     const deadline = Date.now() + 5000;
     while (!(await isPortFree(port)) && Date.now() < deadline) await sleep(50);
+  }
+}
+
+export interface EnvironmentProcess {
+  pid: number;
+  startTime: string;
+  /** Its resource name (`frontend-1`), from PROCESS_NAME_VAR. */
+  name: string;
+}
+
+/**
+ * The live processes started for the environment whose folder is `envDir`, found in /proc by their
+ * ENVIRONMENT_DIR_VAR, or by a working directory inside `envDir` (where every one of them starts). Linux
+ * only (elsewhere: none); processes of other users are not readable and skipped.
+ */
+export function processesOfEnvironment(envDir: string): EnvironmentProcess[] {
+  if (process.platform !== "linux") return [];
+  const marker = `${ENVIRONMENT_DIR_VAR}=${envDir}`;
+  const found: EnvironmentProcess[] = [];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    const pid = Number(entry);
+    let environ: string[];
+    let cwd: string;
+    try {
+      environ = readFileSync(`/proc/${pid}/environ`, "utf8").split("\0");
+      cwd = readlinkSync(`/proc/${pid}/cwd`);
+    } catch {
+      continue; // gone, or not ours to read
+    }
+    if (!environ.includes(marker) && cwd !== envDir && !cwd.startsWith(`${envDir}/`)) continue;
+    const startTime = processStartTime(pid);
+    if (!startTime) continue;
+    const name = environ
+      .find((v) => v.startsWith(`${PROCESS_NAME_VAR}=`))
+      ?.slice(PROCESS_NAME_VAR.length + 1);
+    found.push({ pid, startTime, name: name ?? `a process (${readComm(pid)})` });
+  }
+  return found;
+}
+
+function readComm(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, "utf8").trim();
+  } catch {
+    return "?";
   }
 }
 

@@ -6,12 +6,14 @@ import { request } from "node:http";
 import path from "node:path";
 import type { Backend, BalancerConfig, BalancerStatus } from "./balancer-core";
 import {
+  ENVIRONMENT_DIR_VAR,
   freePort,
   isListening,
   isPortFree,
   isSameProcess,
   LOOPBACK,
   logTail,
+  PROCESS_NAME_VAR,
   processStartTime,
   sleep,
   spawnDetached,
@@ -90,10 +92,17 @@ const dirs = (envDir: string) => ({
   conf: path.join(envDir, "conf"),
 });
 
-/** A small, explicit environment: never leak the CLI's (PULUMI_CONFIG_PASSPHRASE, backend URL) to children. */
-function baseEnv(): NodeJS.ProcessEnv {
+/**
+ * A small, explicit environment: never leak the CLI's (PULUMI_CONFIG_PASSPHRASE, backend URL) to children.
+ * Plus the two markers that find the process in the process table (recovery, destroy).
+ */
+function baseEnv(inputs: LocalProcessInputs): NodeJS.ProcessEnv {
   const keep = ["PATH", "HOME", "LANG", "LC_ALL", "TZ", "TMPDIR"];
-  return Object.fromEntries(keep.filter((k) => process.env[k] !== undefined).map((k) => [k, process.env[k]]));
+  return {
+    ...Object.fromEntries(keep.filter((k) => process.env[k] !== undefined).map((k) => [k, process.env[k]])),
+    [ENVIRONMENT_DIR_VAR]: inputs.envDir,
+    [PROCESS_NAME_VAR]: inputs.name,
+  };
 }
 
 function httpStatus(port: number, urlPath: string, timeoutMs = 1000): Promise<number | undefined> {
@@ -194,16 +203,25 @@ function launchFor(inputs: LocalProcessInputs, port: number): Launch {
         // Replicas sync over the socket right away instead of waiting 5 s for more replicas.
         "repl-diskless-sync yes",
         "repl-diskless-sync-delay 0",
+        // Redis otherwise rewrites its process title over the memory /proc/<pid>/environ shows, and with
+        // it the markers that find the process in the process table.
+        "set-proc-title no",
       ];
       if (inputs.password) lines.push(`requirepass ${inputs.password}`, `masterauth ${inputs.password}`);
       if (inputs.replicaOf)
         lines.push(`replicaof ${inputs.replicaOf.host} ${inputs.replicaOf.port}`, "replica-read-only yes");
       writeFileSync(conf, `${lines.join("\n")}\n`, { mode: 0o600 });
-      return { command: redisServer, args: [conf], env: baseEnv(), ready: listening };
+      return { command: redisServer, args: [conf], env: baseEnv(inputs), ready: listening };
     }
     case "app": {
       if (!inputs.main) throw new Error(`${inputs.name}: no voting app entry point`);
-      const env = { ...baseEnv(), NODE_ENV: "production", ...inputs.env, PORT: String(port), HOST: LOOPBACK };
+      const env = {
+        ...baseEnv(inputs),
+        NODE_ENV: "production",
+        ...inputs.env,
+        PORT: String(port),
+        HOST: LOOPBACK,
+      };
       const ready = async (pid: number, p: number) => {
         const deadline = Date.now() + READY_TIMEOUT_MS;
         while (Date.now() < deadline) {
@@ -227,7 +245,7 @@ function launchFor(inputs: LocalProcessInputs, port: number): Launch {
       return {
         command: process.execPath,
         args: [inputs.script, configFile],
-        env: baseEnv(),
+        env: baseEnv(inputs),
         ready,
         configVersion: version,
       };
@@ -286,7 +304,9 @@ export async function create(inputs: LocalProcessInputs): Promise<{ id: string; 
     writeFileSync(logFile, `--- ${new Date().toISOString()} starting ${inputs.name} on port ${port}\n`, {
       flag: "a",
     });
-    const proc = spawnDetached(launch.command, launch.args, { env: launch.env, logFile });
+    // The environment's folder as working directory, not the plugin's (a temporary workspace deleted after
+    // the run): a person, or a cleanup looking for processes under a data folder, finds it there.
+    const proc = spawnDetached(launch.command, launch.args, { env: launch.env, logFile, cwd: inputs.envDir });
     const id = `${inputs.name}-${proc.pid}`;
     const pidFile = path.join(d.run, `${id}.json`);
     // Written before waiting, so a run killed right now still leaves a trace for the orphan reaper.

@@ -11,14 +11,14 @@ import {
 } from "@pulumi/pulumi/automation";
 import type { z } from "zod";
 import { environmentRefSchema, environmentSpecSchema, operationsConfigSchema } from "../spec";
-import { openStateStore, type StateStore } from "../state";
+import { describeBackend, openStateStore, type StateStore } from "../state";
 import { EnvironmentMutex } from "./environment-mutex";
 import { classifyError, EnvironmentOperationError } from "./errors";
 import { EngineEventMapper, LineSplitter } from "./events";
 import { localPassphrase } from "./passphrase";
 import { programForTarget } from "./program-for-target";
 import { resolvePulumiCommand } from "./pulumi-cli";
-import { recoverStack } from "./recovery";
+import { reapOrphans, recoverStack } from "./recovery";
 import type {
   EnvironmentOperations,
   EnvironmentOutputs,
@@ -120,19 +120,29 @@ export function createEnvironmentOperations(rawConfig: OperationsConfig): Enviro
     }
   };
 
-  interface RunContext {
-    kind: OperationKind;
-    environment: string;
-    target: EnvironmentSpec["target"];
+  /** The streaming options every Pulumi command of an operation gets. */
+  interface Streaming {
+    onEvent: (e: EngineEvent) => void;
+    onOutput: (s: string) => void;
+    onError: (s: string) => void;
     signal: AbortSignal;
+    color: "never";
+  }
+
+  interface RunContext {
     emit: (event: OperationEvent) => void;
-    openStack: (program: PulumiFn, create: boolean) => Promise<Stack>;
+    /** Recovery only: stale lock, pending operations, orphans. Undefined for a stack that does not exist. */
     recover: (program: PulumiFn) => Promise<{ resources: number } | undefined>;
-    mapper: (estimate: number) => {
-      onEvent: (e: EngineEvent) => void;
-      onOutput: (s: string) => void;
-      complete(): void;
-    };
+    /**
+     * Recovery, then `run` on the stack (created when `create`) with the streaming options; progress expects
+     * `estimate` steps or as many as the state holds, and completes when `run` succeeds. `dropLine` keeps a
+     * CLI line out of the log events.
+     */
+    runOnStack: <R>(
+      program: PulumiFn,
+      how: { create: boolean; estimate?: number; dropLine?: (line: string) => boolean },
+      run: (stack: Stack, streaming: Streaming) => Promise<R>,
+    ) => Promise<{ before: { resources: number } | undefined; stack: Stack; result: R }>;
   }
 
   /** The frame around every operation: validation done, mutex, cancel, temp workspace, error classes. */
@@ -184,54 +194,61 @@ export function createEnvironmentOperations(rawConfig: OperationsConfig): Enviro
             ? await LocalWorkspace.createOrSelectStack(args, opts)
             : await LocalWorkspace.selectStack(args, opts);
         };
+        const recover = async (program: PulumiFn) => {
+          const s = stateStore();
+          try {
+            await s.ping();
+          } catch (err) {
+            throw new EnvironmentOperationError(
+              "backend-unreachable",
+              `the Pulumi state backend (${describeBackend(config.backendUrl)}) is unreachable: ${err instanceof Error ? err.message : String(err)}`,
+              String(err),
+              { cause: err },
+            );
+          }
+          const checkpoint = await recoverStack({
+            store: s,
+            project: PROJECT_NAME,
+            stack: environment,
+            envDir: target === "local" ? envDirOf(environment) : undefined,
+            pulumiHome,
+            openStack: () => openStack(program, false),
+            notice: (message) => emit({ type: "notice", message }),
+          });
+          return checkpoint ? { resources: checkpoint.resources.length } : undefined;
+        };
         const ctx: RunContext = {
-          kind: kind === "recover" ? "refresh" : kind,
-          environment,
-          target,
-          signal: controller.signal,
           emit,
-          openStack,
-          recover: async (program) => {
-            const s = stateStore();
-            try {
-              await s.ping();
-            } catch (err) {
-              throw new EnvironmentOperationError(
-                "backend-unreachable",
-                `the Pulumi state backend is unreachable: ${err instanceof Error ? err.message : String(err)}`,
-                String(err),
-                { cause: err },
-              );
-            }
-            const checkpoint = await recoverStack({
-              store: s,
-              project: PROJECT_NAME,
-              stack: environment,
-              envDir: target === "local" ? envDirOf(environment) : undefined,
-              pulumiHome,
-              openStack: () => openStack(program, false),
-              notice: (message) => emit({ type: "notice", message }),
+          recover,
+          async runOnStack(program, how, run) {
+            const before = await recover(program);
+            // Steps: what the program registers, plus what the state holds beyond it (to delete).
+            const mapper = new EngineEventMapper(Math.max(how.estimate ?? 0, before?.resources ?? 0), emit);
+            const lines = new LineSplitter((line) => {
+              if (!how.dropLine?.(line)) emit({ type: "log", line });
             });
-            return checkpoint ? { resources: checkpoint.resources.length } : undefined;
-          },
-          mapper: (estimate) => {
-            const m = new EngineEventMapper(estimate, emit);
-            const lines = new LineSplitter((line) => emit({ type: "log", line }));
-            return {
-              onEvent: (e) => {
-                m.handle(e);
-                try {
-                  options?.onEngineEvent?.(e);
-                } catch {
-                  // a failing listener must not break the operation
-                }
-              },
-              onOutput: (s) => lines.push(s),
-              complete: () => {
-                lines.flush();
-                m.complete();
-              },
-            };
+            const stack = await openStack(program, how.create);
+            const onOutput = (chunk: string) => lines.push(chunk);
+            try {
+              const result = await run(stack, {
+                onEvent: (e) => {
+                  mapper.handle(e);
+                  try {
+                    options?.onEngineEvent?.(e);
+                  } catch {
+                    // a failing listener must not break the operation
+                  }
+                },
+                onOutput,
+                onError: onOutput,
+                signal: controller.signal,
+                color: "never",
+              });
+              mapper.complete();
+              return { before, stack, result };
+            } finally {
+              lines.flush(); // a failed run's last line without a newline still reaches the log
+            }
           },
         };
         return await body(ctx);
@@ -257,20 +274,10 @@ export function createEnvironmentOperations(rawConfig: OperationsConfig): Enviro
         votingAppMain: config.votingAppMain,
         redisPassword: redisPassword(spec.name),
       });
-      const before = await ctx.recover(program);
-      // Steps: what the program registers, plus what the state holds beyond it (to delete).
-      const events = ctx.mapper(Math.max(estimate, before?.resources ?? 0));
-      const stack = await ctx.openStack(program, true);
-      const common = {
-        onEvent: events.onEvent,
-        onOutput: events.onOutput,
-        onError: events.onOutput,
-        signal: ctx.signal,
-        color: "never" as const,
-      };
       if (kind === "up") {
-        const result = await stack.up(common);
-        events.complete();
+        const { result } = await ctx.runOnStack(program, { create: true, estimate }, (stack, streaming) =>
+          stack.up(streaming),
+        );
         return {
           kind,
           environment: spec.name,
@@ -279,8 +286,11 @@ export function createEnvironmentOperations(rawConfig: OperationsConfig): Enviro
           durationMs: Date.now() - started,
         } satisfies OperationResult;
       }
-      const result = await stack.preview(common);
-      events.complete();
+      const { before, stack, result } = await ctx.runOnStack(
+        program,
+        { create: true, estimate },
+        (stack, streaming) => stack.preview(streaming),
+      );
       const outputs = before ? plainOutputs(await stack.outputs()) : {};
       // A preview changes nothing: not even the empty stack that selecting a new environment created.
       if (!before) await stack.workspace.removeStack(spec.name).catch(() => {});
@@ -294,6 +304,13 @@ export function createEnvironmentOperations(rawConfig: OperationsConfig): Enviro
     });
   }
 
+  /**
+   * What the CLI prints after every destroy: wrong here, since destroy removes the stack right after (the
+   * notice that follows says so).
+   */
+  const stackRemovalHint =
+    /^(The resources in the stack have been deleted, but the history and configuration associated with the stack are still maintained\.|If you want to remove the stack completely, run `pulumi stack rm)/;
+
   const operations: EnvironmentOperationsWithControl = {
     up: (spec, options) => upOrPreview("up", spec, options),
     preview: (spec, options) => upOrPreview("preview", spec, options),
@@ -302,17 +319,9 @@ export function createEnvironmentOperations(rawConfig: OperationsConfig): Enviro
       const ref = parse(environmentRefSchema, rawRef, "environment reference");
       return operate("refresh", ref.name, ref.target, options, async (ctx) => {
         const started = Date.now();
-        const before = await ctx.recover(noProgram);
-        const events = ctx.mapper(before?.resources ?? 0);
-        const stack = await ctx.openStack(noProgram, false);
-        const result = await stack.refresh({
-          onEvent: events.onEvent,
-          onOutput: events.onOutput,
-          onError: events.onOutput,
-          signal: ctx.signal,
-          color: "never",
-        });
-        events.complete();
+        const { stack, result } = await ctx.runOnStack(noProgram, { create: false }, (stack, streaming) =>
+          stack.refresh(streaming),
+        );
         return {
           kind: "refresh",
           environment: ref.name,
@@ -327,20 +336,22 @@ export function createEnvironmentOperations(rawConfig: OperationsConfig): Enviro
       const ref = parse(environmentRefSchema, rawRef, "environment reference");
       return operate("destroy", ref.name, ref.target, options, async (ctx) => {
         const started = Date.now();
-        const before = await ctx.recover(noProgram);
-        const events = ctx.mapper(before?.resources ?? 0);
-        const stack = await ctx.openStack(noProgram, false);
-        const result = await stack.destroy({
-          onEvent: events.onEvent,
-          onOutput: events.onOutput,
-          onError: events.onOutput,
-          signal: ctx.signal,
-          color: "never",
-          remove: true,
+        const { result } = await ctx.runOnStack(
+          noProgram,
+          { create: false, dropLine: (line) => stackRemovalHint.test(line) },
+          (stack, streaming) => stack.destroy({ ...streaming, remove: true }),
+        );
+        ctx.emit({
+          type: "notice",
+          message: `removed the stack ${ref.name} (its history and configuration) from the state backend`,
         });
-        events.complete();
-        // Every process is stopped; what remains of the environment's folder is logs and empty dirs.
-        if (ref.target === "local") rmSync(envDirOf(ref.name), { recursive: true, force: true });
+        if (ref.target === "local") {
+          // Every resource is deleted: nothing of this environment may keep running. A process the state
+          // never knew (killed run, lost pid file) is found in the process table and stopped too.
+          const envDir = envDirOf(ref.name);
+          await reapOrphans(envDir, undefined, (message) => ctx.emit({ type: "notice", message }));
+          rmSync(envDir, { recursive: true, force: true });
+        }
         return {
           kind: "destroy",
           environment: ref.name,

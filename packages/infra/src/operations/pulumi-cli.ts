@@ -51,26 +51,35 @@ export function resolvePulumiCommand(cliRoot?: string): Promise<PulumiCommand> {
       })
       .catch((err: unknown) => {
         cache.delete(key);
-        const message = err instanceof Error ? err.message : String(err);
-        if (/ENOENT|not found/i.test(message)) {
-          throw new EnvironmentOperationError(
-            "cli-missing",
-            `the Pulumi CLI was not found (${root ? path.join(root, "bin", "pulumi") : "pulumi on PATH"}): run \`npm run pulumi-cli -w @platform/infra\``,
-            message,
-            { cause: err },
-          );
-        }
-        if (/Minimum version|Failed to parse Pulumi CLI version|Major version mismatch/.test(message)) {
-          throw new EnvironmentOperationError(
-            "cli-too-old",
-            `the Pulumi CLI cannot be used with SDK ${sdkVersion()}: ${message.split("\n")[0]} Run \`npm run pulumi-cli -w @platform/infra\`.`,
-            message,
-            { cause: err },
-          );
-        }
-        throw err;
+        throw cliError(err, root ? path.join(root, "bin", "pulumi") : "pulumi on PATH");
       });
     cache.set(key, found);
   }
   return found;
+}
+
+const GET_A_CLI = "run `npm run pulumi-cli -w @platform/infra` for one that is";
+
+/** Why a CLI cannot be used, in words that say what to do. */
+function cliError(err: unknown, where: string): unknown {
+  const message = err instanceof Error ? err.message : String(err);
+  const fail = (code: "cli-missing" | "cli-too-old", text: string) =>
+    new EnvironmentOperationError(code, text, message, { cause: err });
+  if (/ENOENT|not found/i.test(message)) {
+    return fail("cli-missing", `the Pulumi CLI was not found (${where}): ${GET_A_CLI}`);
+  }
+  if (/Failed to parse Pulumi CLI version/.test(message)) {
+    return fail(
+      "cli-too-old",
+      `the Pulumi CLI (${where}) prints no version (a build without its version stamped?); it must be ${sdkVersion()} or newer: ${GET_A_CLI}`,
+    );
+  }
+  if (/Minimum version requirement failed|Major version mismatch/.test(message)) {
+    const have = message.match(/your current CLI version is (\S+?)\.?(\s|$)/)?.[1] ?? "unknown";
+    return fail(
+      "cli-too-old",
+      `the Pulumi CLI (${where}) is version ${have}, older than ${sdkVersion()} (the SDK's): ${GET_A_CLI}`,
+    );
+  }
+  return err;
 }

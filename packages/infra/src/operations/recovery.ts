@@ -5,6 +5,7 @@ import type { Stack } from "@pulumi/pulumi/automation";
 import {
   isListening,
   isSameProcess,
+  processesOfEnvironment,
   processStartTime as processStartTimeOf,
   stopProcess,
 } from "../local/process-control";
@@ -118,16 +119,23 @@ export async function recoverStack(input: RecoveryInput): Promise<CheckpointSumm
   return checkpoint;
 }
 
-/** Stops processes started for this environment that no resource in the state knows about. */
+/**
+ * Stops the processes started for this environment that no resource in the state owns: first those with a
+ * pid file, then any other found in the process table by its environment marker (a process whose pid file
+ * was never written, or was lost). With no checkpoint (a destroyed or never-recorded stack), that is all of
+ * them.
+ */
 export async function reapOrphans(
   envDir: string,
   checkpoint: CheckpointSummary | undefined,
   notice: (message: string) => void,
 ): Promise<void> {
+  const resources = checkpoint?.resources ?? [];
+  const known = new Set(resources.map((r) => r.id).filter(Boolean));
+  const knownPids = new Set(resources.map((r) => r.pid).filter(Boolean));
+  const environment = path.basename(envDir);
   const runDir = path.join(envDir, "run");
-  if (!existsSync(runDir)) return;
-  const known = new Set((checkpoint?.resources ?? []).map((r) => r.id).filter(Boolean));
-  for (const file of readdirSync(runDir)) {
+  for (const file of existsSync(runDir) ? readdirSync(runDir) : []) {
     if (!file.endsWith(".json") || file.endsWith(".status.json")) continue;
     let record: PidFile;
     try {
@@ -139,11 +147,18 @@ export async function reapOrphans(
     if (isSameProcess(record.pid, record.startTime)) {
       await stopProcess(record.pid, record.startTime, record.port);
       notice(
-        `stopped ${record.name} (pid ${record.pid}, port ${record.port}): an interrupted run started it but never recorded it`,
+        `stopped ${record.name} of ${environment} (pid ${record.pid}, port ${record.port}): an interrupted run started it but never recorded it`,
       );
     }
     rmSync(path.join(runDir, file), { force: true });
     rmSync(path.join(runDir, `${record.name}-${record.port}.status.json`), { force: true });
     rmSync(path.join(envDir, "conf", `${record.name}-${record.port}.json`), { force: true });
+  }
+  for (const p of processesOfEnvironment(envDir)) {
+    if (knownPids.has(p.pid)) continue;
+    await stopProcess(p.pid, p.startTime);
+    notice(
+      `stopped ${p.name} of ${environment} (pid ${p.pid}), found in the process table: no resource in the state owns it`,
+    );
   }
 }

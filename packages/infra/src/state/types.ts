@@ -10,7 +10,8 @@ export interface StackLock {
 
 /** The parts of a stack checkpoint the recovery needs. */
 export interface CheckpointSummary {
-  resources: { urn: string; type: string; id?: string }[];
+  /** `pid`: the local target's process (its output), to tell its processes from orphans. */
+  resources: { urn: string; type: string; id?: string; pid?: number }[];
   pendingOperations: { type: string; urn: string }[];
 }
 
@@ -31,7 +32,7 @@ export interface StateStore {
 interface RawCheckpoint {
   checkpoint?: {
     latest?: {
-      resources?: { urn: string; type: string; id?: string }[];
+      resources?: { urn: string; type: string; id?: string; outputs?: { pid?: unknown } }[];
       pending_operations?: { type: string; resource: { urn: string } }[];
     };
   };
@@ -41,7 +42,12 @@ export function summarizeCheckpoint(json: string): CheckpointSummary {
   const raw = JSON.parse(json) as RawCheckpoint;
   const latest = raw.checkpoint?.latest;
   return {
-    resources: (latest?.resources ?? []).map((r) => ({ urn: r.urn, type: r.type, id: r.id })),
+    resources: (latest?.resources ?? []).map((r) => ({
+      urn: r.urn,
+      type: r.type,
+      id: r.id,
+      ...(typeof r.outputs?.pid === "number" ? { pid: r.outputs.pid } : {}),
+    })),
     pendingOperations: (latest?.pending_operations ?? []).map((p) => ({ type: p.type, urn: p.resource.urn })),
   };
 }

@@ -1,7 +1,7 @@
 // The local target end to end: the real Pulumi CLI, real redis-server and voting-app processes, real load
 // balancers and the state in a real PostgreSQL. Scenarios run in order and build on each other.
 import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -10,7 +10,9 @@ import {
   alive,
   collect,
   countOf,
+  environmentProcesses,
   getText,
+  leftoverWorkspaces,
   pidRecords,
   portFree,
   results,
@@ -44,24 +46,33 @@ async function stateRows(stack: string): Promise<{ key: string }[]> {
   ]);
 }
 
-/** Ids of the local processes the state holds for a stack. */
-async function stateIds(stack: string): Promise<Set<string>> {
+/** The stack's checkpoint as the Pulumi state table holds it. */
+async function checkpointOf(stack: string) {
   const rows = await postgres.query<{ data: { data: string } }>(
     DB,
     "SELECT data FROM pulumi_state WHERE key LIKE $1",
     [`%/.pulumi/stacks/voting-environments/${stack}.json`],
   );
-  const checkpoint = JSON.parse(Buffer.from(rows[0]?.data.data ?? "", "base64").toString("utf8"));
-  return new Set(
-    (checkpoint.checkpoint.latest.resources as { id?: string; type: string }[])
-      .filter((r) => r.type.startsWith("pulumi-nodejs:dynamic/local"))
-      .map((r) => r.id as string),
-  );
+  return JSON.parse(Buffer.from(rows[0]?.data.data ?? "", "base64").toString("utf8"));
 }
 
-function leftoverWorkspaces(name: string): string[] {
-  const root = path.join(os.tmpdir(), "platform-pulumi-workspaces");
-  return existsSync(root) ? readdirSync(root).filter((f) => f.includes(`-${name}-`)) : [];
+/** The local processes the state holds for a stack: resource ids and pids. */
+async function stateProcesses(stack: string): Promise<{ id: string; pid: number }[]> {
+  const checkpoint = await checkpointOf(stack);
+  return (checkpoint.checkpoint.latest.resources as { id?: string; type: string; outputs: { pid: number } }[])
+    .filter((r) => r.type.startsWith("pulumi-nodejs:dynamic/local"))
+    .map((r) => ({ id: r.id as string, pid: r.outputs.pid }));
+}
+
+async function stateIds(stack: string): Promise<Set<string>> {
+  return new Set((await stateProcesses(stack)).map((r) => r.id));
+}
+
+/** Every process of the environment in the process table belongs to a resource in the state, and back. */
+async function expectProcessTableMatchesState(name: string): Promise<void> {
+  const inTable = environmentProcesses(envDir(name)).map((p) => `${p.name} ${p.pid}`);
+  const inState = (await stateProcesses(name)).map((r) => `${r.id.replace(/-\d+$/, "")} ${r.pid}`);
+  expect(inTable.sort(), `processes of ${name}`).toEqual(inState.sort());
 }
 
 /** Provider plugin processes of this test's runs (by their PULUMI_HOME) still alive. */
@@ -129,6 +140,8 @@ describe("local target", () => {
     const result = await ops.up(spec("alpha", 2, 2), { onEvent });
 
     expect(result.kind).toBe("up");
+    expect(result.environment).toBe("alpha");
+    expect(result.durationMs).toBeGreaterThan(0);
     expect(result.changes.create).toBeGreaterThanOrEqual(7);
     frontendUrl = String(result.outputs.frontendUrl);
     writer = String(result.outputs.redisWriterEndpoint);
@@ -151,6 +164,11 @@ describe("local target", () => {
     );
     expect(records.every(alive)).toBe(true);
     expect([...(await stateIds("alpha"))].sort()).toEqual(records.map((r) => r.id).sort());
+    // The process table agrees, and every process runs in the environment's folder (not in the deleted
+    // temporary workspace), so whoever cleans up a data folder finds them there.
+    await expectProcessTableMatchesState("alpha");
+    for (const p of environmentProcesses(envDir("alpha")))
+      expect(p.cwd.startsWith(envDir("alpha"))).toBe(true);
 
     // Progress: typed resource events, a figure that never runs backwards and ends at 100%.
     const done = events.flatMap((e) => (e.type === "progress" ? [e.done] : []));
@@ -171,6 +189,16 @@ describe("local target", () => {
     expect(await stateRows("alpha")).toHaveLength(1);
     const locks = await postgres.query(DB, "SELECT key FROM pulumi_state WHERE key LIKE '%/.pulumi/locks/%'");
     expect(locks).toEqual([]);
+    // Secrets: the passphrase provider, with the passphrase generated into a file only its owner reads.
+    const checkpoint = await checkpointOf("alpha");
+    expect(checkpoint.checkpoint.latest.secrets_providers.type).toBe("passphrase");
+    const redisConf = readFileSync(path.join(envDir("alpha"), "conf", "redis-0.conf"), "utf8");
+    const redisPassword = redisConf.match(/^requirepass (\S+)$/m)?.[1] ?? "";
+    expect(redisPassword.length).toBeGreaterThan(16);
+    expect(JSON.stringify(checkpoint), "the Redis password is encrypted in the state").not.toContain(
+      redisPassword,
+    );
+    expect(statSync(path.join(dataDir, "pulumi-passphrase")).mode & 0o777).toBe(0o600);
   });
 
   it("previews, then scales frontends 2→4 and Redis 2→1, touching only the replicas that change", async () => {
@@ -239,6 +267,10 @@ describe("local target", () => {
     };
     const cancelled = ops.up(spec("alpha", 6, 1), { signal: controller.signal, onEvent });
     await expect(cancelled).rejects.toMatchObject({ code: "cancelled" });
+    // The steps in flight finished and were recorded: no process runs that the state does not know.
+    await expectProcessTableMatchesState("alpha");
+    expect(leftoverWorkspaces("alpha")).toEqual([]);
+    expect(ops.cancel({ name: "alpha", target: "local" }), "nothing left to cancel").toBe(false);
 
     const result = await ops.up(spec("alpha", 6, 1));
     expect(result.outputs.frontendUrl).toBe(frontendUrl);
@@ -250,53 +282,80 @@ describe("local target", () => {
   });
 
   it("recovers from a run killed with SIGKILL mid-up: clears the lock and pending operations, leaves no orphan", async () => {
+    // Frontends that take 1.5 s to come up: the kill lands while their creates wait for them.
+    const slowMain = path.join(dataDir, "slow-voting-app.mjs");
+    writeFileSync(
+      slowMain,
+      `await new Promise((r) => setTimeout(r, 1500));\nawait import(${JSON.stringify(votingAppMain())});\n`,
+    );
+    const slowConfig = { ...config, votingAppMain: slowMain };
+    const slowOps = infra.createEnvironmentOperations(slowConfig);
     const child: ChildProcess = spawn(
       process.execPath,
       [
         path.join(__dirname, "../helpers/run-operation.cjs"),
-        JSON.stringify({ config, op: "up", spec: spec("delta", 3, 2) }),
+        JSON.stringify({ config: slowConfig, op: "up", spec: spec("delta", 3, 2) }),
       ],
-      { detached: true, stdio: ["ignore", "pipe", "inherit"] },
+      { detached: true, stdio: ["ignore", "ignore", "inherit"] },
     );
-    // Kill the whole group (the worker, the CLI and its plugins) once some processes exist.
-    await new Promise<void>((resolve, reject) => {
-      let buffer = "";
-      const timer = setTimeout(() => reject(new Error("the killed run never got going")), 90_000);
-      child.stdout?.on("data", (chunk: Buffer) => {
-        buffer += chunk.toString();
-        if (/"phase":"started","urn":"[^"]*frontend-1"/.test(buffer)) {
-          clearTimeout(timer);
-          resolve();
-        }
+    try {
+      // Once a frontend has been spawned (its pid file exists) its create is still waiting for it.
+      const deadline = Date.now() + 90_000;
+      while (!pidRecords(envDir("delta")).some((r) => r.name.startsWith("frontend-"))) {
+        if (Date.now() > deadline) throw new Error("the run to kill never got going");
+        await sleep(20);
+      }
+      // Another process runs on delta: refused, naming the lock's owner.
+      await expect(slowOps.up(spec("delta", 3, 2))).rejects.toMatchObject({
+        code: "concurrent-operation",
+        message: expect.stringMatching(/delta: its stack is locked by \S+ \(pid \d+\)/),
       });
-    });
-    await sleep(300);
-    process.kill(-(child.pid ?? 0), "SIGKILL");
+    } finally {
+      // The whole group: the worker, the CLI and its plugins.
+      process.kill(-(child.pid ?? 0), "SIGKILL");
+    }
     await sleep(300);
     const spawnedByKilledRun = pidRecords(envDir("delta"));
+    const inTable = environmentProcesses(envDir("delta"));
     const pluginsOfKilledRun = pluginProcesses();
     expect(pluginsOfKilledRun.length).toBeGreaterThan(0);
     expect(leftoverWorkspaces("delta").length).toBe(1);
-    expect(spawnedByKilledRun.length).toBeGreaterThan(0);
+    const recorded = new Set((await stateProcesses("delta")).map((r) => r.pid));
+    const orphans = spawnedByKilledRun.filter((r) => !recorded.has(r.pid));
+    expect(orphans.some((r) => r.name.startsWith("frontend-"))).toBe(true);
+    expect(inTable.map((p) => p.pid)).toEqual(expect.arrayContaining(spawnedByKilledRun.map((r) => r.pid)));
     const locks = await postgres.query(
       DB,
       "SELECT key FROM pulumi_state WHERE key LIKE '%/.pulumi/locks/%/delta/%'",
     );
     expect(locks.length).toBe(1);
+    // A run killed between spawning a frontend and writing its pid file leaves a process without one:
+    // only the process table knows it.
+    const unfiled = orphans.find((r) => r.name.startsWith("frontend-"));
+    if (!unfiled) throw new Error("no orphaned frontend");
+    rmSync(path.join(envDir("delta"), "run", `${unfiled.id}.json`));
 
     const { events, onEvent } = collect();
-    const result = await ops.up(spec("delta", 3, 2), { onEvent });
+    const result = await slowOps.up(spec("delta", 3, 2), { onEvent });
+    await slowOps.close();
     const notices = events.filter((e) => e.type === "notice").map((e) => (e as { message: string }).message);
     expect(notices.some((m) => m.includes("stale lock"))).toBe(true);
     expect(notices.some((m) => m.includes("pending operation"))).toBe(true);
+    expect(notices).toContainEqual(
+      expect.stringMatching(
+        new RegExp(`stopped ${unfiled.name} of delta \\(pid ${unfiled.pid}\\), found in the process table`),
+      ),
+    );
     expect(String(result.outputs.frontendUrl)).toMatch(/^http:/);
 
-    const ids = await stateIds("delta");
-    for (const r of spawnedByKilledRun) {
-      if (!ids.has(r.id)) {
-        expect(alive(r), `${r.name} (pid ${r.pid}) orphaned`).toBe(false);
-      }
+    // No orphan: the process table holds exactly the state's processes; the orphans are gone, ports free.
+    await expectProcessTableMatchesState("delta");
+    for (const r of orphans) {
+      expect(alive(r), `${r.name} (pid ${r.pid}) orphaned`).toBe(false);
+      if (!pidRecords(envDir("delta")).some((x) => x.port === r.port))
+        expect(await portFree(r.port), `${r.name}'s port ${r.port}`).toBe(true);
     }
+    const ids = await stateIds("delta");
     for (const r of pidRecords(envDir("delta"))) expect(ids.has(r.id), `${r.name} not in state`).toBe(true);
     // Nor the killed CLI's provider plugin, nor its temporary workspace.
     const stillRunning = new Set(pluginProcesses());
@@ -334,6 +393,15 @@ describe("local target", () => {
       const { events, onEvent } = collect();
       const result = await ops.destroy({ name, target: "local" }, { onEvent });
       expect(result.changes.delete).toBeGreaterThanOrEqual(records.length);
+      expect(environmentProcesses(envDir(name)), `processes of ${name}`).toEqual([]);
+      // The CLI's hint to run `pulumi stack rm` is not shown: the stack is removed, and a notice says so.
+      const lines = events.flatMap((e) => (e.type === "log" ? [e.line] : []));
+      expect(lines.some((l) => l.includes("deleted"))).toBe(true);
+      expect(lines.filter((l) => /stack rm|history and configuration/.test(l))).toEqual([]);
+      expect(events).toContainEqual({
+        type: "notice",
+        message: `removed the stack ${name} (its history and configuration) from the state backend`,
+      });
       expect(events.filter((e) => e.type === "progress").at(-1)).toMatchObject({ percent: 100 });
       for (const r of records) {
         expect(alive(r), `${name}/${r.name}`).toBe(false);

@@ -5,7 +5,15 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { EnvironmentSpec, OperationsConfig } from "../../src/index";
-import { alive, getText, pidRecords, portFree, votingAppMain } from "../helpers/environment";
+import {
+  alive,
+  environmentProcesses,
+  getText,
+  leftoverWorkspaces,
+  pidRecords,
+  portFree,
+  votingAppMain,
+} from "../helpers/environment";
 import { infra } from "../helpers/infra";
 import { startTestPostgres, type TestPostgres } from "../helpers/postgres";
 
@@ -47,7 +55,16 @@ describe("operation errors", () => {
       ...base,
       backendUrl: base.backendUrl.replace(/:(\d+)\//, ":1/"),
     });
-    await expect(ops.up(spec)).rejects.toMatchObject({ code: "backend-unreachable" });
+    await expect(ops.up(spec)).rejects.toMatchObject({
+      code: "backend-unreachable",
+      message: expect.stringMatching(
+        /^the Pulumi state backend \(PostgreSQL at 127\.0\.0\.1:1, database errors\) is unreachable: .*ECONNREFUSED/,
+      ),
+    });
+    await expect(ops.destroy({ name: "err", target: "local" })).rejects.toMatchObject({
+      code: "backend-unreachable",
+    });
+    expect(leftoverWorkspaces("err")).toEqual([]);
     await ops.close();
   });
 
@@ -65,9 +82,27 @@ describe("operation errors", () => {
     writeFileSync(path.join(old, "bin", "pulumi"), "#!/bin/sh\necho v3.100.0\n");
     chmodSync(path.join(old, "bin", "pulumi"), 0o755);
     const tooOld = infra.createEnvironmentOperations({ ...base, cliRoot: old });
-    await expect(tooOld.up(spec)).rejects.toMatchObject({ code: "cli-too-old" });
+    await expect(tooOld.up(spec)).rejects.toMatchObject({
+      code: "cli-too-old",
+      message: expect.stringMatching(/is version 3\.100\.0, older than 3\.248\.0 .*npm run pulumi-cli/),
+    });
+
+    // A CLI built without its version stamped prints none: unusable too.
+    const unstamped = path.join(tmp, "unstamped-cli");
+    mkdirSync(path.join(unstamped, "bin"), { recursive: true });
+    writeFileSync(path.join(unstamped, "bin", "pulumi"), "#!/bin/sh\necho\n");
+    chmodSync(path.join(unstamped, "bin", "pulumi"), 0o755);
+    const noVersion = infra.createEnvironmentOperations({ ...base, cliRoot: unstamped });
+    await expect(noVersion.refresh({ name: "err", target: "local" })).rejects.toMatchObject({
+      code: "cli-too-old",
+      message: expect.stringMatching(
+        /prints no version \(a build without its version stamped\?\).*npm run pulumi-cli/,
+      ),
+    });
+    expect(leftoverWorkspaces("err")).toEqual([]);
     await missing.close();
     await tooOld.close();
+    await noVersion.close();
   });
 
   it("says clearly when redis-server is missing", async () => {
@@ -89,8 +124,10 @@ describe("operation errors", () => {
     const failed = ops.up({ ...spec, name: "crash" });
     await expect(failed).rejects.toMatchObject({ code: "provider-error" });
     await expect(failed).rejects.toThrow(/frontend-0.*failed to start[\s\S]*cannot start: no config/);
+    expect(leftoverWorkspaces("crash")).toEqual([]);
     const destroyed = await ops.destroy({ name: "crash", target: "local" });
     expect(destroyed.changes.delete).toBeGreaterThan(0);
+    expect(environmentProcesses(path.join(base.dataDir, "crash"))).toEqual([]);
     await ops.close();
   });
 

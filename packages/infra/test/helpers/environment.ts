@@ -1,4 +1,5 @@
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import type { OperationEvent } from "../../src/index";
 import { processControl } from "./infra";
@@ -79,3 +80,41 @@ export async function servedBy(frontendUrl: string, n: number): Promise<Set<stri
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export interface TableProcess {
+  pid: number;
+  /** Its resource name, from the environment it was started with. */
+  name: string;
+  cwd: string;
+}
+
+/**
+ * The live processes of an environment as the process table shows them: every process (zombies aside)
+ * started with `PLATFORM_ENVIRONMENT_DIR=<envDir>` or running in a folder under `envDir`. Read from /proc
+ * here, independently of the code under test.
+ */
+export function environmentProcesses(envDir: string): TableProcess[] {
+  const found: TableProcess[] = [];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      if (/^[ZX]$/.test(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[0] ?? "")) continue;
+      const environ = readFileSync(`/proc/${entry}/environ`, "utf8").split("\0");
+      const cwd = readlinkSync(`/proc/${entry}/cwd`);
+      const marked = environ.includes(`PLATFORM_ENVIRONMENT_DIR=${envDir}`);
+      if (!marked && !cwd.startsWith(`${envDir}${path.sep}`) && cwd !== envDir) continue;
+      const name = environ.find((v) => v.startsWith("PLATFORM_PROCESS_NAME="))?.split("=")[1] ?? "?";
+      found.push({ pid: Number(entry), name, cwd });
+    } catch {
+      // gone meanwhile, or not readable
+    }
+  }
+  return found;
+}
+
+/** Temporary Pulumi workspaces of an environment still on disk. */
+export function leftoverWorkspaces(name: string): string[] {
+  const root = path.join(os.tmpdir(), "platform-pulumi-workspaces");
+  return existsSync(root) ? readdirSync(root).filter((f) => f.includes(`-${name}-`)) : [];
+}
