@@ -95,7 +95,8 @@ function createRedisEndpoint(
         protocol: "TCP",
         port: "traffic-port",
         interval: 10,
-        // ELB requires timeout < interval; left unset, a TCP check's timeout is 10 s and creation fails.
+        // Set explicitly: unset, a TCP check's timeout defaults to 10 s, equal to this interval, and ELB's
+        // rule "the interval must be greater than the timeout" can refuse the target group.
         timeout: 5,
         healthyThreshold: 2,
         unhealthyThreshold: 2,

@@ -13,7 +13,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import {
-  awsNames,
   parseVotingEnvironmentArgs,
   REDIS_PORT,
   REDIS_READER_PORT,
@@ -141,11 +140,10 @@ export class VotingEnvironment extends pulumi.ComponentResource {
       redisReplicas: redis.replicas?.service.name,
     });
     this.imageUri = image.imageUri;
-    const logNames = awsNames(env).logGroups;
     this.logGroupNames = pulumi.output({
       frontend: frontend.logGroup.name,
       redisWriter: redis.writerLogGroup.name,
-      redisReplicas: redis.replicas ? logNames.redisReplicas : undefined,
+      redisReplicas: redis.replicas?.logGroup.name,
     });
     this.vpcId = network.vpcId;
 

@@ -76,7 +76,7 @@ describe("a three-tier environment (2 frontends, 1 Redis writer + 2 replicas)", 
     );
   });
 
-  it("gives every target group a health-check timeout below its interval (ELB rejects timeout >= interval)", () => {
+  it("gives every target group a health-check timeout below its interval (ELB: interval > timeout)", () => {
     const groups = b.res.ofType(T.targetGroup);
     expect(groups).toHaveLength(3);
     for (const tg of groups) {
