@@ -342,6 +342,7 @@ describe("every page in its main states", () => {
       .toMatch(/did not answer at http:\/\/127\.0\.0\.1:1\/web-ready/);
     expect(await second.getByTestId("topology-balancer").getAttribute("data-health")).toBe("failed");
     expect(await second.getByTestId("history").textContent()).toMatch(/create/);
+    await expect.poll(() => second.getByTestId("live-log").textContent()).toMatch(/create succeeded/);
     await shot(second, "07-detail-ready");
     await expectAccessible(second);
 
@@ -349,12 +350,14 @@ describe("every page in its main states", () => {
     expect(await headerStatus(second)).toBe("failed");
     expect(await second.getByTestId("operation-live").textContent()).toMatch(/scripted failure/);
     expect(await second.getByTestId("retry").textContent()).toBe("Retry create");
+    await expect.poll(() => second.getByTestId("live-log").textContent()).toMatch(/create failed/);
     await shot(second, "08-detail-failed");
     await expectAccessible(second);
 
     await second.goto(`${webA.url}/environments/web-gone`);
     expect(await headerStatus(second)).toBe("destroyed");
     expect(await second.getByTestId("remove").count()).toBe(1);
+    await expect.poll(() => second.getByTestId("live-log").textContent()).toMatch(/destroy succeeded/);
     await shot(second, "09-detail-destroyed");
     await expectAccessible(second);
 

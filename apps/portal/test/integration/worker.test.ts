@@ -15,15 +15,7 @@ import {
   retryOperation,
   scaleEnvironment,
 } from "../../src/features/environments/commands";
-import {
-  handleCancel,
-  handleCreate,
-  handleDestroy,
-  handleRefresh,
-  handleRemove,
-  handleRetry,
-  handleScale,
-} from "../../src/features/environments/form-handlers";
+import * as forms from "../../src/features/environments/form-handlers";
 import { OPERATIONS_QUEUE, startQueue } from "../../src/server/queue";
 import { OperationWorker } from "../../src/server/worker/worker";
 import { startTestDatabaseServer, type TestDatabaseServer, waitFor } from "../helpers/database";
@@ -391,7 +383,7 @@ describe("the server actions (form handlers) answer impossible actions with a me
     const deps = { context: async () => s.ctx, limits };
     const action = { name: "eps", idempotencyKey: randomUUID() };
 
-    const created = await handleCreate(
+    const created = await forms.handleCreate(
       deps,
       formOf({
         name: "eps",
@@ -405,18 +397,18 @@ describe("the server actions (form handlers) answer impossible actions with a me
     expect((await finished(s.db, "eps")).status).toBe("ready");
 
     // Retry of a succeeded operation.
-    const retry = await handleRetry(deps, formOf({ ...action, idempotencyKey: randomUUID() }));
+    const retry = await forms.handleRetry(deps, formOf({ ...action, idempotencyKey: randomUUID() }));
     expect(retry.accepted).toBeUndefined();
     expect(retry.state).toMatchObject({
       status: "error",
       message: "Only a failed, cancelled or interrupted operation can be retried.",
     });
     // Cancel when nothing runs.
-    const cancel = await handleCancel(deps, formOf({ ...action, idempotencyKey: randomUUID() }));
+    const cancel = await forms.handleCancel(deps, formOf({ ...action, idempotencyKey: randomUUID() }));
     expect(cancel.state.message).toBe("Nothing to cancel: no operation is queued or running.");
 
     ops.script = { durationMs: 100, holdFor: new Set(["eps"]) };
-    const destroy = await handleDestroy(
+    const destroy = await forms.handleDestroy(
       deps,
       formOf({ ...action, confirmation: "eps", idempotencyKey: randomUUID() }),
     );
@@ -426,7 +418,7 @@ describe("the server actions (form handlers) answer impossible actions with a me
     });
     await waitFor("the destroy to run", async () => (await envOf(s.db, "eps")).status === "destroying");
 
-    const twice = await handleDestroy(
+    const twice = await forms.handleDestroy(
       deps,
       formOf({ ...action, confirmation: "eps", idempotencyKey: randomUUID() }),
     );
@@ -434,7 +426,7 @@ describe("the server actions (form handlers) answer impossible actions with a me
       status: "error",
       message: "The environment is already being destroyed.",
     });
-    const scaling = await handleScale(
+    const scaling = await forms.handleScale(
       deps,
       formOf({
         ...action,
@@ -449,7 +441,7 @@ describe("the server actions (form handlers) answer impossible actions with a me
       message: "Cannot scale while the environment is being destroyed.",
       values: { frontendReplicas: "3" }, // what was asked is kept on the form
     });
-    const preview = await handleScale(
+    const preview = await forms.handleScale(
       deps,
       formOf({
         ...action,
@@ -461,14 +453,14 @@ describe("the server actions (form handlers) answer impossible actions with a me
     );
     expect(preview.state.message).toBe("Cannot preview while the environment is being destroyed.");
 
-    for (const handler of [handleRefresh, handleRetry, handleCancel, handleRemove]) {
+    for (const handler of [forms.handleRefresh, forms.handleRetry, forms.handleCancel, forms.handleRemove]) {
       const unknown = await handler(deps, formOf({ name: "no-such-env", idempotencyKey: randomUUID() }));
       expect(unknown.state).toMatchObject({
         status: "error",
         message: "There is no environment named “no-such-env”. It may have been removed.",
       });
     }
-    const unknownDestroy = await handleDestroy(
+    const unknownDestroy = await forms.handleDestroy(
       deps,
       formOf({ name: "no-such-env", confirmation: "no-such-env", idempotencyKey: randomUUID() }),
     );
@@ -482,7 +474,7 @@ describe("the server actions (form handlers) answer impossible actions with a me
   it("field-level messages, one environment for a double submit, and a message when the database is down", async () => {
     const s = await setup();
     const deps = { context: async () => s.ctx, limits };
-    const bad = await handleCreate(
+    const bad = await forms.handleCreate(
       deps,
       formOf({
         name: "Bad_Name",
@@ -504,12 +496,12 @@ describe("the server actions (form handlers) answer impossible actions with a me
       redisReplicas: 1,
       idempotencyKey: randomUUID(),
     });
-    const [a, b] = await Promise.all([handleCreate(deps, form), handleCreate(deps, form)]);
+    const [a, b] = await Promise.all([forms.handleCreate(deps, form), forms.handleCreate(deps, form)]);
     expect([a.accepted, b.accepted]).toEqual(["once", "once"]);
     expect(await s.db.environment.count()).toBe(1);
     expect(await s.db.operation.count()).toBe(1);
 
-    const down = await handleCreate(
+    const down = await forms.handleCreate(
       { context: async () => Promise.reject(new Error("connection refused")), limits },
       formOf({
         name: "later",

@@ -94,6 +94,37 @@ export default async function EnvironmentPage({ params }: Params) {
   const can = (a: Parameters<typeof refusal>[0]) => refusal(a, state) === null;
   const key = () => randomUUID();
   const busy = isOperationActive(op?.status);
+  // The operation buttons that can work in the current state (the server checks again).
+  const operationButtons = [
+    {
+      when: "refresh" as const,
+      action: refreshEnvironmentAction,
+      label: "Refresh",
+      pendingLabel: "Requesting…",
+    },
+    {
+      when: "retry" as const,
+      action: retryOperationAction,
+      label: `Retry ${op?.kind}`,
+      pendingLabel: "Requesting…",
+    },
+    {
+      when: "cancel" as const,
+      action: cancelOperationAction,
+      label: `Cancel ${op?.kind}`,
+      pendingLabel: "Cancelling…",
+    },
+    {
+      when: "remove" as const,
+      action: removeEnvironmentAction,
+      label: "Remove record",
+      pendingLabel: "Removing…",
+      danger: true,
+    },
+  ]
+    .filter((b) => can(b.when))
+    .map(({ when, ...b }) => ({ ...b, testId: when }));
+
   const topology: Parameters<typeof Topology>[0] = {
     status: env.status,
     target: env.target,
@@ -206,7 +237,7 @@ export default async function EnvironmentPage({ params }: Params) {
             </h2>
             <table className="mt-2 min-w-full text-sm" data-testid="history">
               <TableHead
-                labels={["Operation", "Result", "Requested", "Changes"]}
+                labels={["Operation", "Result", "Requested"]}
                 className="text-left text-xs uppercase tracking-wide text-slate-600"
                 cellClassName="px-3 py-2 lg:px-4"
               />
@@ -232,6 +263,7 @@ export default async function EnvironmentPage({ params }: Params) {
                         </td>
                         <td className="px-3 py-2 lg:px-4">
                           <StatusBadge status={o.status} />
+                          {changes && <span className="block text-xs text-slate-600">{changes}</span>}
                         </td>
                         <td className="whitespace-nowrap px-3 py-2 tabular-nums text-slate-600 lg:px-4">
                           {age(o.createdAt)} ago
@@ -239,11 +271,10 @@ export default async function EnvironmentPage({ params }: Params) {
                             took {duration(o.startedAt, o.finishedAt)}
                           </span>
                         </td>
-                        <td className="px-3 py-2 text-xs text-slate-600 lg:px-4">{changes || "—"}</td>
                       </tr>
                       {o.error && (
                         <tr className="border-t-0">
-                          <td colSpan={4} className="break-words px-3 pb-2 text-xs text-rose-700 lg:px-4">
+                          <td colSpan={3} className="break-words px-3 pb-2 text-xs text-rose-700 lg:px-4">
                             {o.errorCode ? <span className="font-mono">[{o.errorCode}] </span> : null}
                             {o.error}
                           </td>
@@ -275,59 +306,22 @@ export default async function EnvironmentPage({ params }: Params) {
           <section className="space-y-3 rounded-lg border border-slate-200 bg-white p-5 shadow-sm">
             <h3 className="text-sm font-semibold">Operations</h3>
             <div className="flex flex-wrap gap-2">
-              {can("refresh") && (
-                <ActionButton
-                  action={refreshEnvironmentAction}
-                  name={env.name}
-                  idempotencyKey={key()}
-                  label="Refresh"
-                  pendingLabel="Requesting…"
-                  testId="refresh"
-                />
-              )}
-              {can("retry") && (
-                <ActionButton
-                  action={retryOperationAction}
-                  name={env.name}
-                  idempotencyKey={key()}
-                  label={`Retry ${op?.kind}`}
-                  pendingLabel="Requesting…"
-                  testId="retry"
-                />
-              )}
-              {can("cancel") && (
-                <ActionButton
-                  action={cancelOperationAction}
-                  name={env.name}
-                  idempotencyKey={key()}
-                  label={`Cancel ${op?.kind}`}
-                  pendingLabel="Cancelling…"
-                  testId="cancel"
-                />
-              )}
-              {can("remove") && (
-                <ActionButton
-                  action={removeEnvironmentAction}
-                  name={env.name}
-                  idempotencyKey={key()}
-                  label="Remove record"
-                  pendingLabel="Removing…"
-                  testId="remove"
-                  danger
-                />
-              )}
+              {operationButtons.map((b) => (
+                <ActionButton key={b.testId} name={env.name} idempotencyKey={key()} {...b} />
+              ))}
             </div>
-            {!can("refresh") && !can("retry") && !can("cancel") && !can("remove") && (
+            {operationButtons.length === 0 && (
               <p className="text-xs text-slate-500">No operation is possible right now.</p>
             )}
           </section>
 
           {env.status !== "destroyed" && (
             <section className="rounded-lg border border-rose-200 bg-white p-5 shadow-sm">
-              <DestroyForm name={env.name} idempotencyKey={key()} />
-              {refusal("destroy", state) && (
-                <p className="mt-2 text-xs text-amber-800">{refusal("destroy", state)}</p>
-              )}
+              <DestroyForm
+                name={env.name}
+                idempotencyKey={key()}
+                refusedBecause={refusal("destroy", state)}
+              />
             </section>
           )}
         </aside>

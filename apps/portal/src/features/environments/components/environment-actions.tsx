@@ -151,7 +151,16 @@ export function ScaleForm({
   );
 }
 
-export function DestroyForm({ name, idempotencyKey }: { name: string; idempotencyKey: string }) {
+export function DestroyForm({
+  name,
+  idempotencyKey,
+  refusedBecause,
+}: {
+  name: string;
+  idempotencyKey: string;
+  /** Why a destroy would be refused now (shown unless the server's answer says it already). */
+  refusedBecause?: string | null;
+}) {
   const [state, run, pending] = useActionState(destroyEnvironmentAction, idle);
   const [typed, setTyped] = useState("");
   const error = state.fieldErrors?.confirmation;
@@ -190,6 +199,9 @@ export function DestroyForm({ name, idempotencyKey }: { name: string; idempotenc
         {pending ? "Requesting…" : "Destroy environment"}
       </button>
       <FormMessage state={state} testId="destroy-message" />
+      {refusedBecause && state.message !== refusedBecause && (
+        <p className="text-xs text-amber-800">{refusedBecause}</p>
+      )}
     </form>
   );
 }

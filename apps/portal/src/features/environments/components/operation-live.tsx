@@ -39,6 +39,7 @@ export function OperationLive({
   const [progress, setProgress] = useState<Progress>(initial);
   const [lines, setLines] = useState<LogLine[]>([]);
   const [connected, setConnected] = useState(false);
+  const [ended, setEnded] = useState(false);
   const logRef = useRef<HTMLDivElement>(null);
 
   useEffect(() => {
@@ -54,6 +55,7 @@ export function OperationLive({
       setProgress(JSON.parse((e as MessageEvent).data) as Progress);
       source.close();
       setConnected(false);
+      setEnded(true);
       router.refresh();
     });
     return () => source.close();
@@ -130,7 +132,11 @@ export function OperationLive({
         data-testid="live-log"
       >
         <ol>
-          {lines.length === 0 && <li className="text-slate-400">Waiting for output…</li>}
+          {lines.length === 0 && (
+            <li className="text-slate-400">
+              {active ? "Waiting for output…" : ended ? "No log lines were kept." : "Loading the log…"}
+            </li>
+          )}
           {lines.map((l) => (
             <li
               key={l.id}

@@ -64,7 +64,23 @@ export function ReplicaSlider({
   );
 }
 
-type Tiers<T> = { frontend: T; redis: T };
+type Tier = "frontend" | "redis";
+type Tiers<T> = Record<Tier, T>;
+
+const TIERS = [
+  {
+    tier: "frontend",
+    name: "frontendReplicas",
+    label: "Frontend replicas",
+    hint: "Web servers behind the load balancer.",
+  },
+  {
+    tier: "redis",
+    name: "redisReplicas",
+    label: "Redis replicas",
+    hint: "1 writer, the rest read replicas.",
+  },
+] as const;
 
 /** The two sliders of the create and scale forms (field names as the schemas expect them). */
 export function ReplicaSliders({
@@ -82,26 +98,19 @@ export function ReplicaSliders({
 }) {
   return (
     <>
-      <ReplicaSlider
-        id={ids.frontend}
-        name="frontendReplicas"
-        label="Frontend replicas"
-        hint="Web servers behind the load balancer."
-        bounds={limits.frontendReplicas}
-        value={values.frontend}
-        onChange={onChange.frontend}
-        error={errors?.frontendReplicas}
-      />
-      <ReplicaSlider
-        id={ids.redis}
-        name="redisReplicas"
-        label="Redis replicas"
-        hint="1 writer, the rest read replicas."
-        bounds={limits.redisReplicas}
-        value={values.redis}
-        onChange={onChange.redis}
-        error={errors?.redisReplicas}
-      />
+      {TIERS.map((t) => (
+        <ReplicaSlider
+          key={t.tier}
+          id={ids[t.tier]}
+          name={t.name}
+          label={t.label}
+          hint={t.hint}
+          bounds={limits[t.name]}
+          value={values[t.tier]}
+          onChange={onChange[t.tier]}
+          error={errors?.[t.name]}
+        />
+      ))}
     </>
   );
 }
