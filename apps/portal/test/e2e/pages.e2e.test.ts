@@ -18,6 +18,7 @@ import {
   cancelOperation,
   createEnvironment,
   destroyEnvironment,
+  removeEnvironment,
   scaleEnvironment,
 } from "../../src/features/environments/commands";
 import { startQueue } from "../../src/server/queue";
@@ -56,7 +57,9 @@ beforeAll(async () => {
   sender = await startQueue(url, { role: "sender" });
   cleanups.push(() => sender.stop({ graceful: false, wait: true }));
   const web = { DATABASE_URL: url, PORTAL_ROLE: "web", LIST_REFRESH_SECONDS: "1" };
-  [webA, webB] = await Promise.all([startPortal(web), startPortal(web)]);
+  // The second web process is configured differently: AWS offered (two regions), at most 6 frontends.
+  const aws = { AWS_REGIONS: "eu-west-1,us-east-1", AWS_PROFILE: "portal-test", FRONTEND_REPLICAS_MAX: "6" };
+  [webA, webB] = await Promise.all([startPortal(web), startPortal({ ...web, ...aws })]);
   cleanups.push(
     () => webA.stop(),
     () => webB.stop(),
@@ -187,6 +190,34 @@ describe("every page in its main states", () => {
     await shot(page, "02-create-errors");
     await expectAccessible(page);
     expect(await db.environment.count()).toBe(0);
+  });
+
+  it("the form offers AWS with a region and slider bounds from configuration; a double click creates one environment", async () => {
+    const { page } = await newPage();
+    await page.goto(`${webB.url}/environments/new`);
+    expect(await page.locator("#frontendReplicas").getAttribute("max")).toBe("6");
+    expect(await page.locator("#redisReplicas").getAttribute("max")).toBe("5");
+    expect(await page.locator("#region").count()).toBe(0);
+    await page.getByLabel(/AWS Fargate/).check();
+    expect(await page.locator("#region option").allTextContents()).toEqual(["eu-west-1", "us-east-1"]);
+    await page.locator("#region").selectOption("us-east-1");
+    await page.locator("#name").fill("web-aws");
+    await shot(page, "02a-create-aws");
+    await expectAccessible(page);
+    await page.getByTestId("create-submit").dblclick();
+    await page.waitForURL(/\/environments\/web-aws$/);
+    const created = await db.environment.findMany({
+      where: { name: "web-aws" },
+      include: { operations: true },
+    });
+    expect(created).toHaveLength(1);
+    expect(created[0]).toMatchObject({ target: "aws", region: "us-east-1" });
+    expect(created[0]?.operations).toHaveLength(1);
+    // Not for the workers of this test (their operations are scripted): cancel it while it is queued.
+    expect((await cancelOperation(as("dev@localhost"), { name: "web-aws", idempotencyKey: key() })).ok).toBe(
+      true,
+    );
+    await removeEnvironment(as("dev@localhost"), { name: "web-aws", idempotencyKey: key() });
   });
 
   it("a create waits queued while no worker runs; an impossible destroy gets a message, not an error page", async () => {
