@@ -206,8 +206,8 @@ export const votingEnvironmentArgsSchema = z
       .optional(),
     /** Use an existing VPC instead of creating one. */
     network: existingNetworkSchema.optional(),
-    /** NAT gateways of a created VPC: one shared (cheaper) or one per AZ (survives an AZ outage). */
-    natGateways: z.enum(["single", "onePerAz"]).default("single"),
+    /** NAT gateways of a created VPC: one shared (cheaper, the default) or one per AZ (survives an AZ outage). */
+    natGateways: z.enum(["single", "onePerAz"]).optional(),
     frontend: taskSizeSchema.default({ cpu: 256, memory: 512 }),
     /** Sizes for every Redis task; `autoscaling` applies to the read-replica service only (the writer is always 1). */
     redis: taskSizeSchema.default({ cpu: 256, memory: 512 }),
@@ -236,6 +236,13 @@ export const votingEnvironmentArgsSchema = z
         code: "custom",
         path: ["appPath"],
         message: `no Dockerfile at ${dockerfile} (appPath must be the voting app's folder)`,
+      });
+    }
+    if (a.network && a.natGateways) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["natGateways"],
+        message: "natGateways applies to a created VPC only (an existing network brings its own NAT)",
       });
     }
     if (a.hostedZoneId && !a.domainName) {

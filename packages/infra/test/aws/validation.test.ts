@@ -90,6 +90,12 @@ const cases: [string, Record<string, unknown>, string, RegExp][] = [
     /both private and public/,
   ],
   [
+    "NAT gateways with an existing network",
+    { network: NETWORK, natGateways: "onePerAz" },
+    "natGateways",
+    /applies to a created VPC only/,
+  ],
+  [
     "invalid Fargate cpu",
     { frontend: { cpu: 300, memory: 512 } },
     "frontend.cpu",
