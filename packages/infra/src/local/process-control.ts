@@ -2,7 +2,7 @@
 // stopping. Used by the dynamic provider's runtime (inside the Pulumi provider plugin process) and by the
 // operations' orphan reaper, so it imports only node builtins.
 import { spawn } from "node:child_process";
-import { closeSync, openSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { createConnection, createServer } from "node:net";
 
 export const LOOPBACK = "127.0.0.1";
@@ -162,43 +162,50 @@ export interface EnvironmentProcess {
   name: string;
 }
 
+/** The pids in the process table (/proc); none where there is no /proc. */
+export function listPids(): number[] {
+  if (!existsSync("/proc/self/stat")) return [];
+  return readdirSync("/proc")
+    .filter((entry) => /^\d+$/.test(entry))
+    .map(Number);
+}
+
+/**
+ * One of a process's /proc files (`cmdline`, `environ`: NUL-separated) as a list, or its link (`cwd`);
+ * undefined when the process is gone or not ours to read.
+ */
+export function procEntry(pid: number, file: "cmdline" | "environ"): string[] | undefined;
+export function procEntry(pid: number, file: "cwd" | "comm"): string | undefined;
+export function procEntry(pid: number, file: "cmdline" | "environ" | "cwd" | "comm") {
+  try {
+    if (file === "cwd") return readlinkSync(`/proc/${pid}/cwd`);
+    const text = readFileSync(`/proc/${pid}/${file}`, "utf8");
+    return file === "comm" ? text.trim() : text.split("\0");
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * The live processes started for the environment whose folder is `envDir`, found in /proc by their
  * ENVIRONMENT_DIR_VAR, or by a working directory inside `envDir` (where every one of them starts). Linux
  * only (elsewhere: none); processes of other users are not readable and skipped.
  */
 export function processesOfEnvironment(envDir: string): EnvironmentProcess[] {
-  if (process.platform !== "linux") return [];
   const marker = `${ENVIRONMENT_DIR_VAR}=${envDir}`;
   const found: EnvironmentProcess[] = [];
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    const pid = Number(entry);
-    let environ: string[];
-    let cwd: string;
-    try {
-      environ = readFileSync(`/proc/${pid}/environ`, "utf8").split("\0");
-      cwd = readlinkSync(`/proc/${pid}/cwd`);
-    } catch {
-      continue; // gone, or not ours to read
-    }
+  for (const pid of listPids()) {
+    const environ = procEntry(pid, "environ") ?? [];
+    const cwd = procEntry(pid, "cwd") ?? "";
     if (!environ.includes(marker) && cwd !== envDir && !cwd.startsWith(`${envDir}/`)) continue;
     const startTime = processStartTime(pid);
     if (!startTime) continue;
     const name = environ
       .find((v) => v.startsWith(`${PROCESS_NAME_VAR}=`))
       ?.slice(PROCESS_NAME_VAR.length + 1);
-    found.push({ pid, startTime, name: name ?? `a process (${readComm(pid)})` });
+    found.push({ pid, startTime, name: name ?? `a process (${procEntry(pid, "comm") ?? "?"})` });
   }
   return found;
-}
-
-function readComm(pid: number): string {
-  try {
-    return readFileSync(`/proc/${pid}/comm`, "utf8").trim();
-  } catch {
-    return "?";
-  }
 }
 
 /** Last lines of a log file, for error messages. */

@@ -5,6 +5,8 @@ import type { Stack } from "@pulumi/pulumi/automation";
 import {
   isListening,
   isSameProcess,
+  listPids,
+  procEntry,
   processesOfEnvironment,
   processStartTime as processStartTimeOf,
   stopProcess,
@@ -22,11 +24,8 @@ export function lockOwnerAlive(lock: Pick<StackLock, "pid" | "hostname">): boole
     return (err as NodeJS.ErrnoException).code === "EPERM";
   }
   // The pid is in use: is it still a pulumi CLI (and not a recycled pid)?
-  try {
-    return readFileSync(`/proc/${lock.pid}/cmdline`, "utf8").includes("pulumi");
-  } catch {
-    return true;
-  }
+  const cmdline = procEntry(lock.pid, "cmdline");
+  return cmdline === undefined || cmdline.some((arg) => arg.includes("pulumi"));
 }
 
 /**
@@ -38,20 +37,10 @@ export async function reapOrphanedPlugins(
   pulumiHome: string,
   notice: (message: string) => void,
 ): Promise<void> {
-  if (!existsSync("/proc/self/environ")) return;
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    const pid = Number(entry);
-    let cmdline: string[];
-    let environ: string;
-    try {
-      cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
-      if (!cmdline.some((a) => a.includes("pulumi-resource-") || a.includes("dynamic-provider"))) continue;
-      environ = readFileSync(`/proc/${pid}/environ`, "utf8");
-    } catch {
-      continue; // gone, or not ours to read
-    }
-    if (!environ.split("\0").includes(`PULUMI_HOME=${pulumiHome}`)) continue;
+  for (const pid of listPids()) {
+    const cmdline = procEntry(pid, "cmdline") ?? [];
+    if (!cmdline.some((a) => a.includes("pulumi-resource-") || a.includes("dynamic-provider"))) continue;
+    if (!procEntry(pid, "environ")?.includes(`PULUMI_HOME=${pulumiHome}`)) continue;
     const engine = cmdline.find((a) => /^127\.0\.0\.1:\d+$/.test(a));
     if (!engine) continue;
     if (await isListening(Number(engine.split(":")[1]))) continue; // its engine is alive: a running operation

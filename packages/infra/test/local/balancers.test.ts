@@ -84,6 +84,19 @@ async function startBalancer(
   return s;
 }
 
+/** A balancer of `kind` in front of the named servers. */
+function balancerOver(kind: "http" | "tcp", servers: Record<string, { port: number }>): Promise<Started> {
+  return startBalancer(
+    kind,
+    Object.entries(servers).map(([name, { port }]) => ({ name, port })),
+  );
+}
+
+/** `n` requests at once. */
+function atOnce<T>(n: number, request: () => Promise<T>): Promise<T[]> {
+  return Promise.all(Array.from({ length: n }, request));
+}
+
 interface Status {
   version: number;
   backends: { name: string; healthy: boolean }[];
@@ -111,13 +124,8 @@ async function get(port: number, init?: RequestInit): Promise<string> {
 
 describe("HTTP load balancer", () => {
   it("spreads requests round-robin over healthy frontends and forwards bodies", async () => {
-    const a = await frontend("a");
-    const b = await frontend("b");
-    const lb = await startBalancer("http", [
-      { name: "a", port: a.port },
-      { name: "b", port: b.port },
-    ]);
-    const answers = await Promise.all([1, 2, 3, 4].map(() => get(lb.port)));
+    const lb = await balancerOver("http", { a: await frontend("a"), b: await frontend("b") });
+    const answers = await atOnce(4, () => get(lb.port));
     expect(new Set(answers)).toEqual(new Set(["200 a", "200 b"]));
     expect(await get(lb.port, { method: "POST", body: "vote" })).toMatch(/^200 [ab] got vote$/);
   });
@@ -126,12 +134,7 @@ describe("HTTP load balancer", () => {
     let bReady = 200;
     const a = await frontend("a");
     const b = await frontend("b", () => bReady);
-    const c = await frontend("c");
-    const lb = await startBalancer("http", [
-      { name: "a", port: a.port },
-      { name: "b", port: b.port },
-      { name: "c", port: c.port },
-    ]);
+    const lb = await balancerOver("http", { a, b, c: await frontend("c") });
     await new Promise((r) => a.server.close(r));
     a.server.closeAllConnections();
     for (let i = 0; i < 6; i++) expect(await get(lb.port)).toMatch(/^200 [bc]$/);
@@ -143,21 +146,19 @@ describe("HTTP load balancer", () => {
 
     bReady = 200; // back in after a passing check
     await waitForStatus(lb, (st) => st.backends.find((x) => x.name === "b")?.healthy === true);
-    const answers = new Set(await Promise.all([1, 2, 3, 4].map(() => get(lb.port))));
+    const answers = new Set(await atOnce(4, () => get(lb.port)));
     expect(answers).toEqual(new Set(["200 b", "200 c"]));
   });
 
   it("answers 503 when no frontend is healthy", async () => {
-    const a = await frontend("a", () => 503);
-    const lb = await startBalancer("http", [{ name: "a", port: a.port }]);
+    const lb = await balancerOver("http", { a: await frontend("a", () => 503) });
     await waitForStatus(lb, (st) => st.backends[0]?.healthy === false);
     expect(await get(lb.port)).toMatch(/^503 no healthy frontend/);
   });
 
   it("reloads its backends from the rewritten config on SIGHUP, keeping its port", async () => {
-    const a = await frontend("a");
     const b = await frontend("b");
-    const lb = await startBalancer("http", [{ name: "a", port: a.port }]);
+    const lb = await balancerOver("http", { a: await frontend("a") });
     expect(await get(lb.port)).toBe("200 a");
     const config = JSON.parse(readFileSync(lb.configFile, "utf8"));
     writeFileSync(
@@ -188,12 +189,8 @@ describe("TCP load balancer", () => {
 
   it("forwards connections to healthy backends and skips a dead one", async () => {
     const a = await echo("a");
-    const b = await echo("b");
-    const lb = await startBalancer("tcp", [
-      { name: "a", port: a.port },
-      { name: "b", port: b.port },
-    ]);
-    const first = new Set(await Promise.all([1, 2, 3, 4].map(() => roundTrip(lb.port, "ping"))));
+    const lb = await balancerOver("tcp", { a, b: await echo("b") });
+    const first = new Set(await atOnce(4, () => roundTrip(lb.port, "ping")));
     expect(first).toEqual(new Set(["a:ping", "b:ping"]));
     await new Promise((r) => a.server.close(r));
     for (let i = 0; i < 4; i++) expect(await roundTrip(lb.port, "ping")).toBe("b:ping");

@@ -102,19 +102,25 @@ describe("ensure-pulumi-cli.sh", () => {
   });
 
   const goBin = path.dirname(spawnSync("bash", ["-c", "command -v go"], { encoding: "utf8" }).stdout.trim());
+  /** The script with Go on PATH and no CLI anywhere, into a fresh root; the real HOME for Go's caches. */
+  function goBuild(name: string, env: Record<string, string> = {}) {
+    const s = sandbox(name);
+    const root = path.join(s.dir, "cli");
+    const r = run({
+      HOME: os.homedir(),
+      TMPDIR: s.tmpdir,
+      PULUMI_CLI_ROOT: root,
+      PATH: `${goBin}:${basePath}`,
+      ...env,
+    });
+    return { s, root, r };
+  }
+
   it.skipIf(goBin === ".")(
     "says which Go modules it could not get, and leaves no partial CLI or temp files",
     () => {
-      const s = sandbox("go-missing-version");
-      const root = path.join(s.dir, "cli");
       // pkg/v3 v3.270.0 is not served by the module proxy (see the toolchain notes).
-      const r = run({
-        HOME: os.homedir(),
-        TMPDIR: s.tmpdir,
-        PULUMI_CLI_ROOT: root,
-        PULUMI_CLI_BUILD_VERSION: "v3.270.0",
-        PATH: `${goBin}:${basePath}`,
-      });
+      const { s, root, r } = goBuild("go-missing-version", { PULUMI_CLI_BUILD_VERSION: "v3.270.0" });
       expect(r.code).toBe(1);
       expect(r.stderr).toContain("could not get pulumi v3.270.0's Go modules");
       expect(readdirSync(path.join(root, "bin"))).toEqual([".ensure.lock"]);
@@ -130,15 +136,7 @@ describe("ensure-pulumi-cli.sh", () => {
   it.skipIf(goBin === "." || !warm)(
     "builds the CLI from the Go modules: static, version stamped, release tags, plugin beside, no temp files left",
     () => {
-      const s = sandbox("go-build");
-      const root = path.join(s.dir, "cli");
-      // The real HOME: its Go module and build caches.
-      const r = run({
-        HOME: os.homedir(),
-        TMPDIR: s.tmpdir,
-        PULUMI_CLI_ROOT: root,
-        PATH: `${goBin}:${basePath}`,
-      });
+      const { s, root, r } = goBuild("go-build");
       expect(r.code, r.stderr).toBe(0);
       const bin = path.join(root, "bin");
       expect(r.lastLine).toBe(bin);
