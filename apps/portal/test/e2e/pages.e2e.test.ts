@@ -392,8 +392,11 @@ describe("every page in its main states", () => {
     await shot(second, "09-detail-destroyed");
     await expectAccessible(second);
 
-    await second.goto(`${webA.url}/environments/no-such-env`);
-    await expect.poll(() => second.getByTestId("env-missing").textContent()).toMatch(/No environment named/);
+    const response = await second.goto(`${webA.url}/environments/no-such-env`);
+    expect(response?.status()).toBe(404);
+    await expect
+      .poll(() => second.getByTestId("env-missing").textContent())
+      .toMatch(/No environment named “no-such-env”/);
     await shot(second, "10-unknown-environment");
     await expectAccessible(second);
   });

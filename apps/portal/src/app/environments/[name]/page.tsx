@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { Metadata } from "next";
 import Link from "next/link";
+import { notFound } from "next/navigation";
 import { Fragment, Suspense } from "react";
 import {
   cancelOperationAction,
@@ -50,21 +51,6 @@ function previewOf(
   };
 }
 
-function Missing({ name }: { name: string }) {
-  return (
-    <div
-      className="mx-auto max-w-xl rounded-lg border border-slate-200 bg-white p-8 text-center shadow-sm"
-      data-testid="env-missing"
-    >
-      <h1 className="text-xl font-semibold">No environment named “{name}”</h1>
-      <p className="mt-2 text-sm text-slate-600">It may have been removed, or the link is mistyped.</p>
-      <Link href="/" className="mt-4 inline-block text-sm font-medium text-indigo-700 underline">
-        Back to all environments
-      </Link>
-    </div>
-  );
-}
-
 function Field({ label, children }: { label: string; children: React.ReactNode }) {
   return (
     <div>
@@ -78,7 +64,7 @@ export default async function EnvironmentPage({ params }: Params) {
   const raw = decodeURIComponent((await params).name);
   const parsedName = environmentNameSchema.safeParse(raw);
   const env = parsedName.success ? await getEnvironment(parsedName.data) : null;
-  if (!env) return <Missing name={raw} />;
+  if (!env) notFound(); // not-found.tsx: a message with the name, and a 404 status
 
   const c = config();
   const limits = limitsFrom(c);
