@@ -1,6 +1,6 @@
 // Every page in its main states, in real Chromium (1366 px and an 800 px laptop window), against TWO web
-// processes (PORTAL_ROLE=web, as `npm start` runs them) and TWO workers sharing one real PostgreSQL. The
-// workers' operations are scripted (held mid-run, failing) to reach each state on demand; the real
+// processes (PORTAL_ROLE=web, as `npm start` runs them) and TWO worker processes sharing one real PostgreSQL.
+// The workers' operations are scripted (held mid-run, failing) to reach each state on demand; the real
 // operations run in portal.e2e.test.ts. Also: filters, identity, self-refresh, an impossible action in the
 // browser, accessibility (axe-core: labels, contrast, ARIA), and the event stream ending when the browser
 // goes away or the operation ends. Screenshots go to apps/portal/test-results/pages/.
@@ -22,11 +22,15 @@ import {
   scaleEnvironment,
 } from "../../src/features/environments/commands";
 import { startQueue } from "../../src/server/queue";
-import { OperationWorker } from "../../src/server/worker/worker";
 import { launchChromium } from "../helpers/chromium";
 import { startTestDatabaseServer, type TestDatabaseServer, waitFor } from "../helpers/database";
 import { appDir, type PortalProcess, startPortal } from "../helpers/portal-process";
-import { ScriptedOperations } from "../helpers/scripted-operations";
+import {
+  type ScriptedWorkerProcess,
+  type ScriptJson,
+  startScriptedWorker,
+  writeScript,
+} from "../helpers/scripted-worker-process";
 
 const shots = path.join(appDir, "test-results", "pages");
 const axeSource = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
@@ -39,8 +43,9 @@ let sender: PgBoss;
 let webA: PortalProcess;
 let webB: PortalProcess;
 let browser: Browser;
-const ops = new ScriptedOperations({ durationMs: 200, logLines: 12 });
-const workers: Array<{ worker: OperationWorker; boss: PgBoss }> = [];
+const workers: ScriptedWorkerProcess[] = [];
+let scriptFile: string;
+const script = (s: ScriptJson) => writeScript(scriptFile, s);
 const cleanups: Array<() => Promise<unknown>> = [];
 
 const as = (user: string): CommandContext => ({ db, boss: sender, user });
@@ -69,31 +74,19 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
-  for (const { worker, boss } of workers) {
-    await worker.stop(2000);
-    await boss.stop({ graceful: false, wait: true });
-  }
+  await Promise.all(workers.map((w) => w.stop()));
   for (const c of cleanups.reverse()) await c().catch(() => {});
 }, 120_000);
 
+/** Two worker processes, one operation at a time each. */
 async function startWorkers(url: string) {
-  for (const id of ["worker-a", "worker-b"]) {
-    const boss = await startQueue(url, { role: "worker" });
-    const worker = new OperationWorker({
-      db,
-      boss,
-      ops,
-      workerId: id,
-      concurrency: 1,
-      heartbeatSeconds: 1,
-      staleAfterSeconds: 5,
-      eventsPerOperation: 1000,
-      eventRetentionDays: 1,
-      log: () => {},
-    });
-    await worker.start();
-    workers.push({ worker, boss });
-  }
+  scriptFile = path.join(pg.dir, "script.json");
+  const started = await Promise.all(
+    ["worker-a", "worker-b"].map((id) =>
+      startScriptedWorker({ DATABASE_URL: url, WORKER_ID: id, SCRIPT_FILE: scriptFile }),
+    ),
+  );
+  workers.push(...started);
 }
 
 async function newPage(
@@ -242,7 +235,8 @@ describe("every page in its main states", () => {
   });
 
   it("several web and worker processes on one database: every status in the list, filters, identity, self-refresh", async () => {
-    ops.script = { durationMs: 200, logLines: 12, failFor: new Set(["web-failed"]) };
+    scriptFile = path.join(pg.dir, "script.json");
+    script({ durationMs: 200, logLines: 12, failFor: ["web-failed"] });
     await startWorkers(databaseUrl);
     expect((await finished("web-queued")).status).toBe("ready");
     for (const [name, user] of [
@@ -269,7 +263,12 @@ describe("every page in its main states", () => {
     expect((await finished("web-gone")).status).toBe("destroyed");
 
     // Both workers hold an operation mid-run, so the next request waits queued.
-    ops.script = { ...ops.script, holdFor: new Set(["web-running", "web-updating"]) };
+    script({
+      durationMs: 200,
+      logLines: 12,
+      failFor: ["web-failed"],
+      holdFor: ["web-running", "web-updating"],
+    });
     await createEnvironment(as(ALICE), {
       name: "web-running",
       target: "local",

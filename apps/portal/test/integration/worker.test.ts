@@ -1,6 +1,5 @@
 // Queue and worker against a real PostgreSQL (embedded) and pg-boss. The operations are scripted here because
 // these tests are about queue semantics; the end-to-end test runs the real ones.
-import { type ChildProcess, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import path from "node:path";
 import { createDbClient, type PrismaClient } from "@platform/db";
@@ -20,6 +19,7 @@ import { OPERATIONS_QUEUE, startQueue } from "../../src/server/queue";
 import { OperationWorker } from "../../src/server/worker/worker";
 import { startTestDatabaseServer, type TestDatabaseServer, waitFor } from "../helpers/database";
 import { DatabaseStackLocks, ScriptedOperations } from "../helpers/scripted-operations";
+import { startScriptedWorker, writeScript } from "../helpers/scripted-worker-process";
 
 let pg: TestDatabaseServer;
 const cleanups: Array<() => Promise<unknown> | unknown> = [];
@@ -304,27 +304,27 @@ describe("queue and worker", () => {
   it("a worker killed with SIGKILL mid-operation: the operation becomes interrupted, its lock is cleared, retry works", async () => {
     const s = await setup();
     await new DatabaseStackLocks(s.db).ensureTable();
-    let child: ChildProcess | undefined = spawn(
-      process.execPath,
-      ["--import", "tsx", path.join(import.meta.dirname, "../fixtures/slow-worker.ts")],
-      { env: { ...process.env, DATABASE_URL: s.url }, stdio: ["ignore", "pipe", "inherit"] },
-    );
-    cleanups.push(() => child?.kill("SIGKILL"));
-    let out = "";
-    child.stdout?.on("data", (d) => {
-      out += d;
+    const scriptFile = path.join(pg.dir, "doomed-script.json");
+    writeScript(scriptFile, { durationMs: null }); // its runs never finish by themselves
+    const doomed = await startScriptedWorker({
+      DATABASE_URL: s.url,
+      WORKER_ID: "doomed-worker",
+      SCRIPT_FILE: scriptFile,
+      STACK_LOCKS: "1",
     });
-    await waitFor("the doomed worker to be ready", async () => out.includes("ready"), 30_000);
+    cleanups.push(() => doomed.stop());
     await create(s.ctx, "delta");
-    await waitFor("the doomed worker to run the operation", async () => out.includes("running delta"));
+    await waitFor("the doomed worker to run the operation", async () =>
+      doomed.output().includes("running up delta"),
+    );
     const running = await envOf(s.db, "delta");
     expect(running.lastOperation).toMatchObject({ status: "running", workerId: "doomed-worker" });
     expect(running.status).toBe("provisioning");
     const locks = new DatabaseStackLocks(s.db);
     expect(await locks.holder("delta")).toBe("doomed-worker");
-    child.kill("SIGKILL");
-    await new Promise((r) => child?.once("exit", r));
-    child = undefined;
+    const exited = new Promise((r) => doomed.child.once("exit", r));
+    doomed.child.kill("SIGKILL");
+    await exited;
     // The killed run left its stack lock behind: nothing but recovery would run on this stack again.
     expect(await locks.holder("delta")).toBe("doomed-worker");
 
