@@ -2,7 +2,7 @@
 // stopping. Used by the dynamic provider's runtime (inside the Pulumi provider plugin process) and by the
 // operations' orphan reaper, so it imports only node builtins.
 import { spawn } from "node:child_process";
-import { closeSync, existsSync, openSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
+import { closeSync, existsSync, openSync, readdirSync, readFileSync } from "node:fs";
 import { createConnection, createServer } from "node:net";
 
 export const LOOPBACK = "127.0.0.1";
@@ -170,17 +170,10 @@ export function listPids(): number[] {
     .map(Number);
 }
 
-/**
- * One of a process's /proc files (`cmdline`, `environ`: NUL-separated) as a list, or its link (`cwd`);
- * undefined when the process is gone or not ours to read.
- */
-export function procEntry(pid: number, file: "cmdline" | "environ"): string[] | undefined;
-export function procEntry(pid: number, file: "cwd" | "comm"): string | undefined;
-export function procEntry(pid: number, file: "cmdline" | "environ" | "cwd" | "comm") {
+/** A process's `cmdline` or `environ` (NUL-separated lists); undefined when it is gone or not ours to read. */
+export function procEntry(pid: number, file: "cmdline" | "environ"): string[] | undefined {
   try {
-    if (file === "cwd") return readlinkSync(`/proc/${pid}/cwd`);
-    const text = readFileSync(`/proc/${pid}/${file}`, "utf8");
-    return file === "comm" ? text.trim() : text.split("\0");
+    return readFileSync(`/proc/${pid}/${file}`, "utf8").split("\0");
   } catch {
     return undefined;
   }
@@ -188,22 +181,21 @@ export function procEntry(pid: number, file: "cmdline" | "environ" | "cwd" | "co
 
 /**
  * The live processes started for the environment whose folder is `envDir`, found in /proc by their
- * ENVIRONMENT_DIR_VAR, or by a working directory inside `envDir` (where every one of them starts). Linux
+ * ENVIRONMENT_DIR_VAR (not by their working directory: a person's shell may be in that folder too). Linux
  * only (elsewhere: none); processes of other users are not readable and skipped.
  */
 export function processesOfEnvironment(envDir: string): EnvironmentProcess[] {
   const marker = `${ENVIRONMENT_DIR_VAR}=${envDir}`;
   const found: EnvironmentProcess[] = [];
   for (const pid of listPids()) {
-    const environ = procEntry(pid, "environ") ?? [];
-    const cwd = procEntry(pid, "cwd") ?? "";
-    if (!environ.includes(marker) && cwd !== envDir && !cwd.startsWith(`${envDir}/`)) continue;
+    const environ = procEntry(pid, "environ");
+    if (!environ?.includes(marker)) continue;
     const startTime = processStartTime(pid);
     if (!startTime) continue;
     const name = environ
       .find((v) => v.startsWith(`${PROCESS_NAME_VAR}=`))
       ?.slice(PROCESS_NAME_VAR.length + 1);
-    found.push({ pid, startTime, name: name ?? `a process (${procEntry(pid, "comm") ?? "?"})` });
+    found.push({ pid, startTime, name: name ?? "process" });
   }
   return found;
 }

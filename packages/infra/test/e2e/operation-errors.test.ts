@@ -12,6 +12,7 @@ import {
   leftoverWorkspaces,
   pidRecords,
   portFree,
+  stopEverythingUnder,
   votingAppMain,
 } from "../helpers/environment";
 import { infra } from "../helpers/infra";
@@ -32,6 +33,8 @@ beforeAll(async () => {
   };
 });
 afterAll(async () => {
+  // Whatever a failed test left running.
+  if (tmp) for (const data of ["data", "fdata"]) await stopEverythingUnder(path.join(tmp, data));
   await postgres?.stop();
   rmSync(tmp, { recursive: true, force: true });
 });

@@ -118,3 +118,18 @@ export function leftoverWorkspaces(name: string): string[] {
   const root = path.join(os.tmpdir(), "platform-pulumi-workspaces");
   return existsSync(root) ? readdirSync(root).filter((f) => f.includes(`-${name}-`)) : [];
 }
+
+/**
+ * After the tests of a data folder, also failed ones: stops every process any of its environments started,
+ * by pid file and by the process table (a process whose pid file is gone).
+ */
+export async function stopEverythingUnder(dataDir: string): Promise<void> {
+  if (!existsSync(dataDir)) return;
+  for (const name of readdirSync(dataDir)) {
+    const envDir = path.join(dataDir, name);
+    for (const r of pidRecords(envDir)) await processControl.stopProcess(r.pid, r.startTime, r.port, 2000);
+    for (const p of environmentProcesses(envDir)) {
+      await processControl.stopProcess(p.pid, processControl.processStartTime(p.pid), undefined, 2000);
+    }
+  }
+}
