@@ -165,8 +165,22 @@ describe("local target", () => {
     // The process table agrees, and every process runs in the environment's folder (not in the deleted
     // temporary workspace), so whoever cleans up a data folder finds them there.
     await expectProcessTableMatchesState("alpha");
-    for (const p of environmentProcesses(envDir("alpha")))
-      expect(p.cwd.startsWith(envDir("alpha"))).toBe(true);
+    const table = environmentProcesses(envDir("alpha"));
+    for (const p of table) expect(p.cwd.startsWith(envDir("alpha"))).toBe(true);
+    // Frontends know Redis only through the load balancers' endpoints, as on AWS.
+    const portOf = (name: string) => String(records.find((r) => r.name === name)?.port);
+    for (const f of table.filter((p) => p.name.startsWith("frontend-"))) {
+      expect(f.env).toMatchObject({
+        REDIS_HOST: "127.0.0.1",
+        REDIS_PORT: portOf("redis-writer"),
+        REDIS_READ_HOST: "127.0.0.1",
+        REDIS_READ_PORT: portOf("redis-reader"),
+      });
+      expect(f.env.REDIS_PORT).toBe(writer.split(":")[1]);
+    }
+    // Their output goes to log files in the data folder.
+    for (const r of records)
+      expect(existsSync(path.join(envDir("alpha"), "logs", `${r.name}.log`))).toBe(true);
 
     // Progress: typed resource events, a figure that never runs backwards and ends at 100%.
     const done = events.flatMap((e) => (e.type === "progress" ? [e.done] : []));

@@ -4,7 +4,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } 
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { EnvironmentSpec, OperationsConfig } from "../../src/index";
+import type { EnvironmentSpec, OperationEvent, OperationsConfig } from "../../src/index";
 import {
   alive,
   environmentProcesses,
@@ -124,9 +124,20 @@ describe("operation errors", () => {
     const crashing = path.join(tmp, "crash.js");
     writeFileSync(crashing, "console.error('cannot start: no config'); process.exit(3);\n");
     const ops = infra.createEnvironmentOperations({ ...base, votingAppMain: crashing });
-    const failed = ops.up({ ...spec, name: "crash" });
+    const events: OperationEvent[] = [];
+    const failed = ops.up({ ...spec, name: "crash" }, { onEvent: (e) => events.push(e) });
     await expect(failed).rejects.toMatchObject({ code: "provider-error" });
     await expect(failed).rejects.toThrow(/frontend-0.*failed to start[\s\S]*cannot start: no config/);
+    // Streamed as it happened: the resource's failed step and its error diagnostic.
+    expect(events).toContainEqual(
+      expect.objectContaining({ type: "resource", phase: "failed", name: "frontend-0", op: "create" }),
+    );
+    expect(
+      events.some(
+        (e) =>
+          e.type === "diagnostic" && e.severity === "error" && e.message.includes("cannot start: no config"),
+      ),
+    ).toBe(true);
     expect(leftoverWorkspaces("crash")).toEqual([]);
     const destroyed = await ops.destroy({ name: "crash", target: "local" });
     expect(destroyed.changes.delete).toBeGreaterThan(0);

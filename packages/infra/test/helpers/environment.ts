@@ -86,6 +86,8 @@ export interface TableProcess {
   /** Its resource name, from the environment it was started with. */
   name: string;
   cwd: string;
+  /** Its environment variables. */
+  env: Record<string, string>;
 }
 
 /**
@@ -104,8 +106,10 @@ export function environmentProcesses(envDir: string): TableProcess[] {
       const cwd = readlinkSync(`/proc/${entry}/cwd`);
       const marked = environ.includes(`PLATFORM_ENVIRONMENT_DIR=${envDir}`);
       if (!marked && !cwd.startsWith(`${envDir}${path.sep}`) && cwd !== envDir) continue;
-      const name = environ.find((v) => v.startsWith("PLATFORM_PROCESS_NAME="))?.split("=")[1] ?? "?";
-      found.push({ pid: Number(entry), name, cwd });
+      const env = Object.fromEntries(
+        environ.filter(Boolean).map((v) => [v.slice(0, v.indexOf("=")), v.slice(v.indexOf("=") + 1)]),
+      );
+      found.push({ pid: Number(entry), name: env.PLATFORM_PROCESS_NAME ?? "?", cwd, env });
     } catch {
       // gone meanwhile, or not readable
     }
