@@ -436,4 +436,39 @@ describe("every page in its main states", () => {
     abort.abort();
     await expect.poll(() => eventStreams(webB), { timeout: 5000 }).toBe(0);
   });
+
+  it("cancel a running operation and retry a failed one, in the browser", async () => {
+    const { page } = await newPage();
+    page.setDefaultTimeout(10_000);
+    try {
+      await page.goto(`${webA.url}/environments/web-updating`);
+      expect(await headerStatus(page)).toBe("updating");
+      await page.getByTestId("cancel").click();
+      await expect
+        .poll(() => page.getByTestId("cancel-message").textContent())
+        .toBe("Cancelling: the running operation is being stopped.");
+      await expect.poll(() => headerStatus(page), { timeout: 15_000 }).toBe("failed");
+      await expect.poll(() => page.getByTestId("live-status").textContent()).toBe("cancelled");
+
+      script({ durationMs: 200, logLines: 12 }); // the next run of web-failed succeeds
+      await page.goto(`${webA.url}/environments/web-failed`);
+      await page.getByTestId("retry").click();
+      // (The retry button and its "Create requested." go away as soon as the retry runs: it is no longer possible.)
+      await expect.poll(() => headerStatus(page), { timeout: 20_000 }).toBe("ready");
+      expect(await page.getByTestId("frontends-state").textContent()).toBe("2 / 2");
+      const creates = await db.operation.findMany({
+        where: { environment: { name: "web-failed" } },
+        orderBy: { createdAt: "asc" },
+      });
+      expect(creates.map((o) => [o.kind, o.status])).toEqual([
+        ["create", "failed"],
+        ["create", "succeeded"],
+      ]);
+      expect(creates[1]?.retryOfId).toBe(creates[0]?.id);
+      await shot(page, "11-detail-retried");
+    } catch (e) {
+      await page.screenshot({ path: path.join(shots, "failure.png"), fullPage: true });
+      throw e;
+    }
+  });
 });
