@@ -6,8 +6,9 @@
 # Go modules with its version stamped. The dynamic-provider plugin shipped in @pulumi/pulumi is placed
 # beside the CLI, because the local target's dynamic providers need it and the CLI cannot download it here.
 #
-# Run by `npm test` / `npm run bench` of @platform/infra (pre-scripts) and by `npm run pulumi-cli -w
-# @platform/infra` (for a portal start). Fast (a `pulumi version`) when the CLI is already there.
+# Run by `npm test` / `npm run bench` of @platform/infra (pre-scripts), by the root `prestart`/`pretest`
+# (scripts/ensure-machine.sh) and by `npm run pulumi-cli -w @platform/infra`; by npm install in quick mode
+# (PULUMI_CLI_QUICK=1: an existing CLI is linked and the plugin refreshed beside it, nothing is built). Fast (a `pulumi version`) when the CLI is already there.
 # Environment: PULUMI_CLI_ROOT (folder above bin/) or PULUMI_CLI_DIR (the bin folder itself) to choose
 # where; PULUMI_CLI_BUILD_VERSION (default v3.274.1) for the build; PULUMI_CLI_SKIP_OFFICIAL=1 to skip
 # the download attempt; PULUMI_CLI_GOTOOLCHAIN (default auto) for the Go build.
@@ -75,6 +76,13 @@ if on_path="$(command -v pulumi 2>/dev/null)" && version_ok "$on_path"; then
   mkdir -p "$target_dir"
   if [[ "$(dirname "$on_path")" != "$target_dir" ]]; then ln -sf "$on_path" "$target_dir/pulumi"; fi
   done_with "$target_dir"
+fi
+
+# Quick mode (npm install's postinstall): only what takes a second. Providing a CLI can take many minutes
+# (a Go build), which `npm test` and `npm start` do when needed.
+if [[ "${PULUMI_CLI_QUICK:-}" == "1" ]]; then
+  log "no usable pulumi CLI yet (>= $sdk_version): npm test / npm start provide one, or run \`npm run pulumi-cli -w @platform/infra\`"
+  exit 0
 fi
 
 mkdir -p "$target_dir"

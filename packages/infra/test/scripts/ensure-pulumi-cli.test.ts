@@ -101,6 +101,15 @@ describe("ensure-pulumi-cli.sh", () => {
     expect(readdirSync(s.tmpdir)).toEqual([]);
   });
 
+  it("in quick mode (npm install) builds nothing: says how to get a CLI and succeeds", () => {
+    const s = sandbox("quick");
+    const r = run({ HOME: s.home, TMPDIR: s.tmpdir, PATH: basePath, PULUMI_CLI_QUICK: "1" });
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain("no usable pulumi CLI yet");
+    expect(existsSync(s.versionsBin)).toBe(false);
+    expect(readdirSync(s.tmpdir)).toEqual([]);
+  });
+
   const goBin = path.dirname(spawnSync("bash", ["-c", "command -v go"], { encoding: "utf8" }).stdout.trim());
   /** The script with Go on PATH and no CLI anywhere, into a fresh root; the real HOME for Go's caches. */
   function goBuild(name: string, env: Record<string, string> = {}) {
