@@ -75,7 +75,11 @@ export async function recoverStack(input: RecoveryInput): Promise<CheckpointSumm
     if (lockOwnerAlive(lock)) {
       throw new EnvironmentOperationError(
         "concurrent-operation",
-        `another operation is running on ${stack}: its stack is locked by ${lock.username}@${lock.hostname} (pid ${lock.pid}) since ${lock.timestamp}`,
+        `another operation is running on ${stack}: its stack is locked by ${lock.username}@${lock.hostname} (pid ${lock.pid}) since ${lock.timestamp}${
+          lock.hostname === os.hostname()
+            ? ""
+            : `; whether that run still lives cannot be told from here: if that machine's run is gone, delete the lock ${lock.key} from the state backend`
+        }`,
       );
     }
     await store.deleteLock(lock.key);

@@ -155,6 +155,31 @@ describe("operation errors", () => {
 });
 
 describe("file state backend", () => {
+  it("refuses a stack locked from another machine, saying which lock to delete if that run is gone", async () => {
+    const stateDir = path.join(tmp, "locked-state");
+    const lockDir = path.join(
+      stateDir,
+      ".pulumi",
+      "locks",
+      "organization",
+      "voting-environments",
+      "elsewhere",
+    );
+    mkdirSync(lockDir, { recursive: true });
+    const lockFile = path.join(lockDir, "0c1d-lock.json");
+    const lock = { pid: 4242, username: "ci", hostname: "build-host-7", timestamp: "2026-11-26T08:00:00Z" };
+    writeFileSync(lockFile, JSON.stringify(lock));
+    const ops = infra.createEnvironmentOperations({ ...base, backendUrl: `file://${stateDir}` });
+    await expect(ops.recover({ name: "elsewhere", target: "local" })).rejects.toMatchObject({
+      code: "concurrent-operation",
+      message: expect.stringContaining(
+        `locked by ci@build-host-7 (pid 4242) since 2026-11-26T08:00:00Z; whether that run still lives cannot be told from here: if that machine's run is gone, delete the lock ${lockFile}`,
+      ),
+    });
+    expect(existsSync(lockFile)).toBe(true);
+    await ops.close();
+  });
+
   it("creates and destroys an environment with state in files", async () => {
     const stateDir = path.join(tmp, "state");
     mkdirSync(stateDir, { recursive: true });
