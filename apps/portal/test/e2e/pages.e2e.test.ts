@@ -380,6 +380,8 @@ describe("every page in its main states", () => {
     expect(await headerStatus(second)).toBe("failed");
     expect(await second.getByTestId("operation-live").textContent()).toMatch(/scripted failure/);
     expect(await second.getByTestId("retry").textContent()).toBe("Retry create");
+    // Its first create failed: what exists is unknown, not "failing".
+    expect(await second.getByTestId("topology-balancer").getAttribute("data-health")).toBe("unknown");
     await expect.poll(() => second.getByTestId("live-log").textContent()).toMatch(/create failed/);
     await shot(second, "08-detail-failed");
     await expectAccessible(second);

@@ -113,6 +113,7 @@ export default async function EnvironmentPage({ params }: Params) {
 
   const topology: Parameters<typeof Topology>[0] = {
     status: env.status,
+    provisioned: env.currentFrontendReplicas !== null,
     target: env.target,
     frontends: env.status === "destroyed" ? 0 : (env.currentFrontendReplicas ?? env.desiredFrontendReplicas),
     redisNodes: env.status === "destroyed" ? 0 : (env.currentRedisReplicas ?? env.desiredRedisReplicas),

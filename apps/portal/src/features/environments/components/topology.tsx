@@ -94,8 +94,11 @@ export function Topology({
   redisWriter,
   redisReader,
   live,
+  provisioned = true,
 }: {
   status: string;
+  /** False until a create has succeeded (no current replica counts yet). */
+  provisioned?: boolean;
   target: string;
   frontends: number;
   redisNodes: number;
@@ -105,7 +108,8 @@ export function Topology({
   /** The probe's answer, when the environment is ready and has a frontend URL. */
   live?: LiveHealth;
 }) {
-  const fromStatus = healthFromStatus(status);
+  // A failed first create may have left anything or nothing: say "unknown" rather than "failing".
+  const fromStatus = status === "failed" && !provisioned ? "unknown" : healthFromStatus(status);
   const h = live ?? { balancer: fromStatus, frontends: fromStatus, writer: fromStatus, reader: fromStatus };
   const readers = Math.max(0, redisNodes - 1);
   const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
