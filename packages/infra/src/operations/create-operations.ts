@@ -228,10 +228,35 @@ export function createEnvironmentOperations(rawConfig: OperationsConfig): Enviro
               if (!how.dropLine?.(line)) emit({ type: "log", line });
             });
             const stack = await openStack(program, how.create);
-            const onOutput = (chunk: string) => lines.push(chunk);
+            // The Automation API forwards an abort to the CLI only once the CLI runs: an abort before that
+            // (during recovery, stack selection, or the API's own setup) would be lost and the run would
+            // go through. So a cancel before the start stops here, and one during the setup reaches the CLI
+            // when it shows its first sign of life.
+            const cli = new AbortController();
+            let cliRunning = false;
+            const cliStarted = () => {
+              if (cliRunning) return;
+              cliRunning = true;
+              if (controller.signal.aborted) cli.abort();
+            };
+            const forwardAbort = () => {
+              if (cliRunning) cli.abort();
+            };
+            controller.signal.addEventListener("abort", forwardAbort, { once: true });
+            if (controller.signal.aborted) {
+              throw new EnvironmentOperationError(
+                "cancelled",
+                `the operation on ${environment} was cancelled before the Pulumi CLI started: nothing was changed`,
+              );
+            }
+            const onOutput = (chunk: string) => {
+              cliStarted();
+              lines.push(chunk);
+            };
             try {
               const result = await run(stack, {
                 onEvent: (e) => {
+                  cliStarted();
                   mapper.handle(e);
                   try {
                     options?.onEngineEvent?.(e);
@@ -241,12 +266,13 @@ export function createEnvironmentOperations(rawConfig: OperationsConfig): Enviro
                 },
                 onOutput,
                 onError: onOutput,
-                signal: controller.signal,
+                signal: cli.signal,
                 color: "never",
               });
               mapper.complete();
               return { before, stack, result };
             } finally {
+              controller.signal.removeEventListener("abort", forwardAbort);
               lines.flush(); // a failed run's last line without a newline still reaches the log
             }
           },

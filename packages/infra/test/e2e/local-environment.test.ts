@@ -284,6 +284,12 @@ describe("local target", () => {
     expect(leftoverWorkspaces("alpha")).toEqual([]);
     expect(ops.cancel({ name: "alpha", target: "local" }), "nothing left to cancel").toBe(false);
 
+    // A cancel that comes before the CLI has started (here: during the recovery) changes nothing.
+    const early = ops.up(spec("alpha", 7, 1));
+    expect(ops.cancel({ name: "alpha", target: "local" })).toBe(true);
+    await expect(early).rejects.toMatchObject({ code: "cancelled" });
+    expect(pidRecords(envDir("alpha")).filter((r) => r.name === "frontend-6")).toEqual([]);
+
     const result = await ops.up(spec("alpha", 6, 1));
     expect(result.outputs.frontendUrl).toBe(frontendUrl);
     const records = pidRecords(envDir("alpha"));
