@@ -140,7 +140,13 @@ export function createEnvironmentOperations(rawConfig: OperationsConfig): Enviro
      */
     runOnStack: <R>(
       program: PulumiFn,
-      how: { create: boolean; estimate?: number; dropLine?: (line: string) => boolean },
+      how: {
+        create: boolean;
+        estimate?: number;
+        dropLine?: (line: string) => boolean;
+        /** Remove the stack afterwards if this run created it (a preview changes nothing). */
+        leaveNoNewStack?: boolean;
+      },
       run: (stack: Stack, streaming: Streaming) => Promise<R>,
     ) => Promise<{ before: { resources: number } | undefined; stack: Stack; result: R }>;
   }
@@ -243,17 +249,17 @@ export function createEnvironmentOperations(rawConfig: OperationsConfig): Enviro
               if (cliRunning) cli.abort();
             };
             controller.signal.addEventListener("abort", forwardAbort, { once: true });
-            if (controller.signal.aborted) {
-              throw new EnvironmentOperationError(
-                "cancelled",
-                `the operation on ${environment} was cancelled before the Pulumi CLI started: nothing was changed`,
-              );
-            }
             const onOutput = (chunk: string) => {
               cliStarted();
               lines.push(chunk);
             };
             try {
+              if (controller.signal.aborted) {
+                throw new EnvironmentOperationError(
+                  "cancelled",
+                  `the operation on ${environment} was cancelled before the Pulumi CLI started: nothing was changed`,
+                );
+              }
               const result = await run(stack, {
                 onEvent: (e) => {
                   cliStarted();
@@ -274,6 +280,8 @@ export function createEnvironmentOperations(rawConfig: OperationsConfig): Enviro
             } finally {
               controller.signal.removeEventListener("abort", forwardAbort);
               lines.flush(); // a failed run's last line without a newline still reaches the log
+              if (how.leaveNoNewStack && !before)
+                await stack.workspace.removeStack(environment).catch(() => {});
             }
           },
         };
@@ -314,12 +322,12 @@ export function createEnvironmentOperations(rawConfig: OperationsConfig): Enviro
       }
       const { before, stack, result } = await ctx.runOnStack(
         program,
-        { create: true, estimate },
+        // A preview changes nothing: not even the empty stack that selecting a new environment creates,
+        // also when the preview fails or is cancelled.
+        { create: true, estimate, leaveNoNewStack: true },
         (stack, streaming) => stack.preview(streaming),
       );
       const outputs = before ? plainOutputs(await stack.outputs()) : {};
-      // A preview changes nothing: not even the empty stack that selecting a new environment created.
-      if (!before) await stack.workspace.removeStack(spec.name).catch(() => {});
       return {
         kind,
         environment: spec.name,

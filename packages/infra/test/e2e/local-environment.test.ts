@@ -131,6 +131,12 @@ describe("local target", () => {
     expect(preview.outputs).toEqual({});
     expect(pidRecords(envDir("alpha"))).toEqual([]);
     expect(await stateRows("alpha")).toEqual([]);
+
+    // Nor does one cancelled before it ran.
+    const cancelled = ops.preview(spec("alpha", 2, 2));
+    ops.cancel({ name: "alpha", target: "local" });
+    await expect(cancelled).rejects.toMatchObject({ code: "cancelled" });
+    expect(await stateRows("alpha")).toEqual([]);
   });
 
   it("creates an environment with 2 frontends and 2 Redis whose URL serves the app and counts votes", async () => {
