@@ -455,7 +455,8 @@ describe("every page in its main states", () => {
       script({ durationMs: 200, logLines: 12 }); // the next run of web-failed succeeds
       await page.goto(`${webA.url}/environments/web-failed`);
       await page.getByTestId("retry").click();
-      // (The retry button and its "Create requested." go away as soon as the retry runs: it is no longer possible.)
+      // The answer stays, although the button goes away as soon as the retry runs (no longer possible).
+      await expect.poll(() => page.getByTestId("retry-message").textContent()).toBe("Create requested.");
       await expect.poll(() => headerStatus(page), { timeout: 20_000 }).toBe("ready");
       expect(await page.getByTestId("frontends-state").textContent()).toBe("2 / 2");
       const creates = await db.operation.findMany({

@@ -11,13 +11,12 @@ import type { FormState } from "../../shared/environment-schemas";
 import {
   type FormDeps,
   type FormHandler,
-  handleCancel,
   handleCreate,
   handleDestroy,
-  handleRefresh,
   handleRemove,
-  handleRetry,
   handleScale,
+  operationHandlers,
+  operationOf,
 } from "./form-handlers";
 
 const deps = (): FormDeps => ({
@@ -50,14 +49,12 @@ export async function scaleEnvironmentAction(_prev: FormState, form: FormData): 
 export async function destroyEnvironmentAction(_prev: FormState, form: FormData): Promise<FormState> {
   return await onEnvironment(handleDestroy, form);
 }
-export async function refreshEnvironmentAction(_prev: FormState, form: FormData): Promise<FormState> {
-  return await onEnvironment(handleRefresh, form);
-}
-export async function retryOperationAction(_prev: FormState, form: FormData): Promise<FormState> {
-  return await onEnvironment(handleRetry, form);
-}
-export async function cancelOperationAction(_prev: FormState, form: FormData): Promise<FormState> {
-  return await onEnvironment(handleCancel, form);
+/** Refresh, retry, cancel or remove, by the pressed button's `operation` value. */
+export async function environmentOperationAction(prev: FormState, form: FormData): Promise<FormState> {
+  const operation = operationOf(form);
+  if (!operation) return { status: "error", message: "Unknown operation: reload the page." };
+  if (operation === "remove") return await removeEnvironmentAction(prev, form);
+  return await onEnvironment(operationHandlers[operation], form);
 }
 
 export async function removeEnvironmentAction(_prev: FormState, form: FormData): Promise<FormState> {

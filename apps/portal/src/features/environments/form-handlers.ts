@@ -117,3 +117,15 @@ export const handleCancel: FormHandler = (deps, form) =>
   handle(environmentActionSchema, form, deps, cancelOperation);
 export const handleRemove: FormHandler = (deps, form) =>
   handle(environmentActionSchema, form, deps, removeEnvironment);
+
+/** The detail page's operation buttons share one form; the pressed button's value says which. */
+export const ENVIRONMENT_OPERATIONS = ["refresh", "retry", "cancel", "remove"] as const;
+export type EnvironmentOperation = (typeof ENVIRONMENT_OPERATIONS)[number];
+export const operationHandlers: Record<EnvironmentOperation, FormHandler> = {
+  refresh: handleRefresh,
+  retry: handleRetry,
+  cancel: handleCancel,
+  remove: handleRemove,
+};
+export const operationOf = (form: FormData): EnvironmentOperation | undefined =>
+  ENVIRONMENT_OPERATIONS.find((o) => o === form.get("operation"));

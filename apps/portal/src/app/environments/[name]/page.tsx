@@ -3,16 +3,11 @@ import type { Metadata } from "next";
 import Link from "next/link";
 import { notFound } from "next/navigation";
 import { Fragment, Suspense } from "react";
-import {
-  cancelOperationAction,
-  refreshEnvironmentAction,
-  removeEnvironmentAction,
-  retryOperationAction,
-} from "../../../features/environments/actions";
 import { AutoRefresh } from "../../../features/environments/components/auto-refresh";
 import {
-  ActionButton,
   DestroyForm,
+  type OperationButton,
+  OperationButtons,
   ScaleForm,
 } from "../../../features/environments/components/environment-actions";
 import { OperationLive } from "../../../features/environments/components/operation-live";
@@ -81,35 +76,15 @@ export default async function EnvironmentPage({ params }: Params) {
   const key = () => randomUUID();
   const busy = isOperationActive(op?.status);
   // The operation buttons that can work in the current state (the server checks again).
-  const operationButtons = [
-    {
-      when: "refresh" as const,
-      action: refreshEnvironmentAction,
-      label: "Refresh",
-      pendingLabel: "Requesting…",
-    },
-    {
-      when: "retry" as const,
-      action: retryOperationAction,
-      label: `Retry ${op?.kind}`,
-      pendingLabel: "Requesting…",
-    },
-    {
-      when: "cancel" as const,
-      action: cancelOperationAction,
-      label: `Cancel ${op?.kind}`,
-      pendingLabel: "Cancelling…",
-    },
-    {
-      when: "remove" as const,
-      action: removeEnvironmentAction,
-      label: "Remove record",
-      pendingLabel: "Removing…",
-      danger: true,
-    },
-  ]
-    .filter((b) => can(b.when))
-    .map(({ when, ...b }) => ({ ...b, testId: when }));
+  // The operation buttons that can work in the current state (the server checks again).
+  const operationButtons = (
+    [
+      { operation: "refresh", label: "Refresh", pendingLabel: "Requesting…" },
+      { operation: "retry", label: `Retry ${op?.kind}`, pendingLabel: "Requesting…" },
+      { operation: "cancel", label: `Cancel ${op?.kind}`, pendingLabel: "Cancelling…" },
+      { operation: "remove", label: "Remove record", pendingLabel: "Removing…", danger: true },
+    ] satisfies OperationButton[]
+  ).filter((b) => can(b.operation));
 
   const topology: Parameters<typeof Topology>[0] = {
     status: env.status,
@@ -292,14 +267,12 @@ export default async function EnvironmentPage({ params }: Params) {
 
           <section className="space-y-3 rounded-lg border border-slate-200 bg-white p-5 shadow-sm">
             <h3 className="text-sm font-semibold">Operations</h3>
-            <div className="flex flex-wrap gap-2">
-              {operationButtons.map((b) => (
-                <ActionButton key={b.testId} name={env.name} idempotencyKey={key()} {...b} />
-              ))}
-            </div>
-            {operationButtons.length === 0 && (
-              <p className="text-xs text-slate-500">No operation is possible right now.</p>
-            )}
+            <OperationButtons
+              key={env.name}
+              name={env.name}
+              idempotencyKey={key()}
+              buttons={operationButtons}
+            />
           </section>
 
           {env.status !== "destroyed" && (

@@ -3,7 +3,8 @@
 // name), remove. Each is a server action; the page shows its answer, never an error page.
 import { useActionState, useState } from "react";
 import type { FormState, Limits } from "../../../shared/environment-schemas";
-import { destroyEnvironmentAction, scaleEnvironmentAction } from "../actions";
+import { destroyEnvironmentAction, environmentOperationAction, scaleEnvironmentAction } from "../actions";
+import type { EnvironmentOperation } from "../form-handlers";
 import {
   dangerButton,
   FieldError,
@@ -14,7 +15,6 @@ import {
 } from "./form-bits";
 import { ReplicaSliders } from "./replica-slider";
 
-type Action = (prev: FormState, form: FormData) => Promise<FormState>;
 const idle: FormState = { status: "idle" };
 
 function Hidden({ name, idempotencyKey }: { name: string; idempotencyKey: string }) {
@@ -26,36 +26,49 @@ function Hidden({ name, idempotencyKey }: { name: string; idempotencyKey: string
   );
 }
 
-export function ActionButton({
-  action,
-  name,
-  idempotencyKey,
-  label,
-  pendingLabel,
-  testId,
-  danger,
-}: {
-  action: Action;
-  name: string;
-  idempotencyKey: string;
+export interface OperationButton {
+  operation: EnvironmentOperation;
   label: string;
   pendingLabel: string;
-  testId: string;
   danger?: boolean;
+}
+
+/**
+ * Refresh, retry, cancel, remove: one form, one submit button per operation possible now. The form (and so
+ * its answer) stays when the buttons change, e.g. a retry that already runs can no longer be retried.
+ */
+export function OperationButtons({
+  name,
+  idempotencyKey,
+  buttons,
+}: {
+  name: string;
+  idempotencyKey: string;
+  buttons: OperationButton[];
 }) {
-  const [state, run, pending] = useActionState(action, idle);
+  const [state, run, pending] = useActionState(environmentOperationAction, idle);
+  const [clicked, setClicked] = useState<EnvironmentOperation>();
   return (
-    <form action={run} className="space-y-2">
+    <form action={run} className="space-y-3">
       <Hidden name={name} idempotencyKey={state.nextKey ?? idempotencyKey} />
-      <button
-        type="submit"
-        disabled={pending}
-        className={danger ? dangerButton : secondaryButton}
-        data-testid={testId}
-      >
-        {pending ? pendingLabel : label}
-      </button>
-      <FormMessage state={state} testId={`${testId}-message`} />
+      <div className="flex flex-wrap gap-2">
+        {buttons.map((b) => (
+          <button
+            key={b.operation}
+            type="submit"
+            name="operation"
+            value={b.operation}
+            disabled={pending}
+            onClick={() => setClicked(b.operation)}
+            className={b.danger ? dangerButton : secondaryButton}
+            data-testid={b.operation}
+          >
+            {pending && clicked === b.operation ? b.pendingLabel : b.label}
+          </button>
+        ))}
+      </div>
+      {buttons.length === 0 && <p className="text-xs text-slate-500">No operation is possible right now.</p>}
+      <FormMessage state={state} testId={`${clicked ?? "operation"}-message`} />
     </form>
   );
 }
