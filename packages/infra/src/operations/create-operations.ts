@@ -66,6 +66,34 @@ function plainOutputs(outputs: OutputMap): Partial<EnvironmentOutputs> {
   return plain as Partial<EnvironmentOutputs>;
 }
 
+/**
+ * The signal for a Pulumi command. The Automation API forwards an abort to the CLI only once the CLI runs:
+ * one that comes earlier (during recovery, stack selection or the API's own setup) would be lost and the
+ * run would go through. So the operation checks `signal.aborted` before it starts the command, and an abort
+ * during the setup is passed on when the CLI shows its first sign of life (`running()`: output or event).
+ */
+function abortOnceRunning(operation: AbortSignal): {
+  signal: AbortSignal;
+  running(): void;
+  dispose(): void;
+} {
+  const cli = new AbortController();
+  let running = false;
+  const forward = () => {
+    if (running) cli.abort();
+  };
+  operation.addEventListener("abort", forward, { once: true });
+  return {
+    signal: cli.signal,
+    running() {
+      if (running) return;
+      running = true;
+      if (operation.aborted) cli.abort();
+    },
+    dispose: () => operation.removeEventListener("abort", forward),
+  };
+}
+
 /** The folder that holds `@pulumi/pulumi`, for the dynamic-provider plugin's `require.resolve`. */
 function nodeModulesOfPulumi(): string {
   const pkg = require.resolve("@pulumi/pulumi/package.json");
@@ -234,23 +262,9 @@ export function createEnvironmentOperations(rawConfig: OperationsConfig): Enviro
               if (!how.dropLine?.(line)) emit({ type: "log", line });
             });
             const stack = await openStack(program, how.create);
-            // The Automation API forwards an abort to the CLI only once the CLI runs: an abort before that
-            // (during recovery, stack selection, or the API's own setup) would be lost and the run would
-            // go through. So a cancel before the start stops here, and one during the setup reaches the CLI
-            // when it shows its first sign of life.
-            const cli = new AbortController();
-            let cliRunning = false;
-            const cliStarted = () => {
-              if (cliRunning) return;
-              cliRunning = true;
-              if (controller.signal.aborted) cli.abort();
-            };
-            const forwardAbort = () => {
-              if (cliRunning) cli.abort();
-            };
-            controller.signal.addEventListener("abort", forwardAbort, { once: true });
+            const cli = abortOnceRunning(controller.signal);
             const onOutput = (chunk: string) => {
-              cliStarted();
+              cli.running();
               lines.push(chunk);
             };
             try {
@@ -262,7 +276,7 @@ export function createEnvironmentOperations(rawConfig: OperationsConfig): Enviro
               }
               const result = await run(stack, {
                 onEvent: (e) => {
-                  cliStarted();
+                  cli.running();
                   mapper.handle(e);
                   try {
                     options?.onEngineEvent?.(e);
@@ -278,7 +292,7 @@ export function createEnvironmentOperations(rawConfig: OperationsConfig): Enviro
               mapper.complete();
               return { before, stack, result };
             } finally {
-              controller.signal.removeEventListener("abort", forwardAbort);
+              cli.dispose();
               lines.flush(); // a failed run's last line without a newline still reaches the log
               if (how.leaveNoNewStack && !before)
                 await stack.workspace.removeStack(environment).catch(() => {});
