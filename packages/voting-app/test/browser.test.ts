@@ -1,13 +1,13 @@
 import { mkdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { type Browser, chromium, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { RunningApp } from "../src/app.js";
+import { launchChromium } from "../src/dev/chromium.js";
 import { type RedisServer, startRedisServer } from "../src/dev/redis-server.js";
 import { counts, startTestApp, vote } from "./helpers/app.js";
 
 const SHOTS = fileURLToPath(new URL("../test-results/", import.meta.url));
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 
 let redis: RedisServer;
 let app: RunningApp;
@@ -17,19 +17,7 @@ beforeAll(async () => {
   mkdirSync(SHOTS, { recursive: true });
   redis = await startRedisServer();
   app = await startTestApp({ REDIS_PORT: String(redis.port), REPLICA_NAME: "browser-test" });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
-  });
+  browser = await launchChromium();
 });
 afterAll(async () => {
   await browser?.close();
