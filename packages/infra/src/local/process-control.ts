@@ -54,6 +54,16 @@ export async function isPortFree(port: number, host = LOOPBACK): Promise<boolean
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
+/** True when a process with this pid exists (also one we may not signal: EPERM). */
+export function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
 /**
  * The kernel's start time of a process (clock ticks since boot, field 22 of /proc/<pid>/stat), which
  * together with the pid identifies one process: a recycled pid gets a different start time.

@@ -10,6 +10,7 @@ import {
   type Stack,
 } from "@pulumi/pulumi/automation";
 import type { z } from "zod";
+import { pidAlive } from "../local/process-control";
 import { environmentRefSchema, environmentSpecSchema, operationsConfigSchema } from "../spec";
 import { describeBackend, openStateStore, type StateStore } from "../state";
 import { EnvironmentMutex } from "./environment-mutex";
@@ -49,15 +50,6 @@ function parse<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
     throw new EnvironmentOperationError("invalid-input", `invalid ${what}: ${issues}`);
   }
   return result.data;
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
 }
 
 function plainOutputs(outputs: OutputMap): Partial<EnvironmentOutputs> {

@@ -6,6 +6,7 @@ import {
   isListening,
   isSameProcess,
   listPids,
+  pidAlive,
   procEntry,
   processesOfEnvironment,
   processStartTime as processStartTimeOf,
@@ -18,11 +19,7 @@ import { EnvironmentOperationError } from "./errors";
 /** Is the process that wrote a lock still running? Only answerable for locks written on this host. */
 export function lockOwnerAlive(lock: Pick<StackLock, "pid" | "hostname">): boolean {
   if (lock.hostname !== os.hostname()) return true; // another machine: assume it is alive
-  try {
-    process.kill(lock.pid, 0);
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
+  if (!pidAlive(lock.pid)) return false;
   // The pid is in use: is it still a pulumi CLI (and not a recycled pid)?
   const cmdline = procEntry(lock.pid, "cmdline");
   return cmdline === undefined || cmdline.some((arg) => arg.includes("pulumi"));
