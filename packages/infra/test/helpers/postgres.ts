@@ -1,4 +1,4 @@
-import { chmodSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { type LocalPostgres, startEmbeddedPostgres } from "@platform/db/embedded-postgres";
@@ -14,9 +14,7 @@ export interface TestPostgres {
 
 /** A real PostgreSQL for the Pulumi state, in a temp folder, on a free port. */
 export async function startTestPostgres(): Promise<TestPostgres> {
-  // The temp folder: when run as root the server runs as `postgres`, which cannot enter /root.
   const dir = mkdtempSync(path.join(os.tmpdir(), "infra-test-pg-"));
-  chmodSync(dir, 0o755);
   const server = await startEmbeddedPostgres({ dataDir: path.join(dir, "data") });
   return {
     pg: server,
