@@ -1,6 +1,7 @@
 // What people ask of environments: validate, check the action is possible now, record it, enqueue it.
 // Never waits for Pulumi. Free of Next.js so the worker tests and the benchmark can call it directly.
 import { Prisma, type PrismaClient } from "@platform/db/client";
+import type { EnvironmentSpec } from "@platform/infra/types";
 import type PgBoss from "pg-boss";
 import { enqueueOperation } from "../../server/queue";
 import type {
@@ -17,15 +18,11 @@ export interface CommandContext {
   user: string;
 }
 
-/** The spec handed to the operations (EnvironmentSpec of @platform/infra), stored on each operation. */
-export interface RequestedConfig {
-  name: string;
-  target: "local" | "aws";
-  frontendReplicas: number;
-  redisReplicas: number;
-  owner: string;
-  aws?: { region: string };
-}
+/**
+ * What an operation is asked to make real: the operations' own spec (one contract, validated by
+ * `environmentSpecSchema` of @platform/infra when the worker runs it), stored on each operation as is.
+ */
+export type RequestedConfig = EnvironmentSpec;
 
 export type CommandResult =
   | { ok: true; environment: string; operationId?: string; message: string; duplicate?: boolean }

@@ -4,7 +4,7 @@
 import { createHash, randomUUID } from "node:crypto";
 import type { Prisma, PrismaClient } from "@platform/db/client";
 import type PgBoss from "pg-boss";
-import { destroyEnvironment, type RequestedConfig } from "../../features/environments/commands";
+import { destroyEnvironment } from "../../features/environments/commands";
 import { changesEnvironment, type OperationKind, statusAfter, statusWhileRunning } from "../../shared/status";
 import { enqueueOperation, jobPending, OPERATIONS_QUEUE, type OperationJob } from "../queue";
 import { EventSink } from "./event-sink";
@@ -125,15 +125,8 @@ export class OperationWorker {
     const { db } = this.o;
     const env = op.environment;
     const kind = op.kind as OperationKind;
-    const config = op.requestedConfig as unknown as RequestedConfig;
-    const spec: EnvironmentSpec = {
-      name: config.name,
-      target: config.target,
-      frontendReplicas: config.frontendReplicas,
-      redisReplicas: config.redisReplicas,
-      owner: config.owner,
-      ...(config.aws ? { aws: config.aws } : {}),
-    };
+    // The stored request is the operations' spec itself; they validate it before any Pulumi run.
+    const spec = op.requestedConfig as unknown as EnvironmentSpec;
     const ref = { name: spec.name, target: spec.target };
     if (changesEnvironment(kind)) {
       await db.environment.updateMany({
