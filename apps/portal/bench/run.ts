@@ -15,8 +15,8 @@ import {
   createEnvironment,
   destroyEnvironment,
 } from "../src/features/environments/commands";
-import { makePrincipal } from "../src/shared/access";
 import { startQueue } from "../src/server/queue";
+import { makePrincipal } from "../src/shared/access";
 import { waitFor } from "../test/helpers/database";
 import { appDir, killProcessesUnder, startPortal } from "../test/helpers/portal-process";
 

@@ -28,10 +28,7 @@ export const environmentSpecSchema = z
       })
       .strict()
       .optional(),
-    app: z
-      .object({ allowReset: z.boolean().optional() })
-      .strict()
-      .optional(),
+    app: z.object({ allowReset: z.boolean().optional() }).strict().optional(),
     local: z
       .object({
         voteOptions: voteOptionsSchema.optional(),

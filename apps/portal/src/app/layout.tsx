@@ -61,10 +61,17 @@ export default async function RootLayout({ children }: { children: ReactNode }) 
               <div className="flex items-center gap-3 text-sm text-slate-600">
                 <p>
                   Signed in as{" "}
-                  <span className="font-medium text-slate-800" data-testid="current-user" title={principal.id}>
+                  <span
+                    className="font-medium text-slate-800"
+                    data-testid="current-user"
+                    title={principal.id}
+                  >
                     {principal.name}
                   </span>{" "}
-                  <span className="rounded bg-slate-100 px-1.5 py-0.5 text-xs text-slate-700" data-testid="current-role">
+                  <span
+                    className="rounded bg-slate-100 px-1.5 py-0.5 text-xs text-slate-700"
+                    data-testid="current-role"
+                  >
                     {principal.role}
                   </span>
                 </p>

@@ -178,7 +178,10 @@ export default async function EnvironmentListPage({
                         {e.owner}
                       </span>
                       {e.team && (
-                        <span className="block max-w-[11rem] truncate text-xs text-slate-600" data-testid="team">
+                        <span
+                          className="block max-w-[11rem] truncate text-xs text-slate-600"
+                          data-testid="team"
+                        >
                           team {e.team}
                         </span>
                       )}

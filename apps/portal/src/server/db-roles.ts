@@ -50,12 +50,21 @@ export async function grantWebRole(ownerUrl: string, role: string, stateTable: s
 }
 
 /** Whether `webUrl`'s role is a safe web role: not a superuser, not the owner, no access to the state table. */
-export async function checkWebRole(ownerUrl: string, webUrl: string, stateTable: string): Promise<WebRoleCheck> {
+export async function checkWebRole(
+  ownerUrl: string,
+  webUrl: string,
+  stateTable: string,
+): Promise<WebRoleCheck> {
   const role = decodeURIComponent(new URL(webUrl).username);
   const client = new pg.Client({ connectionString: ownerUrl });
   await client.connect();
   try {
-    const { rows } = await client.query<{ super: boolean; owner: string; is_member: boolean; bypass: boolean }>(
+    const { rows } = await client.query<{
+      super: boolean;
+      owner: string;
+      is_member: boolean;
+      bypass: boolean;
+    }>(
       `SELECT r.rolsuper AS super, r.rolbypassrls AS bypass, current_user AS owner,
               pg_has_role($1, current_user, 'MEMBER') AS is_member
          FROM pg_roles r WHERE r.rolname = $1`,
@@ -64,7 +73,8 @@ export async function checkWebRole(ownerUrl: string, webUrl: string, stateTable:
     const r = rows[0];
     if (!r) return { role, problem: `the role ${role} does not exist` };
     if (r.super) return { role, problem: `${role} is a superuser` };
-    if (role === r.owner || r.is_member) return { role, problem: `${role} is (or is a member of) the owner role ${r.owner}` };
+    if (role === r.owner || r.is_member)
+      return { role, problem: `${role} is (or is a member of) the owner role ${r.owner}` };
     const state = await client.query<{ readable: boolean }>(
       `SELECT has_table_privilege($1, $2, 'SELECT') OR has_table_privilege($1, $2, 'INSERT')
               OR has_table_privilege($1, $2, 'UPDATE') OR has_table_privilege($1, $2, 'DELETE') AS readable
@@ -87,7 +97,9 @@ export async function ensureLoginRole(adminUrl: string, role: string, password: 
     const verb = exists.rowCount ? "ALTER" : "CREATE";
     // PASSWORD takes no bind parameters: quote it as a literal.
     const literal = `'${password.replaceAll("'", "''")}'`;
-    await client.query(`${verb} ROLE ${ident(role)} WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD ${literal}`);
+    await client.query(
+      `${verb} ROLE ${ident(role)} WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD ${literal}`,
+    );
   } finally {
     await client.end();
   }

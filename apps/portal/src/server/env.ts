@@ -52,7 +52,10 @@ const configSchema = z
     OIDC_CLIENT_SECRET: z.string().optional(),
     OIDC_SCOPES: z.string().default("openid email profile"),
     /** Allow an http:// issuer (a test or laptop identity provider). */
-    OIDC_ALLOW_INSECURE_ISSUER: z.enum(["0", "1", "true", "false"]).default("0").transform((v) => v === "1" || v === "true"),
+    OIDC_ALLOW_INSECURE_ISSUER: z
+      .enum(["0", "1", "true", "false"])
+      .default("0")
+      .transform((v) => v === "1" || v === "true"),
     GROUPS_CLAIM: z.string().min(1).default("groups"),
     EMAIL_CLAIM: z.string().min(1).default("email"),
     NAME_CLAIM: z.string().min(1).default("name"),
@@ -66,13 +69,24 @@ const configSchema = z
     /** AWS ALB: per-key PEM URL with {kid}, e.g. https://public-keys.auth.elb.eu-west-1.amazonaws.com/{kid} */
     PROXY_JWT_PEM_KEY_URL: z
       .string()
-      .refine((u) => u.includes("{kid}") && URL.canParse(u.replace("{kid}", "k")), "PROXY_JWT_PEM_KEY_URL must be an http(s) URL containing {kid}")
+      .refine(
+        (u) => u.includes("{kid}") && URL.canParse(u.replace("{kid}", "k")),
+        "PROXY_JWT_PEM_KEY_URL must be an http(s) URL containing {kid}",
+      )
       .optional(),
     PROXY_JWT_ISSUER: z.string().optional(),
     PROXY_JWT_AUDIENCE: list,
     /** AWS ALB: the load balancer's ARN, checked against the token's `signer` header. */
     PROXY_JWT_ALB_ARN: z.string().startsWith("arn:", "PROXY_JWT_ALB_ARN must be an ARN").optional(),
-    PROXY_JWT_ALGORITHMS: list.pipe(z.array(z.enum(["RS256", "RS384", "RS512", "PS256", "ES256", "ES384", "ES512", "EdDSA"], { message: "PROXY_JWT_ALGORITHMS: unknown algorithm" }))).transform((a) => (a.length ? a : ["RS256", "ES256"])),
+    PROXY_JWT_ALGORITHMS: list
+      .pipe(
+        z.array(
+          z.enum(["RS256", "RS384", "RS512", "PS256", "ES256", "ES384", "ES512", "EdDSA"], {
+            message: "PROXY_JWT_ALGORITHMS: unknown algorithm",
+          }),
+        ),
+      )
+      .transform((a) => (a.length ? a : ["RS256", "ES256"])),
     // Roles from the identity provider's groups.
     ADMIN_GROUPS: list.transform((a) => (a.length ? a : ["portal-admins"])),
     MEMBER_GROUPS: list.transform((a) => (a.length ? a : ["portal-members"])),
@@ -182,7 +196,8 @@ const configSchema = z
         ctx.addIssue({
           code: "custom",
           path: ["PROXY_JWT_AUDIENCE"],
-          message: "is required when AUTH_MODE=proxy-jwt (AWS ALB tokens have none: set PROXY_JWT_ALB_ARN instead)",
+          message:
+            "is required when AUTH_MODE=proxy-jwt (AWS ALB tokens have none: set PROXY_JWT_ALB_ARN instead)",
         });
       }
     }
@@ -230,7 +245,8 @@ export function awsEnabled(c: PortalConfig): boolean {
 }
 
 /** The portal's address as people open it. */
-export const publicUrl = (c: PortalConfig) => (c.PUBLIC_URL ?? `http://localhost:${c.PORT}`).replace(/\/+$/, "");
+export const publicUrl = (c: PortalConfig) =>
+  (c.PUBLIC_URL ?? `http://localhost:${c.PORT}`).replace(/\/+$/, "");
 
 export function limitsFrom(c: PortalConfig): Limits {
   return {

@@ -82,7 +82,11 @@ export const isOwnOrTeams = (p: Principal, env: OwnedEnvironment) =>
  * Why `principal` may not do `action` (on `env`), or null when they may. The message is shown to the person as
  * is: it says what rule refused them.
  */
-export function refusalFor(principal: Principal, action: AccessAction, env?: OwnedEnvironment): string | null {
+export function refusalFor(
+  principal: Principal,
+  action: AccessAction,
+  env?: OwnedEnvironment,
+): string | null {
   if (principal.role === "admin") return null;
   if (principal.role === "viewer") {
     return `You have read-only access (viewer): you cannot ${VERB[action]}${env ? ` “${env.name}”` : ""}. Ask an admin for member access.`;
@@ -100,5 +104,14 @@ export function makePrincipal(
   teams: string[] = [],
   via: Principal["via"] = "dev",
 ): Principal {
-  return { id, subject: id, email: id.includes("@") ? id : undefined, name: id, groups: teams, role, teams, via };
+  return {
+    id,
+    subject: id,
+    email: id.includes("@") ? id : undefined,
+    name: id,
+    groups: teams,
+    role,
+    teams,
+    via,
+  };
 }

@@ -150,14 +150,20 @@ const envRows = async (page: Page) =>
 
 async function finished(name: string) {
   return await waitFor(`${name}'s operation to finish`, async () => {
-    const env = await db.environment.findFirstOrThrow({ where: { name, deletedAt: null }, include: { lastOperation: true } });
+    const env = await db.environment.findFirstOrThrow({
+      where: { name, deletedAt: null },
+      include: { lastOperation: true },
+    });
     const s = env.lastOperation?.status;
     return s && s !== "queued" && s !== "running" ? env : null;
   });
 }
 const running = (name: string) =>
   waitFor(`${name}'s operation to run`, async () => {
-    const env = await db.environment.findFirstOrThrow({ where: { name, deletedAt: null }, include: { lastOperation: true } });
+    const env = await db.environment.findFirstOrThrow({
+      where: { name, deletedAt: null },
+      include: { lastOperation: true },
+    });
     return env.lastOperation?.status === "running" && env.lastOperation.progressDone === 3 ? env : null;
   });
 

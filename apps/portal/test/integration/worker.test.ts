@@ -16,8 +16,8 @@ import {
 } from "../../src/features/environments/commands";
 import * as forms from "../../src/features/environments/form-handlers";
 import { OPERATIONS_QUEUE, startQueue } from "../../src/server/queue";
-import { makePrincipal } from "../../src/shared/access";
 import { OperationWorker } from "../../src/server/worker/worker";
+import { makePrincipal } from "../../src/shared/access";
 import { startTestDatabaseServer, type TestDatabaseServer, waitFor } from "../helpers/database";
 import { DatabaseStackLocks, ScriptedOperations } from "../helpers/scripted-operations";
 import { startScriptedWorker, writeScript } from "../helpers/scripted-worker-process";

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { normaliseAssertion } from "../../src/server/auth/proxy-jwt";
-import { makePrincipal, refusalFor, type RoleRules, roleOf, teamsOf } from "../../src/shared/access";
+import { makePrincipal, type RoleRules, refusalFor, roleOf, teamsOf } from "../../src/shared/access";
 
 const rules: RoleRules = {
   adminGroups: ["portal-admins"],
@@ -33,7 +33,9 @@ describe("who may do what", () => {
   it("admins everything; viewers nothing; members their own and their teams' environments", () => {
     expect(refusalFor(makePrincipal("root@example.com", "admin"), "destroy", env)).toBeNull();
     expect(refusalFor(makePrincipal("vic@example.com", "viewer"), "create")).toMatch(/read-only/);
-    expect(refusalFor(makePrincipal("vic@example.com", "viewer", ["team-a"]), "scale", env)).toMatch(/viewer/);
+    expect(refusalFor(makePrincipal("vic@example.com", "viewer", ["team-a"]), "scale", env)).toMatch(
+      /viewer/,
+    );
     expect(refusalFor(makePrincipal("ann@example.com", "member"), "destroy", env)).toBeNull();
     expect(refusalFor(makePrincipal("tom@example.com", "member", ["team-a"]), "destroy", env)).toBeNull();
     expect(refusalFor(makePrincipal("bob@example.com", "member", ["team-b"]), "create")).toBeNull();

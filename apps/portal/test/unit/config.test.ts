@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError, limitsFrom, parseConfig } from "../../src/server/env";
 import { devResolver } from "../../src/server/auth/resolvers";
+import { ConfigError, limitsFrom, parseConfig } from "../../src/server/env";
 import { pulumiBackendUrl } from "../../src/server/worker/operations";
 
 describe("configuration", () => {
@@ -49,7 +49,10 @@ describe("dev sign-in", () => {
     });
     expect(await resolve({})).toMatchObject({ ok: true, principal: { id: "dev@localhost", role: "admin" } });
     expect(
-      await resolve({ "x-forwarded-email": "bo@example.com", "x-forwarded-groups": "portal-members, team-a" }),
+      await resolve({
+        "x-forwarded-email": "bo@example.com",
+        "x-forwarded-groups": "portal-members, team-a",
+      }),
     ).toMatchObject({ ok: true, principal: { id: "bo@example.com", role: "member", teams: ["team-a"] } });
     expect(await resolve({ "x-forwarded-groups": "elsewhere" })).toMatchObject({ ok: false });
   });

@@ -1,7 +1,12 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import formbody from "@fastify/formbody";
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, LogController } from "fastify";
+import Fastify, {
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  LogController,
+} from "fastify";
 import type { AppConfig } from "../config.js";
 import { StoreUnavailableError, type Tally, VoteStore } from "../store/vote-store.js";
 import { installErrorHandlers } from "./errors.js";
@@ -159,7 +164,11 @@ async function apiRoutes(api: FastifyInstance, config: AppConfig): Promise<void>
   // Reset: DELETE the votes collection; answers with the (now empty) tally. Off unless ALLOW_RESET is set.
   api.delete(
     "/votes",
-    { schema: { response: { 200: jsonSchema(ResultsResponse), 403: jsonSchema(ErrorResponse), 503: errors[503] } } },
+    {
+      schema: {
+        response: { 200: jsonSchema(ResultsResponse), 403: jsonSchema(ErrorResponse), 503: errors[503] },
+      },
+    },
     async (_request, reply) => {
       if (!config.allowReset) return reply.code(403).send(RESET_DISABLED);
       await api.store.reset();

@@ -24,7 +24,10 @@ export default async function AuditPage({
   const principal = await requirePrincipal("/audit");
   if (principal.role !== "admin") {
     return (
-      <p role="alert" className="rounded-md border border-amber-200 bg-amber-50 px-4 py-3 text-sm text-amber-900">
+      <p
+        role="alert"
+        className="rounded-md border border-amber-200 bg-amber-50 px-4 py-3 text-sm text-amber-900"
+      >
         Only admins can read the audit log.
       </p>
     );
@@ -33,10 +36,13 @@ export default async function AuditPage({
   const filter = auditFilterSchema.parse(raw);
   const { items, total } = await listAudit(filter);
   const query = new URLSearchParams(
-    Object.entries({ ...filter, page: undefined }).filter((kv): kv is [string, string] => typeof kv[1] === "string"),
+    Object.entries({ ...filter, page: undefined }).filter(
+      (kv): kv is [string, string] => typeof kv[1] === "string",
+    ),
   );
   const first = (filter.page - 1) * AUDIT_PAGE_SIZE;
-  const pageHref = (page: number) => `/audit?${new URLSearchParams({ ...Object.fromEntries(query), page: String(page) })}`;
+  const pageHref = (page: number) =>
+    `/audit?${new URLSearchParams({ ...Object.fromEntries(query), page: String(page) })}`;
 
   return (
     <div className="space-y-6">
@@ -44,7 +50,8 @@ export default async function AuditPage({
         <div>
           <h1 className="text-2xl font-semibold tracking-tight">Audit log</h1>
           <p className="mt-1 text-sm text-slate-600">
-            Every request, refusal (with its reason), cancel and sign-in. Entries are never changed or deleted.
+            Every request, refusal (with its reason), cancel and sign-in. Entries are never changed or
+            deleted.
           </p>
         </div>
         <a
@@ -55,18 +62,33 @@ export default async function AuditPage({
         </a>
       </div>
 
-      <form method="get" aria-label="Audit filters" className="grid gap-3 rounded-lg border border-slate-200 bg-white p-4 sm:grid-cols-3 lg:grid-cols-7">
+      <form
+        method="get"
+        aria-label="Audit filters"
+        className="grid gap-3 rounded-lg border border-slate-200 bg-white p-4 sm:grid-cols-3 lg:grid-cols-7"
+      >
         <div className="lg:col-span-2">
           <label htmlFor="actor" className="block text-xs font-medium text-slate-600">
             Who
           </label>
-          <input id="actor" name="actor" defaultValue={filter.actor ?? ""} placeholder="e-mail contains" className={field} />
+          <input
+            id="actor"
+            name="actor"
+            defaultValue={filter.actor ?? ""}
+            placeholder="e-mail contains"
+            className={field}
+          />
         </div>
         <div>
           <label htmlFor="environment" className="block text-xs font-medium text-slate-600">
             Environment
           </label>
-          <input id="environment" name="environment" defaultValue={filter.environment ?? ""} className={field} />
+          <input
+            id="environment"
+            name="environment"
+            defaultValue={filter.environment ?? ""}
+            className={field}
+          />
         </div>
         <div>
           <label htmlFor="action" className="block text-xs font-medium text-slate-600">
@@ -103,7 +125,10 @@ export default async function AuditPage({
           <input id="to" name="to" type="date" defaultValue={filter.to ?? ""} className={field} />
         </div>
         <div className="flex items-end gap-2 sm:col-span-3 lg:col-span-7">
-          <button type="submit" className="rounded-md bg-indigo-600 px-3 py-1.5 text-sm font-medium text-white hover:bg-indigo-500">
+          <button
+            type="submit"
+            className="rounded-md bg-indigo-600 px-3 py-1.5 text-sm font-medium text-white hover:bg-indigo-500"
+          >
             Apply filters
           </button>
           <Link href="/audit" className="rounded-md px-2 py-1.5 text-sm text-slate-700 underline">
@@ -126,7 +151,12 @@ export default async function AuditPage({
             />
             <tbody className="divide-y divide-slate-100">
               {items.map((e) => (
-                <tr key={e.id.toString()} data-testid="audit-row" data-action={e.action} data-outcome={e.outcome}>
+                <tr
+                  key={e.id.toString()}
+                  data-testid="audit-row"
+                  data-action={e.action}
+                  data-outcome={e.outcome}
+                >
                   <td className="whitespace-nowrap px-3 py-2 tabular-nums text-slate-700">
                     {e.at.toISOString().replace("T", " ").slice(0, 19)}
                   </td>
@@ -136,7 +166,11 @@ export default async function AuditPage({
                   </td>
                   <td className="px-3 py-2">
                     <span className="font-medium">{e.action}</span>{" "}
-                    <span className={`rounded border px-1.5 py-0.5 text-xs ${OUTCOME_STYLE[e.outcome] ?? ""}`}>{e.outcome}</span>
+                    <span
+                      className={`rounded border px-1.5 py-0.5 text-xs ${OUTCOME_STYLE[e.outcome] ?? ""}`}
+                    >
+                      {e.outcome}
+                    </span>
                     {e.reason && <span className="mt-1 block text-xs text-slate-700">{e.reason}</span>}
                   </td>
                   <td className="px-3 py-2 text-slate-700">{e.environment ?? "—"}</td>
@@ -145,18 +179,27 @@ export default async function AuditPage({
               ))}
             </tbody>
           </table>
-          <nav aria-label="Pages" className="flex items-center justify-between border-t border-slate-200 px-4 py-3 text-sm">
+          <nav
+            aria-label="Pages"
+            className="flex items-center justify-between border-t border-slate-200 px-4 py-3 text-sm"
+          >
             <p className="text-slate-600">
               {first + 1}–{first + items.length} of {total}
             </p>
             <div className="flex gap-2">
               {filter.page > 1 && (
-                <Link href={pageHref(filter.page - 1)} className="rounded-md border border-slate-300 px-3 py-1 hover:bg-slate-50">
+                <Link
+                  href={pageHref(filter.page - 1)}
+                  className="rounded-md border border-slate-300 px-3 py-1 hover:bg-slate-50"
+                >
                   Newer
                 </Link>
               )}
               {first + items.length < total && (
-                <Link href={pageHref(filter.page + 1)} className="rounded-md border border-slate-300 px-3 py-1 hover:bg-slate-50">
+                <Link
+                  href={pageHref(filter.page + 1)}
+                  className="rounded-md border border-slate-300 px-3 py-1 hover:bg-slate-50"
+                >
                   Older
                 </Link>
               )}

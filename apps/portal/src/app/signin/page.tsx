@@ -30,18 +30,26 @@ export default async function SignInPage({
     <div className="mx-auto max-w-md space-y-6 rounded-lg border border-slate-200 bg-white p-8 shadow-sm">
       <h1 className="text-2xl font-semibold tracking-tight">Sign in</h1>
       {params.signedOut && (
-        <p role="status" className="rounded-md border border-emerald-200 bg-emerald-50 px-3 py-2 text-sm text-emerald-800">
+        <p
+          role="status"
+          className="rounded-md border border-emerald-200 bg-emerald-50 px-3 py-2 text-sm text-emerald-800"
+        >
           You are signed out.
         </p>
       )}
       {error && (
-        <p role="alert" className="rounded-md border border-rose-200 bg-rose-50 px-3 py-2 text-sm text-rose-800">
+        <p
+          role="alert"
+          className="rounded-md border border-rose-200 bg-rose-50 px-3 py-2 text-sm text-rose-800"
+        >
           {error}
         </p>
       )}
       {c.AUTH_MODE === "oidc" ? (
         <>
-          <p className="text-sm text-slate-600">Use your company account to create and manage environments.</p>
+          <p className="text-sm text-slate-600">
+            Use your company account to create and manage environments.
+          </p>
           <Link
             href={`/auth/login?next=${encodeURIComponent(next)}`}
             prefetch={false}

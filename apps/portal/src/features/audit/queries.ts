@@ -78,7 +78,12 @@ export const CSV_COLUMNS = [
 
 /** One CSV field (RFC 4180), with a leading ' for values a spreadsheet would run as a formula. */
 export function csvField(value: unknown): string {
-  let s = value === null || value === undefined ? "" : typeof value === "object" ? JSON.stringify(value) : String(value);
+  let s =
+    value === null || value === undefined
+      ? ""
+      : typeof value === "object"
+        ? JSON.stringify(value)
+        : String(value);
   if (/^[=+\-@\t\r]/.test(s)) s = `'${s}`;
   return /[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
 }

@@ -5,10 +5,9 @@
 import { Prisma, type PrismaClient } from "@platform/db/client";
 import type { EnvironmentSpec } from "@platform/infra/types";
 import type PgBoss from "pg-boss";
-import type { RateLimiter } from "../../server/rate-limit";
 import { enqueueOperation } from "../../server/queue";
+import type { RateLimiter } from "../../server/rate-limit";
 import { type AccessAction, type Principal, refusalFor } from "../../shared/access";
-import { type AuditAction, writeAudit } from "../audit/audit-log";
 import type {
   CreateEnvironmentInput,
   DestroyEnvironmentInput,
@@ -16,6 +15,7 @@ import type {
   ScaleEnvironmentInput,
 } from "../../shared/environment-schemas";
 import { type EnvironmentAction, type OperationKind, refusal } from "../../shared/status";
+import { type AuditAction, writeAudit } from "../audit/audit-log";
 
 export interface CommandContext {
   db: PrismaClient;
@@ -177,7 +177,11 @@ async function recordOperation(
         action,
         accepted(environmentName, "requested", op.id),
         { name: environmentName, id: environmentId },
-        { kind, frontendReplicas: requestedConfig.frontendReplicas, redisReplicas: requestedConfig.redisReplicas },
+        {
+          kind,
+          frontendReplicas: requestedConfig.frontendReplicas,
+          redisReplicas: requestedConfig.redisReplicas,
+        },
         tx,
       );
       await tx.environment.update({
@@ -262,7 +266,12 @@ function ttlQuota(ctx: CommandContext, ttlHours: number | undefined): Refusal | 
     };
   }
   if (ttlHours > q.maxTtlHours) {
-    return { ok: false, code: "quota", field: "ttlHours", message: `Time to live: at most ${q.maxTtlHours} hours.` };
+    return {
+      ok: false,
+      code: "quota",
+      field: "ttlHours",
+      message: `Time to live: at most ${q.maxTtlHours} hours.`,
+    };
   }
   return null;
 }
@@ -279,16 +288,22 @@ async function environmentQuota(
   const refusal = (message: string): Refusal => ({ ok: false, code: "quota", message });
   const total = await tx.environment.count({ where: LIVE });
   if (total >= q.environmentsTotal) {
-    return refusal(`Quota: the portal runs ${total} environments, its limit is ${q.environmentsTotal}. Destroy one first.`);
+    return refusal(
+      `Quota: the portal runs ${total} environments, its limit is ${q.environmentsTotal}. Destroy one first.`,
+    );
   }
   const own = await tx.environment.count({ where: { ...LIVE, owner: ctx.principal.id } });
   if (own >= q.environmentsPerPerson) {
-    return refusal(`Quota: you have ${own} environments, at most ${q.environmentsPerPerson} per person. Destroy one first.`);
+    return refusal(
+      `Quota: you have ${own} environments, at most ${q.environmentsPerPerson} per person. Destroy one first.`,
+    );
   }
   if (team) {
     const ofTeam = await tx.environment.count({ where: { ...LIVE, team } });
     if (ofTeam >= q.environmentsPerTeam) {
-      return refusal(`Quota: team ${team} has ${ofTeam} environments, at most ${q.environmentsPerTeam} per team.`);
+      return refusal(
+        `Quota: team ${team} has ${ofTeam} environments, at most ${q.environmentsPerTeam} per team.`,
+      );
     }
   }
   return null;
@@ -474,7 +489,8 @@ export async function retryOperation(
 ): Promise<CommandResult> {
   return await guarded(ctx, input, "retry", async ({ env }) => {
     const last = env.lastOperation;
-    if (!last) return await refuse(ctx, "retry", { ok: false, code: "refused", message: "Nothing to retry." }, env);
+    if (!last)
+      return await refuse(ctx, "retry", { ok: false, code: "refused", message: "Nothing to retry." }, env);
     const config = last.requestedConfig as unknown as RequestedConfig;
     return await recordOperation(ctx, env, last.kind, config, input.idempotencyKey, {
       retryOfId: last.id,

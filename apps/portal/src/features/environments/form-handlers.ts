@@ -32,7 +32,8 @@ export interface FormDeps {
   limits: Limits;
 }
 
-export const SIGNED_OUT_MESSAGE = "You are not signed in (or your session has ended): sign in again. Nothing was changed.";
+export const SIGNED_OUT_MESSAGE =
+  "You are not signed in (or your session has ended): sign in again. Nothing was changed.";
 
 /** The page's new state, and the environment the request was about when it was accepted. */
 export interface FormAnswer {
@@ -82,7 +83,14 @@ async function handle<S extends z.ZodType>(
     }
     const ctx = await deps.context();
     if (!ctx) {
-      return { state: { status: "error", message: SIGNED_OUT_MESSAGE, values: valuesOf(form), nextKey: randomUUID() } };
+      return {
+        state: {
+          status: "error",
+          message: SIGNED_OUT_MESSAGE,
+          values: valuesOf(form),
+          nextKey: randomUUID(),
+        },
+      };
     }
     return answer(await command(ctx, parsed.data), form);
   } catch (e) {

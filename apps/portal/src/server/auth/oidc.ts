@@ -17,7 +17,9 @@ export function oidcConfiguration(c: PortalConfig): Promise<client.Configuration
       c.OIDC_CLIENT_ID as string,
       c.OIDC_CLIENT_SECRET ? { client_secret: c.OIDC_CLIENT_SECRET } : undefined,
       c.OIDC_CLIENT_SECRET ? undefined : client.None(),
-      c.OIDC_ALLOW_INSECURE_ISSUER ? { execute: [client.allowInsecureRequests], timeout: 10 } : { timeout: 10 },
+      c.OIDC_ALLOW_INSECURE_ISSUER
+        ? { execute: [client.allowInsecureRequests], timeout: 10 }
+        : { timeout: 10 },
     )
     .catch((e) => {
       holder.__portalOidc = undefined;
@@ -47,7 +49,12 @@ export async function startLogin(c: PortalConfig, next: string): Promise<{ url: 
     state,
     nonce,
   });
-  const cookie = await signToken({ verifier, state, nonce, next: safeReturnPath(next) }, "login", sessionKey(c), LOGIN_SECONDS);
+  const cookie = await signToken(
+    { verifier, state, nonce, next: safeReturnPath(next) },
+    "login",
+    sessionKey(c),
+    LOGIN_SECONDS,
+  );
   return { url, cookie };
 }
 
@@ -61,7 +68,8 @@ export async function finishLogin(
   search: string,
   loginCookie: string | undefined,
 ): Promise<{ identity: SignedInIdentity; next: string }> {
-  if (!loginCookie) throw new SignInError("the sign-in took too long or started in another browser; try again");
+  if (!loginCookie)
+    throw new SignInError("the sign-in took too long or started in another browser; try again");
   let pending: Record<string, unknown>;
   try {
     pending = await verifyToken(loginCookie, "login", sessionKey(c));

@@ -24,11 +24,7 @@ export interface SignedInIdentity {
 /** What resolving a request's identity gives: a principal, or why there is none (shown on the sign-in page). */
 export type Resolution = { ok: true; principal: Principal } | { ok: false; reason: string };
 
-export function principalFrom(
-  who: SignedInIdentity,
-  via: Principal["via"],
-  c: PortalConfig,
-): Resolution {
+export function principalFrom(who: SignedInIdentity, via: Principal["via"], c: PortalConfig): Resolution {
   const rules = roleRules(c);
   const email = who.email?.trim().toLowerCase() || undefined;
   const role = roleOf(who.groups, email, rules);

@@ -67,12 +67,14 @@ export function normaliseAssertion(raw: string): string {
 }
 
 export async function verifyProxyAssertion(raw: string | null, c: PortalConfig): Promise<Assertion> {
-  if (!raw) return { ok: false, reason: `No identity assertion (${c.PROXY_JWT_HEADER}) was sent by the proxy.` };
+  if (!raw)
+    return { ok: false, reason: `No identity assertion (${c.PROXY_JWT_HEADER}) was sent by the proxy.` };
   const token = normaliseAssertion(raw);
   try {
     if (c.PROXY_JWT_ALB_ARN) {
       const signer = (decodeProtectedHeader(token) as { signer?: unknown }).signer;
-      if (signer !== c.PROXY_JWT_ALB_ARN) return { ok: false, reason: "The assertion was signed by another load balancer." };
+      if (signer !== c.PROXY_JWT_ALB_ARN)
+        return { ok: false, reason: "The assertion was signed by another load balancer." };
     }
     const { payload } = await jwtVerify(token, keysFor(c), {
       issuer: c.PROXY_JWT_ISSUER,
@@ -81,7 +83,8 @@ export async function verifyProxyAssertion(raw: string | null, c: PortalConfig):
       clockTolerance: CLOCK_TOLERANCE_SECONDS,
       requiredClaims: ["exp"],
     });
-    if (typeof payload.sub !== "string" || !payload.sub) return { ok: false, reason: "The assertion names nobody (no sub)." };
+    if (typeof payload.sub !== "string" || !payload.sub)
+      return { ok: false, reason: "The assertion names nobody (no sub)." };
     return { ok: true, claims: payload };
   } catch (e) {
     const code = (e as { code?: string }).code ?? "";

@@ -1,8 +1,8 @@
 // One identity resolver per AUTH_MODE behind one interface: given a request (headers and cookies), who is it?
 // A further mode (e.g. personal access tokens) is one more resolver here.
 import type { PortalConfig } from "../env";
-import { verifyProxyAssertion } from "./proxy-jwt";
 import { groupsFromClaim, principalFrom, type Resolution } from "./principal";
+import { verifyProxyAssertion } from "./proxy-jwt";
 import { readSession, sessionCookieName } from "./session";
 
 export interface RequestLike {
@@ -23,7 +23,11 @@ export function devResolver(c: PortalConfig): IdentityResolver {
       const user = request.header(c.AUTH_USER_HEADER)?.trim().slice(0, 200) || c.LOCAL_USER;
       const header = request.header(c.AUTH_GROUPS_HEADER);
       const groups = header !== null ? groupsFromClaim(header) : c.LOCAL_GROUPS;
-      return principalFrom({ subject: user, email: user.includes("@") ? user : undefined, name: user, groups }, "dev", c);
+      return principalFrom(
+        { subject: user, email: user.includes("@") ? user : undefined, name: user, groups },
+        "dev",
+        c,
+      );
     },
   };
 }

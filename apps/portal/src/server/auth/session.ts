@@ -1,8 +1,9 @@
 // The portal's own sign-in session (AUTH_MODE=oidc): a JWT signed with HS256 in an http-only, SameSite=Lax cookie.
 // It holds who signed in and their groups (not their role: roles are worked out from the groups on every request,
 // so a configuration change applies at once). Expires after SESSION_HOURS; sign-out deletes it.
-import { jwtVerify, SignJWT } from "jose";
+
 import path from "node:path";
+import { jwtVerify, SignJWT } from "jose";
 import { z } from "zod";
 import type { PortalConfig } from "../env";
 import { secretFile } from "./secret-file";

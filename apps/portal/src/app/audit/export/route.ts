@@ -8,7 +8,10 @@ export async function GET(request: Request) {
   const principal = await routePrincipal(request);
   if (principal instanceof Response) return principal;
   if (principal.role !== "admin") {
-    return Response.json({ error: "forbidden", message: "Only admins can read the audit log." }, { status: 403 });
+    return Response.json(
+      { error: "forbidden", message: "Only admins can read the audit log." },
+      { status: 403 },
+    );
   }
   const filter = auditFilterSchema.parse(Object.fromEntries(new URL(request.url).searchParams));
   const rows = auditCsv(filter);

@@ -45,9 +45,14 @@ export async function GET(request: Request) {
     const p = resolved.principal;
     // Only the groups that matter to the portal go into the cookie (browsers cap cookies at 4 KB).
     const relevant = p.groups
-      .filter((g) => [...c.ADMIN_GROUPS, ...c.MEMBER_GROUPS, ...c.VIEWER_GROUPS].includes(g) || p.teams.includes(g))
+      .filter(
+        (g) => [...c.ADMIN_GROUPS, ...c.MEMBER_GROUPS, ...c.VIEWER_GROUPS].includes(g) || p.teams.includes(g),
+      )
       .slice(0, 50);
-    const session = await createSession({ sub: p.subject, email: p.email, name: p.name, groups: relevant }, c);
+    const session = await createSession(
+      { sub: p.subject, email: p.email, name: p.name, groups: relevant },
+      c,
+    );
     await writeAudit(db(), {
       actor: p,
       action: "sign-in",
@@ -60,9 +65,18 @@ export async function GET(request: Request) {
       `${sessionCookieName(secure)}=${session}; Path=/; HttpOnly; SameSite=Lax; Max-Age=${c.SESSION_HOURS * 3600}${secure ? "; Secure" : ""}`,
     ]);
   } catch (e) {
-    const reason = e instanceof SignInError ? e.message : `the identity provider's answer was refused (${e instanceof Error ? e.message : e})`;
+    const reason =
+      e instanceof SignInError
+        ? e.message
+        : `the identity provider's answer was refused (${e instanceof Error ? e.message : e})`;
     console.error(`[portal] sign-in failed: ${reason}`);
-    await writeAudit(db(), { actor: { id: "anonymous" }, action: "sign-in-failed", outcome: "failed", reason, address }).catch(() => {});
+    await writeAudit(db(), {
+      actor: { id: "anonymous" },
+      action: "sign-in-failed",
+      outcome: "failed",
+      reason,
+      address,
+    }).catch(() => {});
     return back("/signin?error=failed", [clearLogin]);
   }
 }

@@ -1,8 +1,9 @@
 // Starts an OpenID Connect sign-in: remembers state, nonce and PKCE verifier in a short-lived signed cookie and
 // sends the browser to the identity provider.
-import { config } from "../../../server/env";
-import { loginCookieName } from "../../../server/auth/session";
+
 import { startLogin } from "../../../server/auth/oidc";
+import { loginCookieName } from "../../../server/auth/session";
+import { config } from "../../../server/env";
 
 export const dynamic = "force-dynamic";
 

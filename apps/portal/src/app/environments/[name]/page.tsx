@@ -284,15 +284,15 @@ export default async function EnvironmentPage({ params }: Params) {
           )}
 
           {mayChange && (
-          <section className="space-y-3 rounded-lg border border-slate-200 bg-white p-5 shadow-sm">
-            <h3 className="text-sm font-semibold">Operations</h3>
-            <OperationButtons
-              key={env.name}
-              name={env.name}
-              idempotencyKey={key()}
-              buttons={operationButtons}
-            />
-          </section>
+            <section className="space-y-3 rounded-lg border border-slate-200 bg-white p-5 shadow-sm">
+              <h3 className="text-sm font-semibold">Operations</h3>
+              <OperationButtons
+                key={env.name}
+                name={env.name}
+                idempotencyKey={key()}
+                buttons={operationButtons}
+              />
+            </section>
           )}
 
           {mayChange && env.status !== "destroyed" && (

@@ -52,14 +52,14 @@ export default async function NewEnvironmentPage() {
               <li>
                 Whole portal: {usage?.total ?? 0} of {quotas.environmentsTotal}
               </li>
-              <li>At most {quotas.replicasPerEnvironment} replicas per environment (frontends + Redis nodes)</li>
+              <li>
+                At most {quotas.replicasPerEnvironment} replicas per environment (frontends + Redis nodes)
+              </li>
               <li>
                 Time to live: at most {quotas.maxTtlHours} hours
                 {principal.role === "admin" ? " (admins may leave it empty: never expires)" : " (required)"}
               </li>
-              <li>
-                At most {c.RATE_LIMIT_ACTIONS_PER_MINUTE} actions a minute
-              </li>
+              <li>At most {c.RATE_LIMIT_ACTIONS_PER_MINUTE} actions a minute</li>
             </ul>
           </section>
           <div className="mt-6 rounded-lg border border-slate-200 bg-white p-6 shadow-sm">

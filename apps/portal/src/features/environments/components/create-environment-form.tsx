@@ -181,7 +181,9 @@ export function CreateEnvironmentForm({
         <div>
           <label htmlFor="ttlHours" className="text-sm font-medium text-slate-800">
             Time to live{" "}
-            <span className="font-normal text-slate-500">(hours{ttlRequired ? ", required" : ", optional"})</span>
+            <span className="font-normal text-slate-500">
+              (hours{ttlRequired ? ", required" : ", optional"})
+            </span>
           </label>
           <input
             id="ttlHours"
