@@ -286,12 +286,6 @@ async function environmentQuota(
   if (!q) return null;
   await tx.$executeRaw`SELECT pg_advisory_xact_lock(${QUOTA_LOCK})`;
   const refusal = (message: string): Refusal => ({ ok: false, code: "quota", message });
-  const total = await tx.environment.count({ where: LIVE });
-  if (total >= q.environmentsTotal) {
-    return refusal(
-      `Quota: the portal runs ${total} environments, its limit is ${q.environmentsTotal}. Destroy one first.`,
-    );
-  }
   const own = await tx.environment.count({ where: { ...LIVE, owner: ctx.principal.id } });
   if (own >= q.environmentsPerPerson) {
     return refusal(
@@ -305,6 +299,12 @@ async function environmentQuota(
         `Quota: team ${team} has ${ofTeam} environments, at most ${q.environmentsPerTeam} per team.`,
       );
     }
+  }
+  const total = await tx.environment.count({ where: LIVE });
+  if (total >= q.environmentsTotal) {
+    return refusal(
+      `Quota: the portal runs ${total} environments, its limit is ${q.environmentsTotal}. Destroy one first.`,
+    );
   }
   return null;
 }
