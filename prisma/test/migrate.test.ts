@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
@@ -195,11 +195,9 @@ describe("startEmbeddedPostgres", () => {
       try {
         expect(pgServer.url).toContain("a-new-random-password");
         expect(await query(pgServer.url, "SELECT 1 AS one")).toEqual([{ one: 1 }]);
-        const [{ pid }] = await query<{ pid: number }>(pgServer.url, "SELECT pg_backend_pid() AS pid");
-        const postmaster = Number(
-          (await import("node:fs")).readFileSync(`/proc/${pid}/stat`, "utf8").split(" ")[3],
-        );
-        const environ = (await import("node:fs")).readFileSync(`/proc/${postmaster}/environ`, "utf8");
+        const pid = (await query<{ pid: number }>(pgServer.url, "SELECT pg_backend_pid() AS pid"))[0]?.pid;
+        const postmaster = Number(readFileSync(`/proc/${pid}/stat`, "utf8").split(" ")[3]);
+        const environ = readFileSync(`/proc/${postmaster}/environ`, "utf8");
         expect(environ).not.toContain("do-not-leak");
         expect(
           environ

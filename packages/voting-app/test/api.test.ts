@@ -146,7 +146,7 @@ describe("page and no-JavaScript forms", () => {
   it("refuses form posts from another site (Origin or Sec-Fetch-Site) and changes nothing", async () => {
     await vote(app.url, "Dogs");
     const host = new URL(app.url).host;
-    for (const headers of [
+    for (const headers of <Record<string, string>[]>[
       { origin: "https://evil.example" },
       { origin: "null" },
       { origin: `http://${host}.evil.example` },

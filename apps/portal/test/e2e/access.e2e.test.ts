@@ -363,7 +363,7 @@ describe("sign-in with OpenID Connect, roles and the audit log", () => {
         method: "POST",
         headers: { ...headers, origin },
         signal: AbortSignal.timeout(15_000),
-        body: (captured?.body as string).replace(
+        body: String(captured?.body).replace(
           /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/,
           randomUUID(),
         ),
