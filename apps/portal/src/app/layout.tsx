@@ -37,7 +37,7 @@ export default async function RootLayout({ children }: { children: ReactNode }) 
                 Environments
               </Link>
               {principal && (
-                <nav aria-label="Main" className="flex gap-4 text-sm">
+                <nav aria-label="Main" className="flex flex-wrap gap-x-4 gap-y-1 text-sm">
                   <Link href="/" className="rounded px-1 text-slate-600 hover:text-slate-900">
                     All environments
                   </Link>
@@ -49,6 +49,15 @@ export default async function RootLayout({ children }: { children: ReactNode }) 
                       New environment
                     </Link>
                   )}
+                  <Link href="/tokens" className="rounded px-1 text-slate-600 hover:text-slate-900">
+                    Tokens
+                  </Link>
+                  <Link href="/webhooks" className="rounded px-1 text-slate-600 hover:text-slate-900">
+                    Webhooks
+                  </Link>
+                  <Link href="/api-reference" className="rounded px-1 text-slate-600 hover:text-slate-900">
+                    API
+                  </Link>
                   {principal.role === "admin" && (
                     <Link href="/audit" className="rounded px-1 text-slate-600 hover:text-slate-900">
                       Audit log

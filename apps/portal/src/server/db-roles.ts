@@ -26,6 +26,11 @@ export async function grantWebRole(ownerUrl: string, role: string, stateTable: s
     await client.query(`GRANT SELECT, INSERT ON audit_events TO ${r}`);
     await client.query(`GRANT SELECT, INSERT, UPDATE, DELETE ON rate_limits TO ${r}`);
     await client.query(`GRANT USAGE, SELECT ON SEQUENCE audit_events_id_seq TO ${r}`);
+    // Tokens, the API's idempotency keys and webhooks are managed by the web process; webhook deliveries are
+    // read there (the log), inserted there for test pings and by the trigger when a queued operation is cancelled.
+    await client.query(`GRANT SELECT, INSERT, UPDATE ON api_tokens TO ${r}`);
+    await client.query(`GRANT SELECT, INSERT, UPDATE, DELETE ON api_idempotency_keys, webhooks TO ${r}`);
+    await client.query(`GRANT SELECT, INSERT ON webhook_deliveries TO ${r}`);
     // pg-boss: the web process sends jobs (its schema exists: the start command made it).
     const boss = await client.query("SELECT 1 FROM pg_namespace WHERE nspname = 'pgboss'");
     if (boss.rowCount) {

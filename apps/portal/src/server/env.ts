@@ -143,6 +143,23 @@ const configSchema = z
     EVENT_RETENTION_DAYS: int(14, 1),
     LIST_REFRESH_SECONDS: int(3, 1),
     SHUTDOWN_GRACE_SECONDS: int(20, 1),
+    // Personal access tokens and the API (README "API, tokens and the CLI").
+    TOKEN_MAX_DAYS: int(365, 1),
+    TOKEN_DEFAULT_DAYS: int(30, 1),
+    /** Reads with a token are audited once per token per this many minutes (0: every read). */
+    TOKEN_READ_AUDIT_MINUTES: int(60, 0),
+    RATE_LIMIT_API_READS_PER_MINUTE: int(600, 1),
+    // Webhooks (README "Webhooks").
+    /** Allow webhook URLs on this machine (loopback; http too). Unset: allowed in AUTH_MODE=dev only. */
+    WEBHOOK_ALLOW_LOOPBACK: z
+      .enum(["0", "1", "true", "false"])
+      .transform((v) => v === "1" || v === "true")
+      .optional(),
+    /** Host names that may resolve to private (internal) addresses. */
+    WEBHOOK_PRIVATE_HOSTS: list.transform((a) => a.map((h) => h.toLowerCase())),
+    WEBHOOK_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(6),
+    WEBHOOK_RETRY_SECONDS: int(30, 1),
+    WEBHOOK_TIMEOUT_SECONDS: int(10, 1),
   })
   .superRefine((c, ctx) => {
     for (const tier of ["FRONTEND", "REDIS"] as const) {
@@ -201,6 +218,9 @@ const configSchema = z
         });
       }
     }
+    if (c.TOKEN_DEFAULT_DAYS > c.TOKEN_MAX_DAYS) {
+      ctx.addIssue({ code: "custom", path: ["TOKEN_DEFAULT_DAYS"], message: "must be ≤ TOKEN_MAX_DAYS" });
+    }
     if (c.STALE_AFTER_SECONDS <= c.HEARTBEAT_SECONDS * 2) {
       ctx.addIssue({
         code: "custom",
@@ -258,3 +278,6 @@ export function limitsFrom(c: PortalConfig): Limits {
     replicasPerEnvironment: c.QUOTA_REPLICAS_PER_ENVIRONMENT,
   };
 }
+
+/** Whether webhook URLs may point at this machine (a laptop, tests): on by default only in AUTH_MODE=dev. */
+export const webhookAllowLoopback = (c: PortalConfig) => c.WEBHOOK_ALLOW_LOOPBACK ?? c.AUTH_MODE === "dev";

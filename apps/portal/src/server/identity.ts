@@ -4,9 +4,11 @@
 import { cookies, headers } from "next/headers";
 import { redirect } from "next/navigation";
 import { cache } from "react";
+import { noteSignedIn } from "../features/tokens/tokens";
 import type { Principal } from "../shared/access";
 import type { Resolution } from "./auth/principal";
 import { type RequestLike, resolverFor } from "./auth/resolvers";
+import { db } from "./db";
 import { config } from "./env";
 
 const resolver = () => {
@@ -18,7 +20,14 @@ const resolver = () => {
 /** The current request's identity (once per request). */
 export const currentResolution = cache(async (): Promise<Resolution> => {
   const [h, jar] = await Promise.all([headers(), cookies()]);
-  return await resolver().resolve({ header: (n) => h.get(n), cookie: (n) => jar.get(n)?.value });
+  const resolution = await resolver().resolve({ header: (n) => h.get(n), cookie: (n) => jar.get(n)?.value });
+  // The person's tokens act with the groups the identity provider gives now (a write only when they changed).
+  if (resolution.ok) {
+    await noteSignedIn(db(), resolution.principal).catch((e) =>
+      console.error(`[portal] could not refresh the groups of ${resolution.principal.id}'s tokens: ${e}`),
+    );
+  }
+  return resolution;
 });
 
 export async function currentPrincipal(): Promise<Principal | null> {

@@ -13,16 +13,23 @@ export function quotasFrom(c: PortalConfig): Quotas {
   };
 }
 
-const holder = globalThis as unknown as { __portalLimiters?: { actions: RateLimiter; streams: RateLimiter } };
+interface Limiters {
+  actions: RateLimiter;
+  streams: RateLimiter;
+  /** API reads (GET) per person. */
+  apiReads: RateLimiter;
+}
+const holder = globalThis as unknown as { __portalLimiters?: Limiters };
 
-/** Per-identity limits on actions and on opening event streams, shared by all web processes. */
-export function rateLimiters(): { actions: RateLimiter; streams: RateLimiter } {
+/** Per-identity limits on actions, on opening event streams and on API reads, shared by all web processes. */
+export function rateLimiters(): Limiters {
   if (!holder.__portalLimiters) {
     const c = config();
     const pool = rateLimitPool(requireDatabaseUrl(c));
     holder.__portalLimiters = {
       actions: postgresRateLimiter(pool, "actions", c.RATE_LIMIT_ACTIONS_PER_MINUTE),
       streams: postgresRateLimiter(pool, "streams", c.RATE_LIMIT_STREAMS_PER_MINUTE),
+      apiReads: postgresRateLimiter(pool, "api-reads", c.RATE_LIMIT_API_READS_PER_MINUTE),
     };
   }
   return holder.__portalLimiters;

@@ -18,8 +18,10 @@ export interface Principal {
   role: Role;
   /** The groups that are teams (an environment can belong to one of them). */
   teams: string[];
-  /** How the identity was established: dev, oidc, proxy-jwt, system (the worker's time-to-live). */
-  via: "dev" | "oidc" | "proxy-jwt" | "system";
+  /** How the identity was established: dev, oidc, proxy-jwt, system (the worker's time-to-live), token (API). */
+  via: "dev" | "oidc" | "proxy-jwt" | "system" | "token";
+  /** The personal access token the request carried (via "token"): what it may do, recorded in the audit log. */
+  token?: { id: string; prefix: string; scope: "read" | "write" };
 }
 
 export interface RoleRules {

@@ -15,13 +15,24 @@ export const AUDIT_ACTIONS = [
   "sign-in",
   "sign-in-failed",
   "sign-out",
+  // Personal access tokens (the API's identity): made, revoked, used (writes always; reads once an interval),
+  // refused (unknown, expired, revoked, or a read-only token asked to write).
+  "token-create",
+  "token-revoke",
+  "token-use",
+  "token-refused",
+  "webhook-create",
+  "webhook-update",
+  "webhook-delete",
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 export const AUDIT_OUTCOMES = ["accepted", "refused", "failed"] as const;
 export type AuditOutcome = (typeof AUDIT_OUTCOMES)[number];
 
 export interface AuditEntry {
-  actor: Pick<Principal, "id" | "name" | "role"> | { id: string; name?: string; role?: string };
+  actor:
+    | Pick<Principal, "id" | "name" | "role" | "token">
+    | { id: string; name?: string; role?: string; token?: Principal["token"] };
   action: AuditAction;
   outcome: AuditOutcome;
   reason?: string;
@@ -47,7 +58,10 @@ export async function writeAudit(db: Writer, entry: AuditEntry): Promise<void> {
       environmentId: entry.environmentId,
       operationId: entry.operationId,
       address: entry.address?.slice(0, 200),
-      details: entry.details as Prisma.InputJsonValue | undefined,
+      // A request made with a personal access token says which one.
+      details: (entry.actor.token
+        ? { ...entry.details, via: "token", token: entry.actor.token.prefix, tokenId: entry.actor.token.id }
+        : entry.details) as Prisma.InputJsonValue | undefined,
     },
   });
 }

@@ -1,5 +1,7 @@
 // One identity resolver per AUTH_MODE behind one interface: given a request (headers and cookies), who is it?
-// A further mode (e.g. personal access tokens) is one more resolver here.
+// Personal access tokens (the API and the CLI) are one more resolver here, next to the sign-in modes.
+import type { ApiToken } from "@platform/db/client";
+import type { Principal } from "../../shared/access";
 import type { PortalConfig } from "../env";
 import { groupsFromClaim, principalFrom, type Resolution } from "./principal";
 import { verifyProxyAssertion } from "./proxy-jwt";
@@ -81,4 +83,78 @@ export function resolverFor(c: PortalConfig): IdentityResolver {
     default:
       return devResolver(c);
   }
+}
+
+/** What presenting a token gave (features/tokens/tokens.ts `findToken`). */
+export type TokenLookup =
+  | { ok: true; token: ApiToken }
+  | { ok: false; reason: string; token?: ApiToken; code: "unknown" | "expired" | "revoked" };
+
+export type TokenResolution =
+  | { ok: true; principal: Principal & { token: NonNullable<Principal["token"]> } }
+  | {
+      ok: false;
+      code: "missing" | "unknown" | "expired" | "revoked" | "no-access";
+      reason: string;
+      /** The token's owner, when the token is known (audit log). */
+      owner?: string;
+      tokenId?: string;
+    };
+
+/**
+ * Personal access tokens: `Authorization: Bearer envp_…`, looked up by hash (`find`). The token acts as its owner
+ * with the role the owner's last seen groups give under the current configuration (README "Tokens").
+ */
+export function tokenResolver(
+  c: PortalConfig,
+  find: (presented: string) => Promise<TokenLookup>,
+): { resolve(request: RequestLike): Promise<TokenResolution> } {
+  return {
+    async resolve(request) {
+      const header = request.header("authorization");
+      const presented = /^Bearer\s+(\S+)\s*$/i.exec(header ?? "")?.[1];
+      if (!presented) {
+        return {
+          ok: false,
+          code: "missing",
+          reason:
+            "This API needs a personal access token: send `Authorization: Bearer envp_…` (create one on the Tokens page).",
+        };
+      }
+      const found = await find(presented);
+      if (!found.ok) {
+        return {
+          ok: false,
+          code: found.code,
+          reason: found.reason,
+          owner: found.token?.owner,
+          tokenId: found.token?.id,
+        };
+      }
+      const t = found.token;
+      const who = principalFrom(
+        {
+          subject: t.ownerSubject,
+          email: t.ownerEmail ?? undefined,
+          name: t.ownerName,
+          groups: t.ownerGroups,
+        },
+        "token",
+        c,
+      );
+      if (!who.ok) {
+        return {
+          ok: false,
+          code: "no-access",
+          owner: t.owner,
+          tokenId: t.id,
+          reason: `The token's owner ${t.owner} no longer has a role in the portal (their groups as last seen give none).`,
+        };
+      }
+      return {
+        ok: true,
+        principal: { ...who.principal, token: { id: t.id, prefix: t.tokenPrefix, scope: t.scope } },
+      };
+    },
+  };
 }
