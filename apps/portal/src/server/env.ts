@@ -281,3 +281,18 @@ export function limitsFrom(c: PortalConfig): Limits {
 
 /** Whether webhook URLs may point at this machine (a laptop, tests): on by default only in AUTH_MODE=dev. */
 export const webhookAllowLoopback = (c: PortalConfig) => c.WEBHOOK_ALLOW_LOOPBACK ?? c.AUTH_MODE === "dev";
+
+/** The worker's webhook delivery settings. */
+export const webhookSettings = (c: PortalConfig) => ({
+  attempts: c.WEBHOOK_ATTEMPTS,
+  retrySeconds: c.WEBHOOK_RETRY_SECONDS,
+  timeoutSeconds: c.WEBHOOK_TIMEOUT_SECONDS,
+  policy: webhookPolicy(c),
+  publicUrl: publicUrl(c),
+});
+
+/** Where webhooks may be sent (features/webhooks/url-policy.ts). */
+export const webhookPolicy = (c: PortalConfig) => ({
+  allowLoopback: webhookAllowLoopback(c),
+  privateHosts: c.WEBHOOK_PRIVATE_HOSTS,
+});

@@ -9,9 +9,10 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { applyMigrations, createDbClient, type LocalPostgres, startEmbeddedPostgres } from "@platform/db";
 import type PgBoss from "pg-boss";
+import { WebhookDispatcher } from "../features/webhooks/dispatcher";
 import { secretFile } from "./auth/secret-file";
 import { checkWebRole, ensureLoginRole, grantWebRole, withCredentials } from "./db-roles";
-import { ConfigError, config as loadConfig, type PortalConfig } from "./env";
+import { ConfigError, config as loadConfig, type PortalConfig, webhookSettings } from "./env";
 import { startQueue } from "./queue";
 import { createRealOperations } from "./worker/operations";
 import { OperationWorker } from "./worker/worker";
@@ -185,6 +186,7 @@ async function main(): Promise<void> {
 
   let web: ChildProcess | undefined;
   let worker: OperationWorker | undefined;
+  let webhooks: WebhookDispatcher | undefined;
   let boss: PgBoss | undefined;
   const db = createDbClient(url, { poolSize: config.WORKER_CONCURRENCY + 4 });
   let stopping = false;
@@ -196,6 +198,7 @@ async function main(): Promise<void> {
     const webExited =
       web && web.exitCode === null ? new Promise((r) => web?.once("exit", r)) : Promise.resolve();
     web?.kill("SIGTERM");
+    await webhooks?.stop();
     await worker?.stop(config.SHUTDOWN_GRACE_SECONDS * 1000);
     // Connections closing during shutdown are expected; do not report them as queue errors.
     boss?.removeAllListeners("error");
@@ -248,6 +251,8 @@ async function main(): Promise<void> {
       eventRetentionDays: config.EVENT_RETENTION_DAYS,
     });
     await worker.start();
+    webhooks = new WebhookDispatcher(db, boss, webhookSettings(config));
+    await webhooks.start();
   }
 }
 
