@@ -175,16 +175,21 @@ export async function noteTokenUse(
   address: string | undefined,
   read: { readAuditMinutes: number } | null,
 ): Promise<{ auditRead: boolean }> {
+  // The old value is read under the row lock, so of several concurrent reads exactly one sees the audit due.
   const rows = await db.$queryRaw<{ audit_read: boolean }[]>`
-    UPDATE api_tokens SET
-      last_used_at = CASE WHEN last_used_at IS NULL OR last_used_at < now() - interval '1 minute'
-                          THEN now() ELSE last_used_at END,
-      last_used_address = COALESCE(${address ?? null}, last_used_address),
-      last_read_audit_at = CASE WHEN ${read !== null} AND (last_read_audit_at IS NULL
-                                  OR last_read_audit_at < now() - make_interval(mins => ${read?.readAuditMinutes ?? 0}))
-                                THEN now() ELSE last_read_audit_at END
-    WHERE id = ${tokenId}::uuid
-    RETURNING last_read_audit_at IS NOT DISTINCT FROM now() AS audit_read`;
+    WITH old AS (
+      SELECT id, last_read_audit_at AS before FROM api_tokens WHERE id = ${tokenId}::uuid FOR UPDATE
+    )
+    UPDATE api_tokens t SET
+      last_used_at = CASE WHEN t.last_used_at IS NULL OR t.last_used_at < now() - interval '1 minute'
+                          THEN now() ELSE t.last_used_at END,
+      last_used_address = COALESCE(${address ?? null}, t.last_used_address),
+      last_read_audit_at = CASE WHEN ${read !== null} AND (t.last_read_audit_at IS NULL
+                                  OR t.last_read_audit_at <= now() - make_interval(mins => ${read?.readAuditMinutes ?? 0}))
+                                THEN now() ELSE t.last_read_audit_at END
+    FROM old WHERE t.id = old.id
+    RETURNING t.last_read_audit_at IS DISTINCT FROM old.before AS audit_read`;
+  if (read?.readAuditMinutes === 0) return { auditRead: true }; // every read
   return { auditRead: read !== null && rows[0]?.audit_read === true };
 }
 
