@@ -436,7 +436,10 @@ export async function main(
   const { program, outcome } = buildProgram(io);
   program.exitOverride();
   program.configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) });
-  for (const cmd of program.commands) cmd.exitOverride();
+  for (const cmd of program.commands) {
+    cmd.exitOverride();
+    cmd.configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) });
+  }
   try {
     await program.parseAsync(argv);
     return outcome.code;

@@ -3,7 +3,7 @@
 // audited. Free of Next.js.
 import type { PrismaClient, Webhook } from "@platform/db/client";
 import type { Principal } from "../../shared/access";
-import { type CreateWebhookInput, webhookRefusal } from "../../shared/webhook-schemas";
+import { webhookRefusal } from "../../shared/webhook-schemas";
 import { type AuditAction, writeAudit } from "../audit/audit-log";
 import { newWebhookSecret } from "./signature";
 import { type UrlPolicy, webhookUrlRefusal } from "./url-policy";
@@ -38,7 +38,7 @@ async function audited(
 export async function createWebhook(
   db: PrismaClient,
   actor: Actor,
-  input: Omit<CreateWebhookInput, "team"> & { team: string | null },
+  input: { team: string | null; url: string; description?: string },
   policy: UrlPolicy,
 ): Promise<WebhookResult> {
   const details = { team: input.team, url: input.url };
