@@ -864,3 +864,14 @@ describe("webhook deliveries", () => {
     await screenshots(alice, shots, "04-api-reference");
   });
 });
+
+describe("when the database is down", () => {
+  it("answers 503 unavailable in the error shape, with Retry-After", async () => {
+    await worker.stop();
+    await pg.server.stop();
+    const down = await api(tokens.alice, "GET", "/environments");
+    refusal(down, 503, "unavailable");
+    expect(down.headers.get("retry-after")).toBe("5");
+    refusal(await api(tokens.alice, "POST", "/environments", { name: "pr-5" }), 503, "unavailable");
+  });
+});

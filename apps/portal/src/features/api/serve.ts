@@ -102,6 +102,19 @@ async function readJsonBody(request: Request): Promise<Record<string, unknown>> 
   return value as Record<string, unknown>;
 }
 
+/** A connection failure to PostgreSQL (Prisma's P1001/P1002/P1017, or the driver's socket errors): 503. */
+function databaseUnreachable(e: unknown): boolean {
+  const code = (e as { code?: string }).code ?? (e as { cause?: { code?: string } }).cause?.code;
+  return (
+    ["P1001", "P1002", "P1017", "ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "57P01", "57P03"].includes(
+      code ?? "",
+    ) ||
+    /Can't reach database|Connection terminated|connect ECONNREFUSED/i.test(
+      e instanceof Error ? e.message : "",
+    )
+  );
+}
+
 export type NextRouteHandler = (
   request: Request,
   context: { params: Promise<Record<string, string>> },
@@ -224,7 +237,15 @@ export function serve(route: RouteSpec): NextRouteHandler {
       const error =
         e instanceof ApiError
           ? e
-          : new ApiError("internal", "The portal failed to answer; nothing was changed. Try again.");
+          : databaseUnreachable(e)
+            ? new ApiError(
+                "unavailable",
+                "The portal's database does not answer; nothing was changed. Try again.",
+                undefined,
+                undefined,
+                { "retry-after": "5" },
+              )
+            : new ApiError("internal", "The portal failed to answer; nothing was changed. Try again.");
       if (!(e instanceof ApiError)) {
         console.error(`[portal] api ${route.operationId} failed: ${e instanceof Error ? e.stack : e}`);
       }
@@ -234,7 +255,8 @@ export function serve(route: RouteSpec): NextRouteHandler {
         route.method === "post" &&
         !auditedHere &&
         !error.audited &&
-        error.code !== "internal"
+        error.code !== "internal" &&
+        error.code !== "unavailable"
       ) {
         await auditUse(principal, address, request, "refused", error.message, { code: error.code }).catch(
           () => {},
