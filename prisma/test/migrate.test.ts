@@ -55,11 +55,15 @@ describe("applyMigrations", () => {
     expect(tables.map((t) => t.tablename).sort()).toEqual(
       [
         "_prisma_migrations",
+        "api_idempotency_keys",
+        "api_tokens",
         "audit_events",
         "environments",
         "operation_events",
         "operations",
         "rate_limits",
+        "webhook_deliveries",
+        "webhooks",
       ].sort(),
     );
   });
