@@ -3,6 +3,7 @@
 import { environmentNameSchema } from "@platform/infra/environment-name";
 import { z } from "zod";
 import { ENVIRONMENT_STATUSES } from "./status";
+import { type TierFields, tierOptionFields } from "./tier-options";
 
 // The one name rule, shared with the operations and the AWS component.
 export { environmentNameSchema };
@@ -48,6 +49,8 @@ export function createEnvironmentSchema(limits: Limits) {
           .max(limits.maxTtlHours, `Time to live: at most ${limits.maxTtlHours} hours.`)
           .optional(),
       ),
+      // The cache and database options (shared/tier-options.ts, from @platform/infra's spec).
+      ...tierOptionFields,
       idempotencyKey: z.string().uuid("Reload the page and submit again."),
     })
     .superRefine((v, ctx) => {
@@ -59,7 +62,12 @@ export function createEnvironmentSchema(limits: Limits) {
       }
     });
 }
-export type CreateEnvironmentInput = z.infer<ReturnType<typeof createEnvironmentSchema>>;
+/** What the create command takes: the parsed form; the tier options may be left out (the defaults). */
+export type CreateEnvironmentInput = Omit<
+  z.infer<ReturnType<typeof createEnvironmentSchema>>,
+  keyof typeof tierOptionFields
+> &
+  TierFields;
 
 export function scaleEnvironmentSchema(limits: Limits) {
   return z.object({

@@ -11,6 +11,7 @@ import type {
   ScaleEnvironmentInput,
 } from "../../shared/environment-schemas";
 import { type EnvironmentAction, type OperationKind, refusal } from "../../shared/status";
+import { storedTierOptions, tierOptionsOf } from "../../shared/tier-options";
 
 export interface CommandContext {
   db: PrismaClient;
@@ -115,8 +116,11 @@ export function configOf(env: {
   owner: string;
   desiredFrontendReplicas: number;
   desiredRedisReplicas: number;
+  /** The spec's tier options as stored from the form; sent unchanged (no field-by-field copy). */
+  options: unknown;
 }): RequestedConfig {
   return {
+    ...storedTierOptions(env.options),
     name: env.name,
     target: env.target,
     frontendReplicas: env.desiredFrontendReplicas,
@@ -144,6 +148,7 @@ export async function createEnvironment(
         owner: ctx.user,
         desiredFrontendReplicas: input.frontendReplicas,
         desiredRedisReplicas: input.redisReplicas,
+        options: tierOptionsOf(input) as Prisma.InputJsonValue,
         expiresAt: input.ttlHours ? new Date(Date.now() + input.ttlHours * 3600_000) : null,
         idempotencyKey: input.idempotencyKey,
       },
