@@ -17,6 +17,8 @@ export interface AppConfig {
   redis: RedisConfig;
   /** PostgreSQL for the durable vote record; absent: Redis is the only store (votes live in memory there). */
   database?: DatabaseConfig;
+  /** Whether "reset all votes" (the form and DELETE /api/votes) is offered; off unless ALLOW_RESET=true. */
+  allowReset: boolean;
 }
 
 export interface RedisEndpoint {
@@ -199,6 +201,7 @@ export const EnvSchema = z
     REDIS_PASSWORD: z.string().optional(),
     REDIS_TLS: boolean("REDIS_TLS"),
     REDIS_TLS_CA_FILE: readableFile("REDIS_TLS_CA_FILE"),
+    ALLOW_RESET: boolean("ALLOW_RESET"),
     REDIS_READ_HOST: hostname("REDIS_READ_HOST").optional(),
     REDIS_READ_PORT: port("REDIS_READ_PORT", 0).refine(
       (p) => p >= 0,
@@ -303,6 +306,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     options,
     replicaName: e.REPLICA_NAME ?? os.hostname(),
     logLevel: e.LOG_LEVEL,
+    allowReset: e.ALLOW_RESET,
     redis: {
       primary: { host: e.REDIS_HOST, port: e.REDIS_PORT },
       read: e.REDIS_READ_HOST

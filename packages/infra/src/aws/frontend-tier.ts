@@ -125,6 +125,7 @@ export function createFrontendTier(ctx: TierContext, w: FrontendWiring): Fronten
   }
   if (args.voteOptions) environment.push({ name: "VOTE_OPTIONS", value: args.voteOptions.join(",") });
   if (args.appTitle) environment.push({ name: "APP_TITLE", value: args.appTitle });
+  if (args.allowReset) environment.push({ name: "ALLOW_RESET", value: "true" });
   for (const extra of w.extraEnvironment ?? []) {
     const at = environment.findIndex((e) => e.name === extra.name);
     if (at >= 0) environment[at] = extra;
