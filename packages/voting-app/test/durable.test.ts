@@ -105,14 +105,17 @@ describe("durable mode", () => {
     const [a, b] = await Promise.all([durableApp(redis.port), durableApp(redis.port)]);
     const admin = new Redis({ port: redis.port });
     const accepted = { Cats: 0, Dogs: 0 };
-    let refused = 0;
+    const refusedStatuses: number[] = [];
     let stop = false;
-    // Redis "restarts empty" three times while 8 clients vote through both replicas.
+    // Redis "restarts empty" three times while 8 clients vote through both replicas: after the 100th, 200th and
+    // 300th acknowledged vote (by count, not time, so a slow machine tests the same thing), then 100 more.
+    const done = () => accepted.Cats + accepted.Dogs;
     const wiper = (async () => {
-      for (let i = 0; i < 3; i++) {
-        await sleep(400);
+      for (let i = 1; i <= 3; i++) {
+        while (done() < i * 100) await sleep(5);
         await admin.flushall();
       }
+      while (done() < 400) await sleep(5);
       stop = true;
     })();
     const client = async (n: number) => {
@@ -120,18 +123,27 @@ describe("durable mode", () => {
         const option = (n + i) % 3 === 0 ? ("Cats" as const) : ("Dogs" as const);
         const res = await vote(n % 2 === 0 ? a.url : b.url, option);
         if (res.status === 201) accepted[option]++;
-        else refused++;
+        else refusedStatuses.push(res.status);
       }
     };
     await Promise.all([wiper, ...Array.from({ length: 8 }, (_, n) => client(n))]);
     admin.disconnect();
-    expect(accepted.Cats + accepted.Dogs).toBeGreaterThan(200);
-    // A vote arriving while the tally is missing waits for the rebuild instead of failing.
-    expect(refused).toBe(0);
+    expect(accepted.Cats + accepted.Dogs).toBeGreaterThanOrEqual(400);
+    // A vote arriving while the tally is missing waits (up to 3 s) for the rebuild. On a machine loaded far beyond
+    // its cores a few may still time out: then they are refused with 503 and counted nowhere, which the exact
+    // totals below prove.
+    expect(refusedStatuses.every((s) => s === 503)).toBe(true);
+    expect(refusedStatuses.length).toBeLessThan(done() / 20);
     expect(await drained(a.url, b.url)).toBe(true);
+    // Exact, once the last batches are written (and, should adding a batch to the tally have failed, once the
+    // forced rebuild that follows has run).
+    const same = (x: Record<string, number>) => JSON.stringify(x) === JSON.stringify(accepted);
+    expect(await eventually(async () => same(await db.totals()), 10_000)).toBe(true);
+    expect(await eventually(async () => same(await counts(a.url)) && same(await counts(b.url)), 10_000)).toBe(
+      true,
+    );
     expect(await db.totals()).toEqual(accepted);
     expect(await counts(a.url)).toEqual(accepted);
-    expect(await counts(b.url)).toEqual(accepted);
     const rebuilds = await db.query("SELECT id FROM voting_app.tally_epochs WHERE kind = 'rebuild'");
     expect(rebuilds.length).toBeGreaterThanOrEqual(4); // the first build + one per wipe
   });
@@ -189,7 +201,7 @@ describe("durable mode", () => {
     const redis = await redisServer();
     // b writes slowly, so its votes are still in its backlog when a resets.
     const [a, b] = await Promise.all([
-      durableApp(redis.port),
+      durableApp(redis.port, { ALLOW_RESET: "true" }),
       durableApp(redis.port, { DATABASE_FLUSH_INTERVAL_MS: "1500" }),
     ]);
     for (let i = 0; i < 10; i++) expect((await vote(b.url, "Cats")).status).toBe(201);
