@@ -235,17 +235,15 @@ const RESET_DISABLED: ErrorResponse = {
  */
 export function isCrossSite(headers: IncomingMessage["headers"], host: string): boolean {
   const origin = headers.origin;
-  const site = headers["sec-fetch-site"];
   if (typeof origin === "string") {
-    // The page's own `Referrer-Policy: no-referrer` makes Chromium send `Origin: null` with its form posts; a
-    // null origin is then judged by Sec-Fetch-Site (same-origin for our own page), and refused without it.
-    if (origin === "null") return site !== "same-origin";
+    if (origin === "null") return true;
     try {
       return new URL(origin).host !== host;
     } catch {
       return true;
     }
   }
+  const site = headers["sec-fetch-site"];
   return site === "cross-site" || site === "same-site";
 }
 
