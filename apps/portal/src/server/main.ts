@@ -18,7 +18,7 @@ import { registerDriftMetrics } from "./metrics/drift-metrics";
 import { registerFleetMetrics } from "./metrics/fleet-metrics";
 import { INTERNAL_METRICS_TOKEN_VARIABLE } from "./metrics/metrics-auth";
 import { startMetricsServer } from "./metrics/metrics-server";
-import { type PortalDatabase, startPortalDatabase } from "./portal-database";
+import { type PortalDatabase, startPortalDatabase, takeOverShutdownSignals } from "./portal-database";
 import { startQueue } from "./queue";
 import { createRealOperations } from "./worker/operations";
 import { OperationWorker } from "./worker/worker";
@@ -119,8 +119,8 @@ async function main(): Promise<void> {
     clearInterval(keepAlive);
     process.exit(code);
   };
-  process.on("SIGINT", () => void stop("SIGINT"));
-  process.on("SIGTERM", () => void stop("SIGTERM"));
+  takeOverShutdownSignals();
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(signal, () => void stop(signal));
 
   try {
     database = await startPortalDatabase(config, log);
