@@ -62,10 +62,13 @@ export async function startPortal(env: Record<string, string> = {}): Promise<Por
     if (!env.DATA_DIR) rmSync(dataDir, { recursive: true, force: true });
   };
   try {
+    // A worker-only process has no web server: it is ready when its worker has started.
+    const workerOnly = env.PORTAL_ROLE === "worker";
     await waitFor(
-      "the portal to answer /api/health",
+      workerOnly ? "the worker to start" : "the portal to answer /api/health",
       async () => {
         if (child.exitCode !== null) throw new Error(`portal exited (${child.exitCode}):\n${out}`);
+        if (workerOnly) return out.includes('"msg":"portal started"');
         return (await fetch(`${url}/api/health`).catch(() => null))?.ok;
       },
       90_000,
