@@ -148,4 +148,25 @@ describe("event streams", () => {
     for (const s of streams.slice(100)) expect(s.text()).toMatch(/event: end\ndata: \{"status":"succeeded"/);
     await waitFor("no stream left", async () => (await health()).eventStreams === 0);
   }, 180_000);
+
+  it("logs a page's server-side error as a JSON line naming the environment", async () => {
+    await pg.server.stop(); // the database goes away under the web process
+    const res = await fetch(`${portal.url}/environments/watched`);
+    expect(res.status).toBe(500);
+    const line = await waitFor("the error's log line", async () =>
+      portal
+        .output()
+        .split("\n")
+        .filter((l) => l.startsWith("{"))
+        .map((l) => JSON.parse(l) as Record<string, unknown>)
+        .find((l) => l.msg === "request failed" && l.path === "/environments/watched"),
+    );
+    expect(line).toMatchObject({
+      level: "error",
+      service: "portal",
+      role: "web",
+      environment: "watched",
+      err: { message: expect.any(String) },
+    });
+  }, 60_000);
 });
