@@ -19,6 +19,7 @@ import {
   destroyEnvironment,
 } from "../src/features/environments/commands";
 import { startQueue } from "../src/server/queue";
+import { makePrincipal } from "../src/shared/access";
 import { waitFor } from "../test/helpers/database";
 import { appDir, killProcessesUnder, type PortalProcess, startPortal } from "../test/helpers/portal-process";
 
@@ -148,7 +149,7 @@ async function main() {
     );
     const base = portal.url;
     const boss = await startQueue(url, { role: "sender" });
-    const ctx: CommandContext = { db, boss, user: "bench@example.com" };
+    const ctx: CommandContext = { db, boss, principal: makePrincipal("bench@example.com", "admin") };
 
     // 1. The list page.
     await measure([`${base}/`, `${base}/?status=all`], 10); // warm-up

@@ -12,6 +12,8 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { applyMigrations, createDbClient } from "@platform/db";
 import type PgBoss from "pg-boss";
+import { secretFile } from "./auth/secret-file";
+import { checkWebRole, ensureLoginRole, grantWebRole, withCredentials } from "./db-roles";
 import { ConfigError, config as loadConfig, type PortalConfig, workerConfigProblem } from "./env";
 import { createLogger, type Logger } from "./logger";
 import { registerDriftMetrics } from "./metrics/drift-metrics";
@@ -27,6 +29,71 @@ const appDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..
 
 /** pg-boss's own expiry of a job: a backstop behind the worker's timeout, so it never ends a run first. */
 const QUEUE_EXPIRY_MARGIN_SECONDS = 15 * 60;
+
+/** The web process's role on the embedded PostgreSQL. */
+const EMBEDDED_WEB_ROLE = "portal_web";
+
+/**
+ * The web process's database URL: a role that cannot read or write the Pulumi state table. Embedded PostgreSQL:
+ * the start command creates it (password generated once per data folder). Operator PostgreSQL: WEB_DATABASE_URL
+ * (see README "Database roles"); without it only AUTH_MODE=dev may share DATABASE_URL's role, with a warning.
+ */
+async function webDatabaseUrl(
+  config: PortalConfig,
+  ownerUrl: string | undefined,
+  embedded: boolean,
+  log: Logger,
+): Promise<string> {
+  if (!ownerUrl) return config.WEB_DATABASE_URL as string; // a web-only process given only its own role
+  const stateTable = config.PULUMI_STATE_TABLE;
+  // The queue's schema is made by the owner, so the web role needs no CREATE right.
+  const setup = await startQueue(ownerUrl, { role: "sender" });
+  await setup.stop({ graceful: false, wait: true }).catch(() => {});
+  let webUrl = config.WEB_DATABASE_URL;
+  if (embedded) {
+    const password = secretFile(path.join(config.DATA_DIR, "postgres-web-password"));
+    await ensureLoginRole(ownerUrl, EMBEDDED_WEB_ROLE, password);
+    webUrl = withCredentials(ownerUrl, EMBEDDED_WEB_ROLE, password);
+  }
+  if (!webUrl) {
+    if (config.AUTH_MODE !== "dev") {
+      throw new ConfigError(
+        "WEB_DATABASE_URL is not set: with AUTH_MODE=" +
+          config.AUTH_MODE +
+          " the web process must connect as a role that cannot read the Pulumi state table (README: Database roles)",
+      );
+    }
+    log.warn(
+      "WEB_DATABASE_URL is not set; the web process uses DATABASE_URL's role, which can read the Pulumi state",
+    );
+    return ownerUrl;
+  }
+  const role = decodeURIComponent(new URL(webUrl).username);
+  await grantWebRole(ownerUrl, role, stateTable);
+  const check = await checkWebRole(ownerUrl, webUrl, stateTable);
+  if (check.problem)
+    throw new ConfigError(`WEB_DATABASE_URL: ${check.problem}; the web role must not reach ${stateTable}`);
+  return webUrl;
+}
+
+/** The web process's environment: no owner database URL, no Pulumi passphrase, no cloud secrets. */
+function webEnvironment(webUrl: string, config: PortalConfig, metricsToken: string): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    DATABASE_URL: webUrl,
+    DATA_DIR: config.DATA_DIR,
+    NEXT_TELEMETRY_DISABLED: "1",
+    [INTERNAL_METRICS_TOKEN_VARIABLE]: metricsToken,
+  };
+  for (const secret of [
+    "PULUMI_CONFIG_PASSPHRASE",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "WEB_DATABASE_URL",
+  ])
+    delete env[secret];
+  return env;
+}
 
 function startWeb(
   config: PortalConfig,
@@ -51,13 +118,7 @@ function startWeb(
     {
       cwd: appDir,
       stdio: "inherit",
-      env: {
-        ...process.env,
-        DATABASE_URL: databaseUrl,
-        DATA_DIR: config.DATA_DIR,
-        NEXT_TELEMETRY_DISABLED: "1",
-        [INTERNAL_METRICS_TOKEN_VARIABLE]: metricsToken,
-      },
+      env: webEnvironment(databaseUrl, config, metricsToken),
     },
   );
   log.info({ url: `http://${config.LISTEN_HOST}:${config.PORT}` }, "web server starting");
@@ -123,16 +184,32 @@ async function main(): Promise<void> {
   for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(signal, () => void stop(signal));
 
   try {
-    database = await startPortalDatabase(config, log);
+    // A web-only process may be given only its own restricted role (WEB_DATABASE_URL): then it migrates nothing.
+    const webOnlyRole = config.PORTAL_ROLE === "web" && !config.DATABASE_URL && !!config.WEB_DATABASE_URL;
+    database = webOnlyRole
+      ? { url: config.WEB_DATABASE_URL as string, embedded: false, stop: async () => {} }
+      : await startPortalDatabase(config, log);
     const url = database.url;
-    const migrated = await applyMigrations(url);
-    if (migrated.applied.length)
-      log.info({ migrations: migrated.applied }, `applied migrations: ${migrated.applied.join(", ")}`);
+    if (!webOnlyRole) {
+      const migrated = await applyMigrations(url);
+      if (migrated.applied.length)
+        log.info({ migrations: migrated.applied }, `applied migrations: ${migrated.applied.join(", ")}`);
+    }
     db = createDbClient(url, { poolSize: config.WORKER_CONCURRENCY + 4 });
 
     const metricsToken = randomBytes(24).toString("base64url");
     if (config.PORTAL_ROLE !== "worker") {
-      web = startWeb(config, url, metricsToken, log);
+      let webUrl: string;
+      try {
+        webUrl = await webDatabaseUrl(config, webOnlyRole ? undefined : url, database.embedded, log);
+      } catch (e) {
+        const message = e instanceof Error ? e.message : String(e);
+        log.fatal({ err: e }, message);
+        console.error(`[portal] ${message}`);
+        await stop("the web database role is not usable", 2);
+        return;
+      }
+      web = startWeb(config, webUrl, metricsToken, log);
       web.on("exit", (code) => void stop(`web exited with ${code}`, code ?? 1));
     }
     registerFleetMetrics(db, config.STALE_AFTER_SECONDS, (e) =>

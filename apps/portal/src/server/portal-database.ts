@@ -4,6 +4,7 @@
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { type LocalPostgres, startEmbeddedPostgres } from "@platform/db";
+import { secretFile } from "./auth/secret-file";
 import type { PortalConfig } from "./env";
 import type { Logger } from "./logger";
 
@@ -22,6 +23,8 @@ export function takeOverShutdownSignals(): void {
 
 export interface PortalDatabase {
   url: string;
+  /** The embedded PostgreSQL (started or adopted here), not DATABASE_URL. */
+  embedded: boolean;
   /** Stops the embedded PostgreSQL (started or adopted by this process); nothing for DATABASE_URL. */
   stop(): Promise<void>;
 }
@@ -75,8 +78,11 @@ export async function stopPostmaster(pid: number, logger: Logger): Promise<void>
 }
 
 export async function startPortalDatabase(config: PortalConfig, logger: Logger): Promise<PortalDatabase> {
-  if (config.DATABASE_URL) return { url: config.DATABASE_URL, stop: async () => {} };
+  if (config.DATABASE_URL) return { url: config.DATABASE_URL, embedded: false, stop: async () => {} };
   const pgDir = path.join(config.DATA_DIR, "postgres");
+  mkdirSync(config.DATA_DIR, { recursive: true });
+  // The superuser's password: generated once per data folder (mode 0600).
+  const password = secretFile(path.join(config.DATA_DIR, "postgres-password"));
   const orphan = runningPostmaster(pgDir);
   if (orphan) {
     // Left running by a start command killed with SIGKILL: use it rather than fail on its lock file, and
@@ -86,13 +92,16 @@ export async function startPortalDatabase(config: PortalConfig, logger: Logger):
       "reusing the embedded PostgreSQL left running by a previous start",
     );
     return {
-      url: `postgres://postgres:postgres@127.0.0.1:${orphan.port}/portal`,
+      url: `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${orphan.port}/portal`,
+      embedded: true,
       stop: () => stopPostmaster(orphan.pid, logger),
     };
   }
-  mkdirSync(config.DATA_DIR, { recursive: true });
   const embedded: LocalPostgres = await startEmbeddedPostgres({
     dataDir: pgDir,
+    password,
+    // Data folders made before passwords were generated used this one.
+    legacyPasswords: ["postgres"],
     onLog: (line) => {
       if (process.env.PORTAL_DEBUG) logger.info({ postgres: line.trimEnd() }, "postgres");
     },
@@ -101,6 +110,7 @@ export async function startPortalDatabase(config: PortalConfig, logger: Logger):
   logger.info({ port: embedded.port, dataDir: pgDir }, "embedded PostgreSQL started");
   return {
     url,
+    embedded: true,
     stop: async () => {
       const running = runningPostmaster(pgDir);
       await embedded.stop();

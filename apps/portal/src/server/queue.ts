@@ -81,7 +81,9 @@ export async function startQueue(databaseUrl: string, options: QueueOptions): Pr
 async function queueFor(boss: PgBoss, environment: string): Promise<string> {
   const rows = await boss
     .getDb()
-    .executeSql("SELECT host FROM environments WHERE name = $1 AND target = 'local'", [environment]);
+    .executeSql("SELECT host FROM environments WHERE name = $1 AND target = 'local' AND deleted_at IS NULL", [
+      environment,
+    ]);
   const host = (rows as { rows?: { host: string | null }[] }).rows?.[0]?.host;
   return host ? hostQueue(host) : OPERATIONS_QUEUE;
 }

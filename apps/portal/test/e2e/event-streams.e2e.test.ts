@@ -7,6 +7,7 @@ import { createDbClient, type PrismaClient } from "@platform/db";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createEnvironment } from "../../src/features/environments/commands";
 import { startQueue } from "../../src/server/queue";
+import { makePrincipal } from "../../src/shared/access";
 import { startTestDatabaseServer, type TestDatabaseServer, waitFor } from "../helpers/database";
 import { type PortalProcess, startPortal } from "../helpers/portal-process";
 
@@ -62,7 +63,7 @@ beforeAll(async () => {
   db = createDbClient(url, { poolSize: 2 });
   const boss = await startQueue(url, { role: "sender" });
   const r = await createEnvironment(
-    { db, boss, user: "viewer@example.com" },
+    { db, boss, principal: makePrincipal("viewer@example.com", "admin") },
     { name: "watched", target: "local", frontendReplicas: 2, redisReplicas: 1, idempotencyKey: randomUUID() },
   );
   await boss.stop({ graceful: false, wait: true });
@@ -78,6 +79,7 @@ beforeAll(async () => {
     DATABASE_URL: url,
     PORTAL_ROLE: "web",
     EVENT_STREAMS_MAX: "205",
+    RATE_LIMIT_STREAMS_PER_MINUTE: "10000", // one person opens them all here
     METRICS_TOKEN: TOKEN,
   });
 }, 120_000);

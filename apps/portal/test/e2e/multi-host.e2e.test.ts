@@ -17,6 +17,7 @@ import {
   scaleEnvironment,
 } from "../../src/features/environments/commands";
 import { startQueue } from "../../src/server/queue";
+import { makePrincipal } from "../../src/shared/access";
 import { startTestDatabaseServer, type TestDatabaseServer, waitFor } from "../helpers/database";
 import { killProcessesUnder, type PortalProcess, startPortal } from "../helpers/portal-process";
 
@@ -50,8 +51,12 @@ const restart = async (p: PortalProcess) => {
 };
 
 const lastOperation = async (name: string) =>
-  (await db.environment.findUniqueOrThrow({ where: { name }, include: { lastOperation: true } }))
-    .lastOperation;
+  (
+    await db.environment.findFirstOrThrow({
+      where: { name, deletedAt: null },
+      include: { lastOperation: true },
+    })
+  ).lastOperation;
 
 const done = (name: string, timeoutMs = 120_000) =>
   waitFor(
@@ -69,7 +74,7 @@ beforeAll(async () => {
   url = await pg.fresh();
   db = createDbClient(url, { poolSize: 3 });
   boss = await startQueue(url, { role: "sender" });
-  ctx = { db, boss, user: "ops@example.com" };
+  ctx = { db, boss, principal: makePrincipal("ops@example.com", "admin") };
 }, 60_000);
 
 afterAll(async () => {
@@ -94,7 +99,7 @@ describe("workers on two hosts", () => {
       });
     expect((await create("east")).ok).toBe(true);
     expect(await done("east")).toMatchObject({ status: "succeeded" });
-    const east = await db.environment.findUniqueOrThrow({ where: { name: "east" } });
+    const east = await db.environment.findFirstOrThrow({ where: { name: "east", deletedAt: null } });
     expect(east.host).toBe("host-a");
     expect(existsSync(path.join(dirA, "environments", "east"))).toBe(true);
     const eastUrl = String((east.outputs as { frontendUrl: string }).frontendUrl);
@@ -105,7 +110,9 @@ describe("workers on two hosts", () => {
     const b = await worker("host-b");
     expect((await create("west")).ok).toBe(true);
     expect(await done("west")).toMatchObject({ status: "succeeded" });
-    expect((await db.environment.findUniqueOrThrow({ where: { name: "west" } })).host).toBe("host-b");
+    expect((await db.environment.findFirstOrThrow({ where: { name: "west", deletedAt: null } })).host).toBe(
+      "host-b",
+    );
     expect(existsSync(path.join(dirB, "environments", "west"))).toBe(true);
 
     // A scale of east waits for host A's worker: host B never runs it.

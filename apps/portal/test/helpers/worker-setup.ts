@@ -5,6 +5,7 @@ import type PgBoss from "pg-boss";
 import { type CommandContext, createEnvironment } from "../../src/features/environments/commands";
 import { startQueue } from "../../src/server/queue";
 import { OperationWorker, type WorkerOptions } from "../../src/server/worker/worker";
+import { makePrincipal } from "../../src/shared/access";
 import { type TestDatabaseServer, waitFor } from "./database";
 import type { ScriptedOperations } from "./scripted-operations";
 
@@ -25,7 +26,7 @@ export async function setup(pg: TestDatabaseServer, cleanups: Cleanups): Promise
     () => db.$disconnect(),
     () => boss.stop({ graceful: false, wait: true }),
   );
-  return { url, db, boss, ctx: { db, boss, user: "tester@example.com" } };
+  return { url, db, boss, ctx: { db, boss, principal: makePrincipal("tester@example.com", "admin") } };
 }
 
 export async function startWorker(
@@ -67,7 +68,7 @@ export const create = (ctx: CommandContext, name: string, extra: { ttlHours?: nu
   });
 
 export const envOf = (db: PrismaClient, name: string) =>
-  db.environment.findUniqueOrThrow({ where: { name }, include: { lastOperation: true } });
+  db.environment.findFirstOrThrow({ where: { name, deletedAt: null }, include: { lastOperation: true } });
 
 export const finished = (db: PrismaClient, name: string, timeoutMs = 15_000) =>
   waitFor(

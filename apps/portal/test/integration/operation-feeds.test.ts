@@ -172,7 +172,7 @@ describe("operation feeds", () => {
     const r2 = await create(s.ctx, "vanishing");
     const id2 = r2.ok ? (r2.operationId ?? "") : "";
     feeds.subscribe(id2, undefined, gone.viewer);
-    await s.db.environment.delete({ where: { name: "vanishing" } });
+    await s.db.environment.deleteMany({ where: { name: "vanishing" } });
     await waitFor("the viewer of a removed operation to end", async () => gone.seen.end !== undefined);
     expect(gone.seen.end).toBeNull();
   });

@@ -131,7 +131,7 @@ describe("a worker that lost its operation", () => {
       where: { environment: { name: "overtaken" } },
       data: { status: "interrupted", errorCode: "interrupted", error: "interrupted by the test" },
     });
-    await s.db.environment.update({ where: { name: "overtaken" }, data: { status: "failed" } });
+    await s.db.environment.updateMany({ where: { name: "overtaken" }, data: { status: "failed" } });
     await waitFor("the run to end", async () => ops.active === 0 && ops.calls.length === 1);
     await sleep(500);
     const env = await envOf(s.db, "overtaken");

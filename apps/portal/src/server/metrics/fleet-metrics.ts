@@ -89,7 +89,7 @@ export function registerFleetMetrics(
           FROM operations WHERE status = 'running' GROUP BY 1`,
         db.$queryRaw<EnvironmentRow[]>`
           SELECT status::text AS status, target::text AS target, count(*) AS count
-          FROM environments GROUP BY 1, 2`,
+          FROM environments WHERE deleted_at IS NULL GROUP BY 1, 2`,
       ]);
       depth.reset();
       age.reset();

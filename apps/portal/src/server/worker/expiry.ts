@@ -8,6 +8,7 @@ import { randomUUID } from "node:crypto";
 import type { PrismaClient } from "@platform/db/client";
 import type PgBoss from "pg-boss";
 import { destroyEnvironment } from "../../features/environments/commands";
+import { systemPrincipal } from "../auth/principal";
 
 export const EXPIRY_USER = "time-to-live";
 
@@ -23,6 +24,7 @@ export async function dueForExpiry(db: PrismaClient, limit: number): Promise<str
     FROM environments e
     LEFT JOIN operations last ON last.id = e.last_operation_id
     WHERE e.expires_at < now()
+      AND e.deleted_at IS NULL
       AND e.status <> 'destroyed'
       AND (last.id IS NULL OR last.status NOT IN ('queued', 'running'))
       AND NOT (
@@ -42,7 +44,7 @@ export async function destroyExpired(db: PrismaClient, boss: PgBoss, limit = 20)
   for (const name of await dueForExpiry(db, limit)) {
     try {
       const result = await destroyEnvironment(
-        { db, boss, user: EXPIRY_USER },
+        { db, boss, principal: systemPrincipal(EXPIRY_USER) },
         { name, confirmation: name, idempotencyKey: randomUUID() },
       );
       // Not ok: another worker requested it a moment ago, or someone else's request came first.
