@@ -88,8 +88,6 @@ async function queueFor(boss: PgBoss, environment: string): Promise<string> {
   return host ? hostQueue(host) : OPERATIONS_QUEUE;
 }
 
-const ensured = new WeakMap<PgBoss, Set<string>>();
-
 /**
  * Sends the job of an operation to its environment's queue and wakes the workers; `jobId` defaults to the
  * operation id (so the first send is idempotent).
@@ -100,16 +98,8 @@ export async function enqueueOperation(
   environment: string,
   jobId: string = operationId,
 ): Promise<string> {
+  // A host's queue exists: its worker created it at start, before it could run (and so own) any environment.
   const queue = await queueFor(boss, environment);
-  if (queue !== OPERATIONS_QUEUE) {
-    // A host queue exists once that host's worker started; create it here too rather than fail the send.
-    const seen = ensured.get(boss) ?? new Set<string>();
-    ensured.set(boss, seen);
-    if (!seen.has(queue)) {
-      await boss.createQueue(queue, { name: queue, ...queueOptions(DEFAULT_EXPIRE_SECONDS) });
-      seen.add(queue);
-    }
-  }
   await boss.send(queue, { operationId } satisfies OperationJob, {
     id: jobId,
     singletonKey: environment,
