@@ -21,14 +21,12 @@ import { registerFleetMetrics } from "./metrics/fleet-metrics";
 import { INTERNAL_METRICS_TOKEN_VARIABLE } from "./metrics/metrics-auth";
 import { startMetricsServer } from "./metrics/metrics-server";
 import { type PortalDatabase, startPortalDatabase, takeOverShutdownSignals } from "./portal-database";
-import { startQueue } from "./queue";
+import { QUEUE_EXPIRY_MARGIN_SECONDS, startQueue } from "./queue";
 import { createRealOperations } from "./worker/operations";
 import { OperationWorker } from "./worker/worker";
 
 const appDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 
-/** pg-boss's own expiry of a job: a backstop behind the worker's timeout, so it never ends a run first. */
-const QUEUE_EXPIRY_MARGIN_SECONDS = 15 * 60;
 
 /** The web process's role on the embedded PostgreSQL. */
 const EMBEDDED_WEB_ROLE = "portal_web";

@@ -33,6 +33,9 @@ export interface QueueOptions {
 
 const DEFAULT_EXPIRE_SECONDS = 2 * 3600;
 
+/** pg-boss's own expiry of a job: a backstop behind the worker's timeout, so it never ends a run first. */
+export const QUEUE_EXPIRY_MARGIN_SECONDS = 15 * 60;
+
 function queueOptions(expireInSeconds: number) {
   // Jobs are never retried by pg-boss: an operation that fails or is interrupted is retried by a person.
   return { policy: "standard" as const, retryLimit: 0, expireInSeconds, retentionMinutes: 60 * 24 };

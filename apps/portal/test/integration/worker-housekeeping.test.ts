@@ -59,7 +59,11 @@ describe("time-to-live", () => {
     }
     const b = await finished(s.db, "exp-b");
     expect(b.lastOperation).toMatchObject({ kind: "destroy", status: "failed", requestedBy: "time-to-live" });
-    await waitFor("exp-d's destroy to run", async () => (await envOf(s.db, "exp-d")).status === "destroying");
+    // Held at its last step (3 of 4 done).
+    await waitFor("exp-d's destroy to be held", async () => {
+      const d = await envOf(s.db, "exp-d");
+      return d.status === "destroying" && d.lastOperation?.progressDone === 3;
+    });
     const destroys = () => ops.calls.filter((c) => c.method === "destroy").map((c) => c.name);
     expect(destroys()).toEqual(["exp-a", "exp-b", "exp-c", "exp-d"]);
 
@@ -76,9 +80,9 @@ describe("time-to-live", () => {
       message: EXPIRED_MESSAGE,
     });
 
-    // A cancelled expiry destroy is requested again.
-    ops.script = { durationMs: 100, failFor: new Set(["exp-b"]) };
+    // A cancelled expiry destroy is requested again (and this time not held).
     expect((await cancelOperation(s.ctx, { name: "exp-d", idempotencyKey: randomUUID() })).ok).toBe(true);
+    ops.script = { durationMs: 100, failFor: new Set(["exp-b"]) };
     await waitFor("exp-d to be destroyed", async () => (await envOf(s.db, "exp-d")).status === "destroyed");
     const dOps = await s.db.operation.findMany({
       where: { environment: { name: "exp-d" }, kind: "destroy" },

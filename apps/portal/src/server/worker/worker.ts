@@ -15,7 +15,14 @@ import {
   countOperationStarted,
   type OperationResultLabel,
 } from "../metrics/operation-metrics";
-import { enqueueOperation, hostQueue, OPERATIONS_QUEUE, QUEUED_CHANNEL } from "../queue";
+import {
+  enqueueOperation,
+  ensureQueue,
+  hostQueue,
+  OPERATIONS_QUEUE,
+  QUEUE_EXPIRY_MARGIN_SECONDS,
+  QUEUED_CHANNEL,
+} from "../queue";
 import { EventSink } from "./event-sink";
 import { destroyExpired } from "./expiry";
 import { type FetchedJob, JobDispatcher } from "./job-dispatcher";
@@ -99,6 +106,11 @@ export class OperationWorker {
   }
 
   async start(): Promise<void> {
+    // Its queues exist, with pg-boss's expiry behind this worker's timeout (also on queues made earlier), before
+    // it can run — and so own — any local environment: senders rely on the host's queue being there.
+    for (const queue of this.queues) {
+      await ensureQueue(this.o.boss, queue, this.timeoutSeconds + QUEUE_EXPIRY_MARGIN_SECONDS);
+    }
     await this.reap();
     this.prune();
     this.dispatcher = new JobDispatcher({
