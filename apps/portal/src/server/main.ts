@@ -20,13 +20,12 @@ import { registerDriftMetrics } from "./metrics/drift-metrics";
 import { registerFleetMetrics } from "./metrics/fleet-metrics";
 import { INTERNAL_METRICS_TOKEN_VARIABLE } from "./metrics/metrics-auth";
 import { startMetricsServer } from "./metrics/metrics-server";
-import { type PortalDatabase, startPortalDatabase, takeOverShutdownSignals } from "./portal-database";
+import { type PortalDatabase, startPortalDatabase } from "./portal-database";
 import { QUEUE_EXPIRY_MARGIN_SECONDS, startQueue } from "./queue";
 import { createRealOperations } from "./worker/operations";
 import { OperationWorker } from "./worker/worker";
 
 const appDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-
 
 /** The web process's role on the embedded PostgreSQL. */
 const EMBEDDED_WEB_ROLE = "portal_web";
@@ -158,9 +157,6 @@ async function main(): Promise<void> {
   const stop = async (reason: string, code = 0) => {
     if (stopping) return;
     stopping = true;
-    // Nothing below may let the event loop run dry (an adopted PostgreSQL is no child of ours, and pg-boss's
-    // timers are unref'd): without this the process would end half-way, leaving PostgreSQL running.
-    const keepAlive = setInterval(() => {}, 1000);
     log.info({ reason }, "stopping");
     const webExited =
       web && web.exitCode === null ? new Promise((r) => web?.once("exit", r)) : Promise.resolve();
@@ -175,10 +171,8 @@ async function main(): Promise<void> {
     await Promise.race([webExited, new Promise((r) => setTimeout(r, 5000))]);
     await database?.stop().catch((e) => log.error({ err: e }, "could not stop the embedded PostgreSQL"));
     log.info("stopped");
-    clearInterval(keepAlive);
     process.exit(code);
   };
-  takeOverShutdownSignals();
   for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(signal, () => void stop(signal));
 
   try {

