@@ -213,6 +213,10 @@ describe("sign-in with OpenID Connect, roles and the audit log", () => {
 
     // The destroy form of bob's own environment, pointed at alice's: the server refuses and says why.
     await bob.goto(`${portal.url}/environments/bravo-app`);
+    // Once the live panel has its operation's end and the page has re-rendered (which resets the form's
+    // hidden fields), tamper with the form.
+    await expect.poll(() => bob.getByTestId("operation-live").textContent()).toContain("finished");
+    await bob.waitForLoadState("networkidle");
     await bob.locator('form[aria-labelledby="destroy-heading"] input[name="name"]').evaluate((el) => {
       (el as HTMLInputElement).value = "alpha-shop";
     });
