@@ -199,7 +199,7 @@ describe("startEmbeddedPostgres", () => {
       try {
         expect(pgServer.url).toContain("a-new-random-password");
         expect(await query(pgServer.url, "SELECT 1 AS one")).toEqual([{ one: 1 }]);
-        // The postmaster's pid from its lock file (a backend's pid vanishes with its connection: a race).
+        // The server's own pid (its backends exit with their connection, so they are no witness).
         const postmaster = Number(
           readFileSync(path.join(dir, "pg", "postmaster.pid"), "utf8").split("\n")[0],
         );

@@ -28,6 +28,7 @@ import type {
   OperationKind,
   OperationResult,
   OperationsConfig,
+  RecoverOptions,
   RunOptions,
 } from "./types";
 
@@ -126,6 +127,10 @@ export function createEnvironmentOperations(rawConfig: OperationsConfig): Enviro
   const redisPassword = (environment: string) =>
     createHmac("sha256", passphrase).update(`redis:${environment}`).digest("base64url").slice(0, 32);
 
+  /** The same for the local target's PostgreSQL (hex: safe in a connection URL). */
+  const databasePassword = (environment: string) =>
+    createHmac("sha256", passphrase).update(`postgres:${environment}`).digest("hex").slice(0, 32);
+
   const envDirOf = (name: string) => path.join(dataDir, name);
 
   /**
@@ -157,7 +162,7 @@ export function createEnvironmentOperations(rawConfig: OperationsConfig): Enviro
   interface RunContext {
     emit: (event: OperationEvent) => void;
     /** Recovery only: stale lock, pending operations, orphans. Undefined for a stack that does not exist. */
-    recover: (program: PulumiFn) => Promise<{ resources: number } | undefined>;
+    recover: (program: PulumiFn, options?: RecoverOptions) => Promise<{ resources: number } | undefined>;
     /**
      * Recovery, then `run` on the stack (created when `create`) with the streaming options; progress expects
      * `estimate` steps or as many as the state holds, and completes when `run` succeeds. `dropLine` keeps a
@@ -225,7 +230,7 @@ export function createEnvironmentOperations(rawConfig: OperationsConfig): Enviro
             ? await LocalWorkspace.createOrSelectStack(args, opts)
             : await LocalWorkspace.selectStack(args, opts);
         };
-        const recover = async (program: PulumiFn) => {
+        const recover = async (program: PulumiFn, recoverOptions?: RecoverOptions) => {
           const s = stateStore();
           try {
             await s.ping();
@@ -245,6 +250,7 @@ export function createEnvironmentOperations(rawConfig: OperationsConfig): Enviro
             pulumiHome,
             openStack: () => openStack(program, false),
             notice: (message) => emit({ type: "notice", message }),
+            clearPendingCreates: recoverOptions?.clearPendingCreates,
           });
           return checkpoint ? { resources: checkpoint.resources.length } : undefined;
         };
@@ -318,6 +324,7 @@ export function createEnvironmentOperations(rawConfig: OperationsConfig): Enviro
         redisServerPath: config.redisServerPath,
         votingAppMain: config.votingAppMain,
         redisPassword: redisPassword(spec.name),
+        databasePassword: databasePassword(spec.name),
       });
       if (kind === "up") {
         const { result } = await ctx.runOnStack(program, { create: true, estimate }, (stack, streaming) =>
@@ -381,20 +388,35 @@ export function createEnvironmentOperations(rawConfig: OperationsConfig): Enviro
       const ref = parse(environmentRefSchema, rawRef, "environment reference");
       return operate("destroy", ref.name, ref.target, options, async (ctx) => {
         const started = Date.now();
+        const envDir = ref.target === "local" ? envDirOf(ref.name) : undefined;
+        const notice = (message: string) => ctx.emit({ type: "notice", message });
+        // No stack: an earlier destroy removed it and was stopped before its result was recorded (or nothing
+        // was ever created). Nothing is left to destroy; the recovery has already stopped any process of a
+        // local environment the process table still shows.
+        if ((await ctx.recover(noProgram)) === undefined) {
+          notice(
+            `the stack ${ref.name} does not exist (already removed, or never created): nothing left to destroy`,
+          );
+          if (envDir) rmSync(envDir, { recursive: true, force: true });
+          ctx.emit({ type: "progress", done: 0, expected: 0, percent: 100 });
+          return {
+            kind: "destroy",
+            environment: ref.name,
+            outputs: {},
+            changes: {},
+            durationMs: Date.now() - started,
+          };
+        }
         const { result } = await ctx.runOnStack(
           noProgram,
           { create: false, dropLine: (line) => stackRemovalHint.test(line) },
           (stack, streaming) => stack.destroy({ ...streaming, remove: true }),
         );
-        ctx.emit({
-          type: "notice",
-          message: `removed the stack ${ref.name} (its history and configuration) from the state backend`,
-        });
-        if (ref.target === "local") {
+        notice(`removed the stack ${ref.name} (its history and configuration) from the state backend`);
+        if (envDir) {
           // Every resource is deleted: nothing of this environment may keep running. A process the state
           // never knew (killed run, lost pid file) is found in the process table and stopped too.
-          const envDir = envDirOf(ref.name);
-          await reapOrphans(envDir, undefined, (message) => ctx.emit({ type: "notice", message }));
+          await reapOrphans(envDir, undefined, notice);
           rmSync(envDir, { recursive: true, force: true });
         }
         return {
@@ -407,10 +429,10 @@ export function createEnvironmentOperations(rawConfig: OperationsConfig): Enviro
       });
     },
 
-    async recover(rawRef) {
+    async recover(rawRef, recoverOptions) {
       const ref = parse(environmentRefSchema, rawRef, "environment reference");
       await operate("recover", ref.name, ref.target, undefined, async (ctx) => {
-        await ctx.recover(noProgram);
+        await ctx.recover(noProgram, recoverOptions);
       });
     },
 

@@ -1,5 +1,8 @@
 // The contract between the environment operations (this package) and their callers (the portal's worker).
 // Owned by packages/infra; changes here must stay compatible with apps/portal.
+import type { CacheOptions, DatabaseOptions } from "../spec";
+
+export type { CacheOptions, DatabaseOptions };
 
 export type Target = "local" | "aws";
 export type OperationKind = "up" | "preview" | "refresh" | "destroy";
@@ -13,6 +16,10 @@ export interface EnvironmentSpec {
   redisReplicas: number;
   /** Recorded as a tag (aws) and in the stack config. */
   owner?: string;
+  /** The cache tier: Redis on Fargate (absent, or kind "redis") or ElastiCache. `redisReplicas` counts its nodes. */
+  cache?: CacheOptions;
+  /** The database tier: absent = none; PostgreSQL keeps every vote (RDS on AWS, a local server locally). */
+  database?: DatabaseOptions;
   aws?: AwsTargetOptions;
   local?: LocalTargetOptions;
   /** Options of the voting app itself, on both targets. */
@@ -90,6 +97,11 @@ export type OperationErrorCode =
   | "cli-missing"
   | "cli-too-old"
   | "backend-unreachable"
+  /**
+   * (not local) A killed run left resources it was creating that the state does not hold but the cloud may:
+   * nothing runs until they are imported, or cleared with `recover(ref, { clearPendingCreates: true })`.
+   */
+  | "pending-creates"
   | "cancelled"
   | "unknown";
 
@@ -98,6 +110,14 @@ export interface RunOptions {
   onEvent?: (event: OperationEvent) => void;
   /** The engine's raw events (Automation API `EngineEvent`), for debugging and recording. */
   onEngineEvent?: (event: unknown) => void;
+}
+
+export interface RecoverOptions {
+  /**
+   * Drop the pending creates of a cloud environment from its state: only once someone checked that those
+   * resources do not exist (or imported them with `pulumi refresh --import-pending-creates`).
+   */
+  clearPendingCreates?: boolean;
 }
 
 /** How the operations reach their state backend and where the local target keeps its files. */
@@ -136,6 +156,10 @@ export interface EnvironmentOperations {
   refresh(ref: EnvironmentRef, options?: RunOptions): Promise<OperationResult>;
   /** Destroys every resource, then removes the stack. */
   destroy(ref: EnvironmentRef, options?: RunOptions): Promise<OperationResult>;
-  /** Clears a stale lock and pending operations left by a killed run (also done by every operation itself). */
-  recover(ref: EnvironmentRef): Promise<void>;
+  /**
+   * Clears a stale lock and pending operations left by a killed run (also done by every operation itself).
+   * Pending creates of a cloud target stop it (`pending-creates`) unless `clearPendingCreates` says they
+   * were checked and do not exist.
+   */
+  recover(ref: EnvironmentRef, options?: RecoverOptions): Promise<void>;
 }

@@ -116,7 +116,7 @@ export const streamEventsRoute = defineRoute({
   operationId: "streamOperationEvents",
   summary: "Stream an operation's events",
   description:
-    "Server-sent events: `event` (data: an Event; the SSE id is the event id), `progress` ({status, done, expected, error}) when it changes, and a final `end` with the last progress, after which the server closes the stream. Resume with `Last-Event-ID` or `?after=`.",
+    "Server-sent events: `event` (data: {id, type, severity, message}; the SSE id is the event id), `progress` ({status, done, expected, error}) when it changes, and a final `end` with the last progress, after which the server closes the stream. Resume with `Last-Event-ID` or `?after=`. One poller per operation serves every viewer; past the server's limit of open streams the answer is 503 with Retry-After.",
   tag: "Operations",
   scope: "read",
   params: operationParams,
@@ -128,7 +128,7 @@ export const streamEventsRoute = defineRoute({
       .describe("Start after this event id"),
   }),
   success: { status: 200, description: "The event stream", contentType: "text/event-stream" },
-  errors: ["not-found"],
+  errors: ["not-found", "unavailable"],
   async handle(ctx, { params }) {
     const op = await operationOf(params.name as string, params.id as string);
     const wait = await rateLimiters().streams.consume(ctx.principal.id);
@@ -141,6 +141,16 @@ export const streamEventsRoute = defineRoute({
         { "retry-after": String(wait) },
       );
     }
-    return operationEventStream(ctx.request, params.name as string, op.id);
+    const stream = operationEventStream(ctx.request, params.name as string, op.id);
+    if (!stream) {
+      throw new ApiError(
+        "unavailable",
+        "Too many live event streams are open on this server right now; try again shortly (or read the events as JSON pages).",
+        undefined,
+        undefined,
+        { "retry-after": "5" },
+      );
+    }
+    return stream;
   },
 });

@@ -1,5 +1,7 @@
-// Server-sent events for one operation, for the pages (the session's identity). The stream itself
-// (server/operation-stream.ts) is shared with the API's /api/v1/…/events/stream.
+// Server-sent events for one operation, for the pages (the session's identity). The stream itself — one shared
+// poller per operation (server/operation-feeds.ts), resume after Last-Event-ID or `?after=`, released when the
+// browser goes away — is server/operation-stream.ts, shared with the API's /api/v1/…/events/stream. Past
+// EVENT_STREAMS_MAX open streams the answer is 503 with Retry-After, and the browser tries again later.
 import { z } from "zod";
 import { operationProgress } from "../../../../../../../features/environments/queries";
 import { routePrincipal } from "../../../../../../../server/identity";
@@ -10,6 +12,7 @@ export const dynamic = "force-dynamic";
 export const runtime = "nodejs";
 
 const paramsSchema = z.object({ name: z.string().min(1).max(64), id: z.string().uuid() });
+const RETRY_AFTER_SECONDS = 5;
 
 export async function GET(request: Request, { params }: { params: Promise<{ name: string; id: string }> }) {
   // Signed in (any role may watch), and within the per-person limit on opening streams.
@@ -28,5 +31,11 @@ export async function GET(request: Request, { params }: { params: Promise<{ name
   if (!(await operationProgress(name, id))) {
     return Response.json({ error: `no operation ${id} on environment ${name}` }, { status: 404 });
   }
-  return operationEventStream(request, name, id);
+  return (
+    operationEventStream(request, name, id) ??
+    Response.json(
+      { error: "Too many live views are open on this server right now; retrying shortly." },
+      { status: 503, headers: { "retry-after": String(RETRY_AFTER_SECONDS) } },
+    )
+  );
 }
