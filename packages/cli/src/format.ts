@@ -46,6 +46,7 @@ export function environmentDetail(e: Environment, portalUrl: string): string {
     ["Owner", e.owner],
     ["Team", e.team ?? "-"],
     ["Frontend", e.frontendUrl ?? "-"],
+    ["Options", e.options && Object.keys(e.options).length ? JSON.stringify(e.options) : "defaults"],
     ["Created", e.createdAt],
     ["Expires", e.expiresAt ?? "never"],
     ["Last operation", e.lastOperation ? operationLine(e.lastOperation) : "-"],

@@ -10,6 +10,8 @@ export interface FieldOption {
   field: string;
   description: string;
   parse?: (value: string) => unknown;
+  /** What a flag without a value (a switch) sends. */
+  value?: unknown;
 }
 
 export function integer(value: string): number {
@@ -40,6 +42,29 @@ export const CREATE_OPTIONS: FieldOption[] = [
   { flags: "--region <region>", field: "region", description: "AWS region (target aws)" },
   { flags: "--team <team>", field: "team", description: "one of your teams; the environment belongs to it" },
   { flags: "--allow-reset", field: "allowReset", description: "offer 'reset all votes' in the voting app" },
+  // The cache and database tiers (the create form's options).
+  { flags: "--cache <kind>", field: "cacheKind", description: "redis (default) or elasticache" },
+  { flags: "--cache-node-type <type>", field: "cacheNodeType", description: "ElastiCache node type (aws)" },
+  { flags: "--database <kind>", field: "database", description: "none (default) or postgres" },
+  { flags: "--db-instance-class <class>", field: "dbInstanceClass", description: "RDS instance class (aws)" },
+  {
+    flags: "--db-storage <gib>",
+    field: "dbStorageGb",
+    description: "database storage in GiB",
+    parse: integer,
+  },
+  {
+    flags: "--db-backup-days <days>",
+    field: "dbBackupRetentionDays",
+    description: "database backup retention in days (0: off)",
+    parse: integer,
+  },
+  {
+    flags: "--db-deletion-protection",
+    field: "dbDeletionProtection",
+    description: "protect the database from deletion",
+    value: "on",
+  },
 ];
 
 export const SCALE_OPTIONS: FieldOption[] = [
@@ -68,7 +93,7 @@ export function fieldsFrom(table: FieldOption[], options: Record<string, unknown
   const body: Record<string, unknown> = {};
   for (const o of table) {
     const value = options[optionKey(o.flags)];
-    if (value !== undefined) body[o.field] = value;
+    if (value !== undefined) body[o.field] = value === true && o.value !== undefined ? o.value : value;
   }
   return body;
 }

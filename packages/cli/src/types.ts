@@ -26,6 +26,8 @@ export interface Environment {
   frontendReplicas: { desired: number; current: number | null };
   redisReplicas: { desired: number; current: number | null };
   frontendUrl: string | null;
+  /** The cache and database options, as the create form stored them ({}: the defaults). */
+  options?: Record<string, unknown>;
   createdAt: string;
   expiresAt: string | null;
   lastOperation: Operation | null;

@@ -181,6 +181,8 @@ describe("envctl against the portal and the local target", () => {
       "2",
       "--team",
       "team-a",
+      "--cache",
+      "redis",
       "--wait",
     ]);
     expect(run.code, run.stderr).toBe(0);
@@ -208,6 +210,8 @@ describe("envctl against the portal and the local target", () => {
       frontendUrl: url,
       frontendReplicas: { desired: 2, current: 2 },
     });
+    expect(typeof get.options).toBe("object"); // the cache and database options, as created
+    expect((await envctl(["get", NAME])).stdout).toMatch(/^Options:/m);
   }, 300_000);
 
   it("previews a scale (nothing changes), then scales with a progress bar on a terminal", async () => {

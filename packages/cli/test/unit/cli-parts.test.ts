@@ -36,6 +36,20 @@ describe("options", () => {
       team: "team-a",
       allowReset: true,
     });
+    // The cache and database tiers: values as the form sends them (a switch sends "on", like its checkbox).
+    expect(
+      fieldsFrom(CREATE_OPTIONS, {
+        cache: "elasticache",
+        database: "postgres",
+        dbStorage: 20,
+        dbDeletionProtection: true,
+      }),
+    ).toEqual({
+      cacheKind: "elasticache",
+      database: "postgres",
+      dbStorageGb: 20,
+      dbDeletionProtection: "on",
+    });
     expect(parseSet("cacheKind=elasticache", parseSet("dbStorageGb=20"))).toEqual({
       cacheKind: "elasticache",
       dbStorageGb: 20,

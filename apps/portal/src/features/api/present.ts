@@ -65,7 +65,7 @@ type EnvironmentRow = Pick<
   | "outputs"
   | "createdAt"
   | "expiresAt"
-> & { allowVoteReset?: boolean; lastOperation: OperationRow | null };
+> & { allowVoteReset?: boolean; options?: unknown; lastOperation: OperationRow | null };
 
 export function presentEnvironment(env: EnvironmentRow): ApiEnvironment {
   const outputs = (env.outputs as Record<string, unknown> | null) ?? null;
@@ -82,6 +82,7 @@ export function presentEnvironment(env: EnvironmentRow): ApiEnvironment {
     redisReplicas: { desired: env.desiredRedisReplicas, current: env.currentRedisReplicas },
     frontendUrl,
     outputs,
+    options: (env.options as Record<string, unknown> | null | undefined) ?? {},
     allowVoteReset: env.allowVoteReset ?? false,
     createdAt: env.createdAt.toISOString(),
     expiresAt: iso(env.expiresAt),

@@ -58,6 +58,9 @@ export const environmentSchema = z.object({
   redisReplicas: replicas,
   frontendUrl: z.string().nullable().describe("The voting app's address once deployed"),
   outputs: z.record(z.string(), z.unknown()).nullable().describe("The stack's outputs"),
+  options: z
+    .record(z.string(), z.unknown())
+    .describe("The cache and database options as created ({ cache?, database? }; {}: the defaults)"),
   allowVoteReset: z.boolean(),
   createdAt: timestamp,
   expiresAt: timestamp.nullable().describe("When its time-to-live destroys it (null: never)"),
