@@ -10,6 +10,7 @@ import type { Resolution } from "./auth/principal";
 import { type RequestLike, resolverFor } from "./auth/resolvers";
 import { db } from "./db";
 import { config } from "./env";
+import { webLogger } from "./logger";
 
 const resolver = () => {
   const holder = globalThis as unknown as { __portalResolver?: ReturnType<typeof resolverFor> };
@@ -24,7 +25,10 @@ export const currentResolution = cache(async (): Promise<Resolution> => {
   // The person's tokens act with the groups the identity provider gives now (a write only when they changed).
   if (resolution.ok) {
     await noteSignedIn(db(), resolution.principal).catch((e) =>
-      console.error(`[portal] could not refresh the groups of ${resolution.principal.id}'s tokens: ${e}`),
+      webLogger().warn(
+        { err: e, who: resolution.principal.id },
+        "could not refresh the groups of the person's tokens",
+      ),
     );
   }
   return resolution;

@@ -42,12 +42,30 @@ function queueOptions(expireInSeconds: number) {
 }
 
 /**
+ * pg-boss's create_queue deadlocks when several processes create queues at once (each creates its queue's
+ * partition table): workers starting together after a deploy failed to start. The victim's transaction is
+ * rolled back and the call is idempotent, so it is retried after a short random pause.
+ */
+export async function createQueueRetrying(boss: PgBoss, name: string, options: PgBoss.Queue): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await boss.createQueue(name, options);
+      return;
+    } catch (e) {
+      const code = (e as { code?: string }).code;
+      if ((code !== "40P01" && code !== "23505") || attempt >= 8) throw e;
+      await new Promise((r) => setTimeout(r, 50 + Math.random() * 200 * attempt));
+    }
+  }
+}
+
+/**
  * Creates `name`, or brings an existing queue's options up to date: pg-boss's createQueue leaves an existing
  * queue as it was, so a changed timeout would otherwise never reach it.
  */
 export async function ensureQueue(boss: PgBoss, name: string, expireInSeconds: number): Promise<void> {
   const wanted = queueOptions(expireInSeconds);
-  await boss.createQueue(name, { name, ...wanted });
+  await createQueueRetrying(boss, name, { name, ...wanted });
   const current = await boss.getQueue(name);
   if (
     current &&
@@ -75,7 +93,7 @@ export async function startQueue(databaseUrl: string, options: QueueOptions): Pr
     await ensureQueue(boss, OPERATIONS_QUEUE, expire);
     if (options.host) await ensureQueue(boss, hostQueue(options.host), expire);
   } else {
-    await boss.createQueue(OPERATIONS_QUEUE, { name: OPERATIONS_QUEUE, ...queueOptions(expire) });
+    await createQueueRetrying(boss, OPERATIONS_QUEUE, { name: OPERATIONS_QUEUE, ...queueOptions(expire) });
   }
   return boss;
 }

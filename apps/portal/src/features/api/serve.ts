@@ -10,6 +10,7 @@ import { db } from "../../server/db";
 import { config, limitsFrom } from "../../server/env";
 import { addressFrom } from "../../server/identity";
 import { rateLimiters } from "../../server/limits";
+import { webLogger } from "../../server/logger";
 import { writeAudit } from "../audit/audit-log";
 import { findToken, noteTokenUse } from "../tokens/tokens";
 import type { ApiContext, ApiInput, RouteSpec, TokenPrincipal } from "./contract";
@@ -247,7 +248,7 @@ export function serve(route: RouteSpec): NextRouteHandler {
               )
             : new ApiError("internal", "The portal failed to answer; nothing was changed. Try again.");
       if (!(e instanceof ApiError)) {
-        console.error(`[portal] api ${route.operationId} failed: ${e instanceof Error ? e.stack : e}`);
+        webLogger().error({ err: e, operation: route.operationId }, "API request failed");
       }
       // Writes that never reached a command (bad input, a reused key) are audited here.
       if (

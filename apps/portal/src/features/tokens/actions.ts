@@ -4,6 +4,7 @@ import { revalidatePath } from "next/cache";
 import { db } from "../../server/db";
 import { config } from "../../server/env";
 import { clientAddress, currentPrincipal } from "../../server/identity";
+import { webLogger } from "../../server/logger";
 import { fieldErrors } from "../../shared/environment-schemas";
 import { createTokenSchema, revokeTokenSchema } from "../../shared/token-schemas";
 import { createToken, revokeToken } from "./tokens";
@@ -63,7 +64,7 @@ export async function createTokenAction(_prev: TokenFormState, form: FormData): 
       tokenName: made.record.name,
     };
   } catch (e) {
-    console.error(`[portal] token create failed: ${e instanceof Error ? e.stack : e}`);
+    webLogger().error({ err: e }, "token create failed");
     return { status: "error", message: FAILED, values: valuesOf(form) };
   }
 }
@@ -78,7 +79,7 @@ export async function revokeTokenAction(_prev: TokenFormState, form: FormData): 
     revalidatePath("/tokens");
     return { status: result.ok ? "ok" : "error", message: result.message };
   } catch (e) {
-    console.error(`[portal] token revoke failed: ${e instanceof Error ? e.stack : e}`);
+    webLogger().error({ err: e }, "token revoke failed");
     return { status: "error", message: FAILED };
   }
 }

@@ -5,6 +5,7 @@ import { revalidatePath } from "next/cache";
 import { db } from "../../server/db";
 import { config, webhookPolicy } from "../../server/env";
 import { clientAddress, currentPrincipal } from "../../server/identity";
+import { webLogger } from "../../server/logger";
 import { fieldErrors } from "../../shared/environment-schemas";
 import { ALL_TEAMS, createWebhookSchema, webhookActionSchema } from "../../shared/webhook-schemas";
 import { changeWebhook, createWebhook } from "./webhooks";
@@ -58,7 +59,7 @@ export async function createWebhookAction(
     revalidatePath("/webhooks");
     return { status: "ok", message: result.message, secret: result.secret };
   } catch (e) {
-    console.error(`[portal] webhook create failed: ${e instanceof Error ? e.stack : e}`);
+    webLogger().error({ err: e }, "webhook create failed");
     return { status: "error", message: FAILED, values: valuesOf(form) };
   }
 }
@@ -85,7 +86,7 @@ export async function changeWebhookAction(
       secret: result.ok ? result.secret : undefined,
     };
   } catch (e) {
-    console.error(`[portal] webhook change failed: ${e instanceof Error ? e.stack : e}`);
+    webLogger().error({ err: e }, "webhook change failed");
     return { status: "error", message: FAILED };
   }
 }

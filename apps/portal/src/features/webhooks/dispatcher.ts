@@ -6,6 +6,7 @@
 // jitter) up to WEBHOOK_ATTEMPTS attempts. Each attempt is written to the delivery row (the page's log).
 import type { Prisma, PrismaClient } from "@platform/db/client";
 import type PgBoss from "pg-boss";
+import { createQueueRetrying } from "../../server/queue";
 import { presentEnvironment, presentOperation } from "../api/present";
 import { sendWebhook } from "./send";
 import type { UrlPolicy } from "./url-policy";
@@ -77,7 +78,7 @@ export class WebhookDispatcher {
   }
 
   async start(): Promise<void> {
-    await this.boss.createQueue(WEBHOOK_QUEUE, {
+    await createQueueRetrying(this.boss, WEBHOOK_QUEUE, {
       name: WEBHOOK_QUEUE,
       policy: "standard",
       retryLimit: this.s.attempts - 1,
