@@ -4,8 +4,9 @@ import { z } from "zod";
 
 /**
  * Environment names prefix AWS names. The tightest limit is 32 characters for load balancer and target group
- * names; the longest name derived is `<env>-redis-r` (8 extra characters), so 24 would just fit. 20 keeps 4
- * characters spare, so a future suffix never forces renaming existing environments.
+ * names, which Pulumi generates as `<logical name>-<7 random characters>` (so a replacement never collides
+ * with the name of the resource it replaces). The longest logical name is `<env>-web` (4 characters), so
+ * `<env>` gets 32 - 8 - 4 = 20.
  */
 export const MAX_ENV_NAME_LENGTH = 20;
 export const MIN_ENV_NAME_LENGTH = 3;
@@ -27,4 +28,6 @@ export const environmentNameSchema = z
   .refine(
     (n) => !n.startsWith("internal"),
     'Do not start with "internal" (reserved by Elastic Load Balancing).',
-  );
+  )
+  // Security group names are derived from it, and EC2 refuses group names that look like group ids.
+  .refine((n) => !n.startsWith("sg-"), 'Do not start with "sg-" (reserved by EC2 for security group ids).');

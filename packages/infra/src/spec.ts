@@ -1,10 +1,32 @@
 import { z } from "zod";
 import { environmentNameSchema } from "./environment-name";
-import type { EnvironmentRef, EnvironmentSpec } from "./operations/types";
+import type { EnvironmentRef, EnvironmentSpec, NetworkRef, NetworkSpec } from "./operations/types";
 
 // One schema per contract: these validate what the portal hands to the operations, before any Pulumi run.
 
 export const targetSchema = z.enum(["local", "aws"]);
+
+/** AWS regions of every partition: commercial (eu-west-1), GovCloud (us-gov-west-1), China (cn-north-1). */
+export const awsRegionSchema = z
+  .string()
+  .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, "region must be an AWS region such as eu-west-1");
+
+/**
+ * A network's name: the stack name in the `platform-networks` project. DNS-safe like environment names; no
+ * AWS name is derived from it beyond tags, so it may be longer.
+ */
+export const networkNameSchema = z
+  .string({ error: "Network name is required." })
+  .trim()
+  .min(3, "Use at least 3 characters.")
+  .max(40, "Use at most 40 characters.")
+  .regex(/^[a-z][a-z0-9-]*[a-z0-9]$/, "Use lower-case letters, digits and dashes; start with a letter.")
+  .refine((n) => !n.includes("--"), "Do not use two dashes in a row.");
+
+/** The network an AWS environment uses when its spec names none: one per region (and per account). */
+export function defaultNetworkName(region: string): string {
+  return `aws-${region}`;
+}
 
 const voteOptionsSchema = z
   .string()
@@ -23,8 +45,9 @@ export const environmentSpecSchema = z
     owner: z.string().min(1).max(120).optional(),
     aws: z
       .object({
-        region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, "region must look like eu-west-1"),
+        region: awsRegionSchema,
         certificateArn: z.string().startsWith("arn:").optional(),
+        network: networkNameSchema.optional(),
       })
       .strict()
       .optional(),
@@ -65,3 +88,73 @@ export const operationsConfigSchema = z.object({
   redisServerPath: z.string().min(1).optional(),
   votingAppMain: z.string().min(1).optional(),
 });
+
+const awsIdSchema = (prefix: string, field: string) =>
+  z
+    .string()
+    .regex(new RegExp(`^${prefix}-[0-9a-f]{8,17}$`), `${field} must look like ${prefix}-0123456789abcdef0`);
+
+/** An existing VPC to adopt. What ids alone cannot show (AZs, routes) is checked against AWS when it runs. */
+export const existingNetworkSchema = z
+  .object({
+    vpcId: awsIdSchema("vpc", "vpcId"),
+    privateSubnetIds: z
+      .array(awsIdSchema("subnet", "a subnet id"))
+      .min(2, "privateSubnetIds needs at least 2 subnets, in two availability zones"),
+    publicSubnetIds: z
+      .array(awsIdSchema("subnet", "a subnet id"))
+      .min(2, "publicSubnetIds needs at least 2 subnets, in two availability zones"),
+  })
+  .strict()
+  .superRefine((n, ctx) => {
+    for (const key of ["privateSubnetIds", "publicSubnetIds"] as const) {
+      if (new Set(n[key]).size !== n[key].length)
+        ctx.addIssue({ code: "custom", path: [key], message: `${key} lists a subnet twice` });
+    }
+    if (n.privateSubnetIds.some((s) => n.publicSubnetIds.includes(s))) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["privateSubnetIds"],
+        message: "a subnet cannot be both private and public",
+      });
+    }
+  });
+
+/** A private (RFC 1918) /16: the created VPC's range, split into /19 private and /22 public subnets. */
+export const networkCidrSchema = z
+  .string()
+  .regex(
+    /^(10\.(25[0-5]|2[0-4]\d|1?\d?\d)|172\.(1[6-9]|2\d|3[01])|192\.168)\.0\.0\/16$/,
+    "cidrBlock must be a private /16 such as 10.0.0.0/16, 172.16.0.0/16 or 192.168.0.0/16",
+  );
+
+export const networkSpecSchema = z
+  .object({
+    name: networkNameSchema,
+    region: awsRegionSchema,
+    owner: z.string().min(1).max(120).optional(),
+    availabilityZones: z
+      .number()
+      .int("availabilityZones must be a whole number")
+      .min(2, "availabilityZones must be 2 or 3")
+      .max(3, "availabilityZones must be 2 or 3")
+      .optional(),
+    natGateways: z.enum(["single", "onePerAz"]).optional(),
+    cidrBlock: networkCidrSchema.optional(),
+    existing: existingNetworkSchema.optional(),
+  })
+  .strict()
+  .superRefine((n, ctx) => {
+    if (!n.existing) return;
+    for (const key of ["availabilityZones", "natGateways", "cidrBlock"] as const) {
+      if (n[key] !== undefined) {
+        ctx.addIssue({
+          code: "custom",
+          path: [key],
+          message: `${key} applies to a created network only (an adopted VPC brings its own)`,
+        });
+      }
+    }
+  }) satisfies z.ZodType<NetworkSpec>;
+
+export const networkRefSchema = z.object({ name: networkNameSchema }).strip() satisfies z.ZodType<NetworkRef>;

@@ -5,7 +5,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as aws from "@pulumi/aws";
 import * as awsx from "@pulumi/awsx";
-import type * as pulumi from "@pulumi/pulumi";
+import * as pulumi from "@pulumi/pulumi";
 import type { ValidVotingEnvironmentArgs } from "./args";
 import { named, type Tags } from "./tags";
 
@@ -61,7 +61,8 @@ export function contentTag(contextDir: string, dockerfile: string): string {
 }
 
 export interface FrontendImage {
-  repository: aws.ecr.Repository;
+  /** Absent with a prebuilt image. */
+  repository?: aws.ecr.Repository;
   imageUri: pulumi.Output<string>;
 }
 
@@ -70,6 +71,8 @@ export function createFrontendImage(
   tags: Tags,
   parent: pulumi.Resource,
 ): FrontendImage {
+  // Built once elsewhere (e.g. by the portal's deployment) and pulled by every environment.
+  if (args.frontendImage) return { imageUri: pulumi.output(args.frontendImage) };
   const env = args.name;
   const repository = new aws.ecr.Repository(
     `${env}-frontend`,

@@ -4,6 +4,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import type { ValidVotingEnvironmentArgs } from "./args";
+import { managedPolicyArn, partitionOf } from "./partition";
 import { named, type Tags } from "./tags";
 
 export interface RedisPassword {
@@ -73,7 +74,11 @@ export function createExecutionRole(
   );
   const managed = new aws.iam.RolePolicyAttachment(
     `${env}-task-exec`,
-    { role: role.name, policyArn: aws.iam.ManagedPolicy.AmazonECSTaskExecutionRolePolicy },
+    {
+      role: role.name,
+      // Not aws.iam.ManagedPolicy.*: those constants are commercial-partition ARNs (arn:aws:…).
+      policyArn: managedPolicyArn(partitionOf(parent), "service-role/AmazonECSTaskExecutionRolePolicy"),
+    },
     { parent },
   );
   const readPassword = new aws.iam.RolePolicy(

@@ -10,6 +10,8 @@
 //                           │ 6379              │ 6379
 //                           ▼                   ▼
 //                  redis writer (1 task)   redis replicas (N-1 tasks, --replicaof the writer endpoint)
+//
+// All of it inside the region's shared network (VPC, subnets, NAT), which this component does not create.
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import {
@@ -21,7 +23,6 @@ import {
 import type { TierContext } from "./fargate";
 import { createFrontendTier } from "./frontend-tier";
 import { createFrontendImage } from "./image";
-import { createNetwork } from "./network";
 import { createRedisTier } from "./redis-tier";
 import { createExecutionRole, createRedisPassword } from "./secrets";
 import { createSecurityGroups } from "./security-groups";
@@ -91,7 +92,12 @@ export class VotingEnvironment extends pulumi.ComponentResource {
     const env = settings.name;
     const tags = environmentTags(env, settings.owner);
 
-    const network = createNetwork(settings, tags, this);
+    // The shared network of the region (see network.ts): this environment creates no VPC of its own.
+    const network = {
+      vpcId: pulumi.output(settings.network.vpcId),
+      privateSubnetIds: pulumi.output(settings.network.privateSubnetIds),
+      publicSubnetIds: pulumi.output(settings.network.publicSubnetIds),
+    };
     const sgs = createSecurityGroups(settings, network.vpcId, tags, this);
     const password = createRedisPassword(settings, tags, this);
     const executionRole = createExecutionRole(env, password.secret.arn, tags, this);

@@ -20,6 +20,11 @@ export interface EnvironmentSpec {
 export interface AwsTargetOptions {
   region: string;
   certificateArn?: string;
+  /**
+   * The network (stack of the `platform-networks` project) the environment is placed in. Default:
+   * `defaultNetworkName(region)`, i.e. `aws-<region>`. It must exist, in the same region and account.
+   */
+  network?: string;
 }
 
 export interface LocalTargetOptions {
@@ -40,6 +45,77 @@ export interface EnvironmentOutputs {
   redisWriterEndpoint: string;
   redisReaderEndpoint?: string;
   [key: string]: unknown;
+}
+
+/**
+ * A shared network: one per (account, region), a stack of the `platform-networks` project. Either created (a VPC
+ * with public and private subnets across availability zones and NAT gateways) or an existing VPC adopted by id.
+ * Validated by `networkSpecSchema` before any Pulumi run.
+ */
+export interface NetworkSpec {
+  /** DNS-safe; the stack name. Default for a region: `defaultNetworkName(region)`. */
+  name: string;
+  region: string;
+  /** Recorded in the Owner tag. */
+  owner?: string;
+  /** Availability zones of a created network (2 or 3; default 2). */
+  availabilityZones?: number;
+  /** `single` (default: one NAT gateway, cheapest) or `onePerAz` (survives the loss of an AZ). */
+  natGateways?: "single" | "onePerAz";
+  /** IPv4 range of a created VPC: a private /16 (default 10.0.0.0/16). */
+  cidrBlock?: string;
+  /** Adopt this VPC instead of creating one (the three options above must then be absent). */
+  existing?: ExistingNetwork;
+}
+
+export interface ExistingNetwork {
+  vpcId: string;
+  /** Tasks and internal load balancers: at least two, in distinct AZs, with a default route to a NAT. */
+  privateSubnetIds: string[];
+  /** Public load balancers: at least two, covering the private subnets' AZs, with a route to an internet gateway. */
+  publicSubnetIds: string[];
+}
+
+export interface NetworkRef {
+  name: string;
+}
+
+/** A network stack's outputs: what environments consume (through a StackReference). */
+export interface NetworkOutputs {
+  vpcId: string;
+  privateSubnetIds: string[];
+  publicSubnetIds: string[];
+  availabilityZones: string[];
+  region: string;
+  accountId: string;
+  /** True for an adopted VPC (nothing of it is managed, or paid for, here). */
+  adopted: boolean;
+  /** NAT gateways the network's private subnets route through (those it created, or found when adopted). */
+  natGatewayCount: number;
+  cidrBlock: string;
+  [key: string]: unknown;
+}
+
+export interface NetworkOperationResult {
+  kind: OperationKind;
+  network: string;
+  /** Empty after destroy and for preview of a new network. */
+  outputs: Partial<NetworkOutputs>;
+  changes: ChangeSummary;
+  durationMs: number;
+}
+
+/**
+ * Implemented by `createNetworkOperations(config)` (or `createPlatformOperations(config).networks`). Same
+ * engine, state backend, events and errors as the environment operations; `destroy` is refused with `in-use`
+ * while an environment stack references the network.
+ */
+export interface NetworkOperations {
+  up(spec: NetworkSpec, options?: RunOptions): Promise<NetworkOperationResult>;
+  preview(spec: NetworkSpec, options?: RunOptions): Promise<NetworkOperationResult>;
+  refresh(ref: NetworkRef, options?: RunOptions): Promise<NetworkOperationResult>;
+  destroy(ref: NetworkRef, options?: RunOptions): Promise<NetworkOperationResult>;
+  recover(ref: NetworkRef): Promise<void>;
 }
 
 /** Counts of resource operations, as Pulumi's summary gives them: { create: 3, same: 5, ... }. */
@@ -83,6 +159,8 @@ export type OperationErrorCode =
   | "cli-missing"
   | "cli-too-old"
   | "backend-unreachable"
+  /** A network destroy while environments still use it (nothing was changed). */
+  | "in-use"
   | "cancelled"
   | "unknown";
 
