@@ -11,11 +11,25 @@ export {
 } from "./operations/create-operations";
 export { classifyError, EnvironmentOperationError } from "./operations/errors";
 export { EngineEventMapper } from "./operations/events";
+export {
+  createNetworkOperations,
+  createPlatformOperations,
+  type NetworkOperationsWithControl,
+  networkResourceCount,
+  type PlatformOperations,
+} from "./operations/network-operations";
 export { localPassphrase } from "./operations/passphrase";
 export { defaultCliRoot, resolvePulumiCommand, sdkVersion } from "./operations/pulumi-cli";
 export * from "./operations/types";
+export { ENVIRONMENT_PROJECT, NETWORK_PROJECT, networkStackReferenceName } from "./projects";
 export {
+  awsRegionSchema,
+  defaultNetworkName,
   environmentRefSchema,
   environmentSpecSchema,
+  existingNetworkSchema,
+  networkNameSchema,
+  networkRefSchema,
+  networkSpecSchema,
   operationsConfigSchema,
 } from "./spec";

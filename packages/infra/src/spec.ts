@@ -87,6 +87,10 @@ export const operationsConfigSchema = z.object({
   cliRoot: z.string().min(1).optional(),
   redisServerPath: z.string().min(1).optional(),
   votingAppMain: z.string().min(1).optional(),
+  awsFrontendImage: z
+    .string()
+    .regex(/^[a-z0-9][^\s]*[:@][^\s]+$/i, "awsFrontendImage must be an image reference with a tag or digest")
+    .optional(),
 });
 
 const awsIdSchema = (prefix: string, field: string) =>

@@ -5,6 +5,9 @@ import * as path from "node:path";
 import { z } from "zod";
 import { environmentNameSchema } from "../environment-name";
 import { existingNetworkSchema } from "../spec";
+import { DEFAULT_TASK_SIZE, FARGATE_SIZES } from "../task-sizes";
+
+export { FARGATE_SIZES };
 
 /** Where the voting app (and its Dockerfile) lives: packages/voting-app, from src/aws or dist/aws alike. */
 export const DEFAULT_APP_PATH = path.resolve(__dirname, "..", "..", "..", "voting-app");
@@ -31,21 +34,6 @@ export const DEFAULT_REDIS_IMAGE = "public.ecr.aws/docker/library/redis:7.4-alpi
 export const LOG_RETENTION_DAYS = [
   1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
 ] as const;
-
-/** Fargate's valid CPU units → memory (MiB) combinations. */
-export const FARGATE_SIZES: Readonly<Record<number, readonly number[]>> = {
-  256: [512, 1024, 2048],
-  512: [1024, 2048, 3072, 4096],
-  1024: range(2048, 8192, 1024),
-  2048: range(4096, 16384, 1024),
-  4096: range(8192, 30720, 1024),
-};
-
-function range(from: number, to: number, step: number): number[] {
-  const out: number[] = [];
-  for (let v = from; v <= to; v += step) out.push(v);
-  return out;
-}
 
 // AWS tag values: letters, digits, spaces and + - = . _ : / @, at most 256 characters.
 const tagValueSchema = (field: string) =>
@@ -90,8 +78,8 @@ export const autoscalingSchema = z
 
 const taskSizeSchema = z
   .object({
-    cpu: z.number().int().default(256),
-    memory: z.number().int().default(512),
+    cpu: z.number().int().default(DEFAULT_TASK_SIZE.cpu),
+    memory: z.number().int().default(DEFAULT_TASK_SIZE.memory),
     autoscaling: autoscalingSchema.optional(),
   })
   .strict()
@@ -216,9 +204,9 @@ export const votingEnvironmentArgsSchema = z
       .string()
       .regex(/^[a-z0-9][^\s]*[:@][^\s]+$/i, "frontendImage must be an image reference with a tag or digest")
       .optional(),
-    frontend: taskSizeSchema.default({ cpu: 256, memory: 512 }),
+    frontend: taskSizeSchema.default({ ...DEFAULT_TASK_SIZE }),
     /** Sizes for every Redis task; `autoscaling` applies to the read-replica service only (the writer is always 1). */
-    redis: taskSizeSchema.default({ cpu: 256, memory: 512 }),
+    redis: taskSizeSchema.default({ ...DEFAULT_TASK_SIZE }),
     logRetentionDays: z
       .number()
       .refine((d) => (LOG_RETENTION_DAYS as readonly number[]).includes(d), {

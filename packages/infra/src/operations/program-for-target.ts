@@ -11,6 +11,8 @@ export interface ProgramContext {
   votingAppMain?: string;
   /** The environment's Redis password (local target). */
   redisPassword: string;
+  /** A prebuilt frontend image for AWS environments (default VOTING_APP_IMAGE; else built per environment). */
+  awsFrontendImage?: string;
 }
 
 /** The inline program for a spec's target, and how many resource steps to expect (0: unknown). */
@@ -47,7 +49,8 @@ export function programForTarget(
   // unless the caller imported it already (the package index re-exports it).
   const aws: typeof import("../aws") = require("../aws");
   try {
-    return { program: aws.awsEnvironmentProgram(spec), estimate: 0 };
+    const frontendImage = ctx.awsFrontendImage ?? (process.env.VOTING_APP_IMAGE || undefined);
+    return { program: aws.awsEnvironmentProgram(spec, frontendImage ? { frontendImage } : {}), estimate: 0 };
   } catch (err) {
     if (err instanceof aws.VotingEnvironmentArgsError) {
       throw new EnvironmentOperationError(

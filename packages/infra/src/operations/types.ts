@@ -161,6 +161,8 @@ export type OperationErrorCode =
   | "backend-unreachable"
   /** A network destroy while environments still use it (nothing was changed). */
   | "in-use"
+  /** An AWS environment whose network does not exist yet or never finished its create (nothing was changed). */
+  | "network-not-ready"
   | "cancelled"
   | "unknown";
 
@@ -190,6 +192,11 @@ export interface OperationsConfig {
   redisServerPath?: string;
   /** Entry point of the voting app for the local target. Default: `@platform/voting-app`'s `dist/main.js`. */
   votingAppMain?: string;
+  /**
+   * A prebuilt voting-app image for AWS environments (`<registry>/<repo>@sha256:…` or `:tag`). Default:
+   * `VOTING_APP_IMAGE`, else each environment builds one with Docker (which the worker then needs).
+   */
+  awsFrontendImage?: string;
 }
 
 /**

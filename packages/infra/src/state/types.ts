@@ -13,6 +13,8 @@ export interface CheckpointSummary {
   /** `pid`: the local target's process (its output), to tell its processes from orphans. */
   resources: { urn: string; type: string; id?: string; pid?: number }[];
   pendingOperations: { type: string; urn: string }[];
+  /** The stack's outputs (its root resource's outputs), as the last run recorded them. */
+  stackOutputs?: Record<string, unknown>;
 }
 
 /**
@@ -26,13 +28,20 @@ export interface StateStore {
   deleteLock(key: string): Promise<void>;
   /** Undefined when the stack has no checkpoint (it does not exist). */
   readCheckpoint(project: string, stack: string): Promise<CheckpointSummary | undefined>;
+  /** The names of the project's stacks (those with a checkpoint). */
+  listStacks(project: string): Promise<string[]>;
   close(): Promise<void>;
 }
 
 interface RawCheckpoint {
   checkpoint?: {
     latest?: {
-      resources?: { urn: string; type: string; id?: string; outputs?: { pid?: unknown } }[];
+      resources?: {
+        urn: string;
+        type: string;
+        id?: string;
+        outputs?: { pid?: unknown } & Record<string, unknown>;
+      }[];
       pending_operations?: { type: string; resource: { urn: string } }[];
     };
   };
@@ -41,7 +50,9 @@ interface RawCheckpoint {
 export function summarizeCheckpoint(json: string): CheckpointSummary {
   const raw = JSON.parse(json) as RawCheckpoint;
   const latest = raw.checkpoint?.latest;
+  const root = (latest?.resources ?? []).find((r) => r.type === "pulumi:pulumi:Stack");
   return {
+    ...(root?.outputs ? { stackOutputs: root.outputs } : {}),
     resources: (latest?.resources ?? []).map((r) => ({
       urn: r.urn,
       type: r.type,
@@ -50,4 +61,14 @@ export function summarizeCheckpoint(json: string): CheckpointSummary {
     })),
     pendingOperations: (latest?.pending_operations ?? []).map((p) => ({ type: p.type, urn: p.resource.urn })),
   };
+}
+
+/** Stack names from checkpoint keys or file names (`<stack>.json` or `.json.gz`; backups `.bak` are skipped). */
+export function stackNames(keys: string[]): string[] {
+  const names = new Set<string>();
+  for (const key of keys) {
+    const m = /([^/]+)\.json(\.gz)?$/.exec(key);
+    if (m?.[1]) names.add(m[1]);
+  }
+  return [...names].sort();
 }
