@@ -91,6 +91,13 @@ export const operationsConfigSchema = z.object({
     .string()
     .regex(/^[a-z0-9][^\s]*[:@][^\s]+$/i, "awsFrontendImage must be an image reference with a tag or digest")
     .optional(),
+  awsRoleBoundaryArn: z
+    .string()
+    .regex(
+      /^arn:aws[a-z-]*:iam::\d{12}:policy\/[\w+=,.@/-]+$/,
+      "awsRoleBoundaryArn must be an IAM policy ARN",
+    )
+    .optional(),
 });
 
 const awsIdSchema = (prefix: string, field: string) =>

@@ -207,6 +207,14 @@ export const votingEnvironmentArgsSchema = z
     frontend: taskSizeSchema.default({ ...DEFAULT_TASK_SIZE }),
     /** Sizes for every Redis task; `autoscaling` applies to the read-replica service only (the writer is always 1). */
     redis: taskSizeSchema.default({ ...DEFAULT_TASK_SIZE }),
+    /**
+     * A permissions boundary (IAM policy ARN) for the roles the environment creates: set when the portal runs
+     * on AWS, whose worker may only create roles under that boundary.
+     */
+    roleBoundaryArn: z
+      .string()
+      .regex(/^arn:aws[a-z-]*:iam::\d{12}:policy\/[\w+=,.@/-]+$/, "roleBoundaryArn must be an IAM policy ARN")
+      .optional(),
     logRetentionDays: z
       .number()
       .refine((d) => (LOG_RETENTION_DAYS as readonly number[]).includes(d), {

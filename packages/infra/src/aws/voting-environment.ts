@@ -100,7 +100,7 @@ export class VotingEnvironment extends pulumi.ComponentResource {
     };
     const sgs = createSecurityGroups(settings, network.vpcId, tags, this);
     const password = createRedisPassword(settings, tags, this);
-    const executionRole = createExecutionRole(env, password.secret.arn, tags, this);
+    const executionRole = createExecutionRole(env, password.secret.arn, tags, this, settings.roleBoundaryArn);
     const cluster = new aws.ecs.Cluster(
       env,
       { settings: [{ name: "containerInsights", value: "enabled" }], tags: named(tags, env) },

@@ -103,6 +103,7 @@ export function createEnvironmentOperations(
         votingAppMain: config.votingAppMain,
         redisPassword: redisPassword(spec.name),
         awsFrontendImage: config.awsFrontendImage,
+        awsRoleBoundaryArn: config.awsRoleBoundaryArn,
       });
       if (kind === "up") {
         const { result } = await ctx.runOnStack(program, { create: true, estimate }, (stack, streaming) =>

@@ -13,6 +13,8 @@ export interface ProgramContext {
   redisPassword: string;
   /** A prebuilt frontend image for AWS environments (default VOTING_APP_IMAGE; else built per environment). */
   awsFrontendImage?: string;
+  /** Permissions boundary for AWS environments' roles (default AWS_ENVIRONMENT_ROLE_BOUNDARY). */
+  awsRoleBoundaryArn?: string;
 }
 
 /** The inline program for a spec's target, and how many resource steps to expect (0: unknown). */
@@ -50,7 +52,13 @@ export function programForTarget(
   const aws: typeof import("../aws") = require("../aws");
   try {
     const frontendImage = ctx.awsFrontendImage ?? (process.env.VOTING_APP_IMAGE || undefined);
-    return { program: aws.awsEnvironmentProgram(spec, frontendImage ? { frontendImage } : {}), estimate: 0 };
+    const roleBoundaryArn =
+      ctx.awsRoleBoundaryArn ?? (process.env.AWS_ENVIRONMENT_ROLE_BOUNDARY || undefined);
+    const overrides = {
+      ...(frontendImage ? { frontendImage } : {}),
+      ...(roleBoundaryArn ? { roleBoundaryArn } : {}),
+    };
+    return { program: aws.awsEnvironmentProgram(spec, overrides), estimate: 0 };
   } catch (err) {
     if (err instanceof aws.VotingEnvironmentArgsError) {
       throw new EnvironmentOperationError(

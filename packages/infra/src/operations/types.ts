@@ -197,6 +197,11 @@ export interface OperationsConfig {
    * `VOTING_APP_IMAGE`, else each environment builds one with Docker (which the worker then needs).
    */
   awsFrontendImage?: string;
+  /**
+   * Permissions boundary (IAM policy ARN) for the roles AWS environments create. Default:
+   * `AWS_ENVIRONMENT_ROLE_BOUNDARY`; set when the worker's own role requires it (the portal on AWS does).
+   */
+  awsRoleBoundaryArn?: string;
 }
 
 /**

@@ -214,6 +214,16 @@ describe("the Redis password", () => {
     }
     // Deleted at once on destroy, so an environment can be recreated under its name.
     expect(res.one(T.secret).inputs.recoveryWindowInDays).toBe(0);
+    // Under the path and prefix the portal's worker role is limited to (see portal-aws/worker-policy.ts).
+    expect(role.inputs.path).toBe("/platform/environments/");
+    expect(role.inputs.permissionsBoundary).toBeUndefined();
+    expect(res.one(T.secret).inputs.namePrefix).toBe("platform/environments/iam/redis-password-");
+  });
+
+  it("puts the execution role under a permissions boundary when one is given", async () => {
+    const boundary = "arn:aws:iam::123456789012:policy/platform/portal-environment-boundary";
+    const { res } = await buildEnvironment({ name: "bnd", roleBoundaryArn: boundary });
+    expect(res.one(T.role).inputs.permissionsBoundary).toBe(boundary);
   });
 });
 
