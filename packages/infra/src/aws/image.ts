@@ -26,18 +26,20 @@ const ALWAYS_SKIPPED = new Set([
 /**
  * A tag derived from the build's content. Tags are immutable in the repository, so each distinct build needs its
  * own tag: the same content keeps the same tag (no rebuild, no new task definition), new content gets a new one.
- * Hashed: the Dockerfile, plus every file of the context except plain names listed in `.dockerignore` (globs are
+ * Hashed: the Dockerfile, plus every file of the context except plain names listed in the ignore file Docker
+ * uses (`<Dockerfile>.dockerignore` next to the Dockerfile if it exists, else the context's `.dockerignore`; globs are
  * not interpreted: hashing a file Docker ignores only costs an unneeded build, never a stale image).
  */
 export function contentTag(contextDir: string, dockerfile: string): string {
   const ignored = new Set(ALWAYS_SKIPPED);
-  const dockerignore = path.join(contextDir, ".dockerignore");
+  const beside = `${dockerfile}.dockerignore`;
+  const dockerignore = fs.existsSync(beside) ? beside : path.join(contextDir, ".dockerignore");
   if (fs.existsSync(dockerignore)) {
     for (const line of fs.readFileSync(dockerignore, "utf8").split("\n")) {
       const entry = line
         .trim()
         .replace(/^(\*\*\/|\/)/, "")
-        .replace(/\/$/, "");
+        .replace(/\/(\*\*)?$/, "");
       if (entry && !entry.startsWith("#") && !/[*?![\]]/.test(entry)) ignored.add(entry);
     }
   }

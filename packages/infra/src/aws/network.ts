@@ -134,7 +134,7 @@ export class PlatformNetwork extends pulumi.ComponentResource {
   }
 
   private createVpc(a: z.output<typeof platformNetworkArgsSchema>, tags: Tags) {
-    const parent = this;
+    const parent: pulumi.Resource = this as pulumi.Resource;
     const n = a.name;
     const zones = aws
       .getAvailabilityZonesOutput(
@@ -160,13 +160,6 @@ export class PlatformNetwork extends pulumi.ComponentResource {
         enableDnsSupport: true,
         tags: named(tags, n),
       },
-      { parent },
-    );
-    // The default security group allows all traffic between its members; nothing here uses it, so it is
-    // adopted with no rules (AWS Foundational Security Best Practices EC2.2).
-    new aws.ec2.DefaultSecurityGroup(
-      `${n}-default`,
-      { vpcId: vpc.id, tags: named(tags, `${n}-default (unused, no rules)`) },
       { parent },
     );
     const igw = new aws.ec2.InternetGateway(n, { vpcId: vpc.id, tags: named(tags, n) }, { parent });

@@ -436,7 +436,7 @@ describe("options", () => {
   });
 
   it("runs a prebuilt image without an ECR repository or a build of its own", async () => {
-    const image = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/voting-app@sha256:" + "cd".repeat(32);
+    const image = `123456789012.dkr.ecr.eu-west-1.amazonaws.com/voting-app@sha256:${"cd".repeat(32)}`;
     const { res, outputs } = await buildEnvironment({ name: "pre", frontendImage: image });
     expect(res.ofType(T.repository)).toHaveLength(0);
     expect(res.ofType(T.image)).toHaveLength(0);

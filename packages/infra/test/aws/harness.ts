@@ -69,6 +69,20 @@ function stateFor(type: string, name: string, inputs: Props, o: MockOptions): Pr
         // The load balancers' canonical hosted zone (eu-west-1's ELB zone), the target of alias records.
         zoneId: "Z32O12XQLNTSW2",
       };
+    case "aws:rds/instance:Instance":
+      return {
+        ...base,
+        address: `${name}.abcdefghijkl.${o.region}.rds.amazonaws.com`,
+        port: 5432,
+        endpoint: `${name}.abcdefghijkl.${o.region}.rds.amazonaws.com:5432`,
+        masterUserSecrets: inputs.manageMasterUserPassword
+          ? [
+              {
+                secretArn: `arn:${o.partition}:secretsmanager:${o.region}:${o.accountId}:secret:rds!db-0123-AbCdEf`,
+              },
+            ]
+          : [],
+      };
     case "aws:lb/targetGroup:TargetGroup":
       return { ...base, name: `${name}-${"f".repeat(7)}` };
     case "random:index/randomPassword:RandomPassword":
