@@ -23,6 +23,16 @@ export const networkNameSchema = z
   .regex(/^[a-z][a-z0-9-]*[a-z0-9]$/, "Use lower-case letters, digits and dashes; start with a letter.")
   .refine((n) => !n.includes("--"), "Do not use two dashes in a row.");
 
+/**
+ * The local target's network: every local environment binds this machine's loopback interface, which all of
+ * them share (as AWS environments of a region share their network's VPC). Nothing to create or destroy.
+ */
+export const LOCAL_NETWORK = {
+  name: "loopback",
+  address: "127.0.0.1",
+  description: "this machine's loopback interface (127.0.0.1), shared by every local environment",
+} as const;
+
 /** The network an AWS environment uses when its spec names none: one per region (and per account). */
 export function defaultNetworkName(region: string): string {
   return `aws-${region}`;

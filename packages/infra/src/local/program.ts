@@ -1,6 +1,7 @@
 import path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import type { EnvironmentSpec } from "../operations/types";
+import { LOCAL_NETWORK } from "../spec";
 import { LOOPBACK } from "./process-control";
 import { LocalProcess } from "./resources";
 
@@ -117,6 +118,8 @@ export function localEnvironmentProgram(spec: EnvironmentSpec, ctx: LocalProgram
       redisReaderEndpoint: reader.endpoint,
       frontendReplicas: spec.frontendReplicas,
       redisReplicas: spec.redisReplicas,
+      // The shared part every local environment sits in (the AWS program outputs its network's name here).
+      network: LOCAL_NETWORK.name,
       processes: pulumi
         .all([
           ...[primary, ...replicas, writer, reader, ...frontends, web].map((p) =>

@@ -150,6 +150,8 @@ describe("local target", () => {
     frontendUrl = String(result.outputs.frontendUrl);
     writer = String(result.outputs.redisWriterEndpoint);
     expect(frontendUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    // The shared part it sits in: this machine's loopback (AWS environments name their network stack here).
+    expect(result.outputs.network).toBe("loopback");
     expect(result.outputs.redisReaderEndpoint).toMatch(/^127\.0\.0\.1:\d+$/);
 
     const page = await getText(`${frontendUrl}/`);
