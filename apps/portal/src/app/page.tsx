@@ -1,4 +1,6 @@
 import Link from "next/link";
+import { usd } from "../features/cost/estimate";
+import { listCostTotal } from "../features/cost/list-total";
 import { AutoRefresh } from "../features/environments/components/auto-refresh";
 import { StatusBadge } from "../features/environments/components/status-badge";
 import { TableHead } from "../features/environments/components/table-head";
@@ -19,7 +21,10 @@ export default async function EnvironmentListPage({
   const params = await searchParams;
   const principal = await requirePrincipal("/");
   const filter = listFilterSchema.parse(params);
-  const { items: environments, total } = await listEnvironments(filter, principal.id);
+  const [{ items: environments, total }, cost] = await Promise.all([
+    listEnvironments(filter, principal.id),
+    listCostTotal(filter, principal.id),
+  ]);
   const first = (filter.page - 1) * PAGE_SIZE;
   const pageHref = (page: number) => {
     const q = new URLSearchParams({
@@ -101,6 +106,17 @@ export default async function EnvironmentListPage({
           Apply
         </button>
       </form>
+
+      <p className="text-sm text-slate-700" data-testid="list-cost" aria-live="polite">
+        Estimated monthly cost of the environments this filter shows:{" "}
+        <strong className="tabular-nums" data-testid="list-cost-total">
+          {usd(cost.total)}
+        </strong>{" "}
+        <span className="text-slate-600">
+          ({cost.aws} on AWS{cost.unpriced ? `, ${cost.unpriced} in regions without prices` : ""};{" "}
+          {cost.local} local, which cost nothing; destroyed ones cost nothing)
+        </span>
+      </p>
 
       {environments.length === 0 ? (
         <div className="rounded-lg border border-dashed border-slate-300 bg-white p-10 text-center">

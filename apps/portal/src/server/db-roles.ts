@@ -20,7 +20,7 @@ export async function grantWebRole(ownerUrl: string, role: string, stateTable: s
     const r = ident(role);
     await client.query("BEGIN");
     await client.query(`GRANT USAGE ON SCHEMA public TO ${r}`);
-    await client.query(`GRANT SELECT, INSERT, UPDATE ON environments, operations TO ${r}`);
+    await client.query(`GRANT SELECT, INSERT, UPDATE ON environments, operations, networks TO ${r}`);
     await client.query(`GRANT SELECT ON operation_events TO ${r}`);
     // The audit log: append and read, never change.
     await client.query(`GRANT SELECT, INSERT ON audit_events TO ${r}`);

@@ -116,6 +116,16 @@ async function webDatabaseUrl(
   return webUrl;
 }
 
+/** Creates (or re-passwords) the web role given in parts, with its grants, and checks it cannot reach the state. */
+async function provisionWebRole(config: PortalConfig, ownerUrl: string): Promise<void> {
+  const role = config.WEB_DATABASE_USER as string;
+  await ensureLoginRole(ownerUrl, role, config.WEB_DATABASE_PASSWORD as string);
+  await grantWebRole(ownerUrl, role, config.PULUMI_STATE_TABLE);
+  const check = await checkWebRole(ownerUrl, config.WEB_DATABASE_URL as string, config.PULUMI_STATE_TABLE);
+  if (check.problem) throw new ConfigError(`WEB_DATABASE_USER: ${check.problem}`);
+  log(`web database role ${role} ready`);
+}
+
 /** The web process's environment: no owner database URL, no Pulumi passphrase, no cloud secrets. */
 function webEnvironment(webUrl: string, config: PortalConfig): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {
@@ -236,11 +246,17 @@ async function main(): Promise<void> {
       }
     }
     boss = await startQueue(url, { role: "worker", expireInSeconds: config.OPERATION_TIMEOUT_MINUTES * 60 });
+    if (config.PORTAL_ROLE === "worker" && config.WEB_DATABASE_USER && config.WEB_DATABASE_PASSWORD) {
+      // Separate web processes (the portal on AWS) get their role's credentials in parts: the worker, which
+      // holds the owner's, makes that role exist with that password and grants it what the web needs.
+      await provisionWebRole(config, url);
+    }
     const ops = await createRealOperations(config, url);
     worker = new OperationWorker({
       db,
       boss,
-      ops,
+      ops: ops.environments,
+      networks: ops.networks,
       concurrency: config.WORKER_CONCURRENCY,
       heartbeatSeconds: config.HEARTBEAT_SECONDS,
       staleAfterSeconds: config.STALE_AFTER_SECONDS,

@@ -23,6 +23,8 @@ export interface Limits {
   defaultTtlHours: number;
   /** Quota: frontends + Redis nodes of one environment. */
   replicasPerEnvironment: number;
+  /** Whether the local target is offered (LOCAL_TARGET; default true). */
+  localTarget?: boolean;
 }
 
 const replicas = (label: string, b: ReplicaBounds) =>
@@ -61,6 +63,13 @@ export function createEnvironmentSchema(limits: Limits) {
       idempotencyKey: z.string().uuid("Reload the page and submit again."),
     })
     .superRefine((v, ctx) => {
+      if (v.target === "local" && limits.localTarget === false) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["target"],
+          message: "The local target is not offered on this portal.",
+        });
+      }
       if (v.target !== "aws") return;
       if (limits.awsRegions.length === 0) {
         ctx.addIssue({ code: "custom", path: ["target"], message: "AWS is not configured on this portal." });

@@ -15,6 +15,13 @@ export const AUDIT_ACTIONS = [
   "sign-in",
   "sign-in-failed",
   "sign-out",
+  // Networks (admins; create-network also when an environment is the first of its region).
+  "create-network",
+  "refresh-network",
+  "retry-network",
+  "cancel-network",
+  "destroy-network",
+  "remove-network",
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 export const AUDIT_OUTCOMES = ["accepted", "refused", "failed"] as const;

@@ -36,14 +36,20 @@ export type EnvironmentListItem = Prisma.EnvironmentGetPayload<{ select: typeof 
 export const PAGE_SIZE = 50;
 
 /** One page of environments, newest first, and how many match in total. */
-export async function listEnvironments(
-  filter: ListFilter,
-  user: string,
-): Promise<{ items: EnvironmentListItem[]; total: number }> {
+/** Which environments the list's filter shows (all pages). */
+export function listWhere(filter: ListFilter, user: string): Prisma.EnvironmentWhereInput {
   const where: Prisma.EnvironmentWhereInput = { deletedAt: null };
   if (filter.status === "active") where.status = { not: "destroyed" };
   else if (filter.status !== "all") where.status = filter.status;
   if (filter.mine) where.owner = user;
+  return where;
+}
+
+export async function listEnvironments(
+  filter: ListFilter,
+  user: string,
+): Promise<{ items: EnvironmentListItem[]; total: number }> {
+  const where = listWhere(filter, user);
   const [items, total] = await Promise.all([
     db().environment.findMany({
       where,

@@ -1,20 +1,37 @@
-// Runs queued operations: one per environment at a time (the operations table allows one active operation
-// per environment), `concurrency` environments in parallel. Survives restarts: operations whose worker
-// stopped sending heartbeats become `interrupted`, their stack locks are cleared, and a person can retry.
+// Runs queued operations: one per environment (or network) at a time (the operations table allows one active
+// operation per environment and per network), `concurrency` of them in parallel. Survives restarts: operations
+// whose worker stopped sending heartbeats become `interrupted`, their stack locks are cleared, and a person can
+// retry. Network operations (features/networks) run through the same claim, events, heartbeat and reaper.
 import { createHash, randomUUID } from "node:crypto";
 import type { Prisma, PrismaClient } from "@platform/db/client";
 import type PgBoss from "pg-boss";
 import { destroyEnvironment } from "../../features/environments/commands";
+import { networkJobKey } from "../../features/networks/commands";
+import { defaultNetworkName } from "../../features/networks/model";
+import {
+  markNetworkRunning,
+  recordNetworkOutcome,
+  waitForNetwork,
+} from "../../features/networks/worker-steps";
 import { changesEnvironment, type OperationKind, statusAfter, statusWhileRunning } from "../../shared/status";
 import { systemPrincipal } from "../auth/principal";
 import { enqueueOperation, jobPending, OPERATIONS_QUEUE, type OperationJob } from "../queue";
 import { EventSink } from "./event-sink";
-import type { EnvironmentOperations, EnvironmentSpec, OperationResult } from "./operations-contract";
+import type {
+  EnvironmentOperations,
+  EnvironmentSpec,
+  NetworkOperations,
+  NetworkSpec,
+  OperationResult,
+  RunOptions,
+} from "./operations-contract";
 
 export interface WorkerOptions {
   db: PrismaClient;
   boss: PgBoss;
   ops: EnvironmentOperations;
+  /** The shared networks' operations (AWS); without them a network operation fails saying so. */
+  networks?: NetworkOperations;
   concurrency: number;
   heartbeatSeconds: number;
   staleAfterSeconds: number;
@@ -40,6 +57,9 @@ interface Running {
   controller: AbortController;
   done: Promise<void>;
 }
+
+type Failure = { status: "failed" | "cancelled" | "interrupted"; code: string; message: string };
+type ClaimedOperation = Prisma.OperationGetPayload<{ include: { environment: true; network: true } }>;
 
 export class OperationWorker {
   readonly id: string;
@@ -103,7 +123,7 @@ export class OperationWorker {
     if (claimed.count === 0) return;
     const op = await this.o.db.operation.findUniqueOrThrow({
       where: { id: operationId },
-      include: { environment: true },
+      include: { environment: true, network: true },
     });
     const controller = new AbortController();
     let finish!: () => void;
@@ -119,12 +139,10 @@ export class OperationWorker {
     }
   }
 
-  private async execute(
-    op: Prisma.OperationGetPayload<{ include: { environment: true } }>,
-    controller: AbortController,
-  ): Promise<void> {
+  private async execute(op: ClaimedOperation, controller: AbortController): Promise<void> {
+    if (op.network) return await this.executeNetwork(op, op.network, controller);
     const { db } = this.o;
-    const env = op.environment;
+    const env = op.environment as NonNullable<ClaimedOperation["environment"]>;
     const kind = op.kind as OperationKind;
     // The stored request is the operations' spec itself; they validate it before any Pulumi run.
     const spec = op.requestedConfig as unknown as EnvironmentSpec;
@@ -135,19 +153,68 @@ export class OperationWorker {
         data: { status: statusWhileRunning(kind, env.currentFrontendReplicas === null) },
       });
     }
-    const sink = new EventSink(db, op.id, this.o.eventsPerOperation);
+    const { result, failure } = await this.runWithEvents(op, kind, controller, async (runOptions, sink) => {
+      // An AWS environment lives in its region's network: a create or scale waits while that is being made.
+      if (spec.target === "aws" && spec.aws && kind !== "destroy" && kind !== "refresh") {
+        const network = spec.aws.network ?? defaultNetworkName(spec.aws.region);
+        await waitForNetwork(db, network, controller.signal, (message) => sink.note("notice", message));
+      }
+      if (kind === "create" || kind === "scale") return await this.o.ops.up(spec, runOptions);
+      if (kind === "preview") return await this.o.ops.preview(spec, runOptions);
+      if (kind === "refresh") return await this.o.ops.refresh(ref, runOptions);
+      return await this.o.ops.destroy(ref, runOptions);
+    });
+    await this.record(op.id, env.id, kind, spec, result, failure);
+  }
+
+  /** A network's operation: create (up), refresh or destroy of its stack, through the network operations. */
+  private async executeNetwork(
+    op: ClaimedOperation,
+    network: NonNullable<ClaimedOperation["network"]>,
+    controller: AbortController,
+  ): Promise<void> {
+    const { db } = this.o;
+    const kind = op.kind as OperationKind;
+    const spec = op.requestedConfig as unknown as NetworkSpec;
+    await markNetworkRunning(db, op.id, network.id, kind);
+    const { result, failure } = await this.runWithEvents(op, kind, controller, async (runOptions) => {
+      const ops = this.o.networks;
+      if (!ops) {
+        throw Object.assign(new Error("this worker has no network operations (AWS is not configured here)"), {
+          code: "unknown",
+        });
+      }
+      if (kind === "create") return await ops.up(spec, runOptions);
+      if (kind === "refresh") return await ops.refresh({ name: network.name }, runOptions);
+      if (kind === "destroy") return await ops.destroy({ name: network.name }, runOptions);
+      throw Object.assign(new Error(`a network has no ${kind} operation`), { code: "invalid-input" });
+    });
+    const status = failure?.status ?? "succeeded";
+    const outputs = (result?.outputs ?? null) as Prisma.InputJsonValue | null;
+    await db.$transaction(async (tx) => {
+      await this.finishOperation(tx, op.id, kind, result, failure);
+      await recordNetworkOutcome(tx, op.id, network.id, kind, status, outputs);
+    });
+  }
+
+  /**
+   * The frame of every operation's run: its event sink (log, progress), the heartbeat (which also notices a
+   * cancel request), and the mapping of an error to a failed, cancelled or interrupted outcome.
+   */
+  private async runWithEvents<R extends { durationMs: number }>(
+    op: { id: string; requestedBy: string },
+    kind: OperationKind,
+    controller: AbortController,
+    run: (options: RunOptions, sink: EventSink) => Promise<R>,
+  ): Promise<{ result?: R; failure?: Failure }> {
+    const sink = new EventSink(this.o.db, op.id, this.o.eventsPerOperation);
     sink.note("status", `${kind} started by ${this.id} (requested by ${op.requestedBy})`);
     const heartbeat = setInterval(() => void this.beat(op.id, controller), this.o.heartbeatSeconds * 1000);
     const runOptions = { signal: controller.signal, onEvent: sink.push };
-    let result: OperationResult | undefined;
-    let failure:
-      | { status: "failed" | "cancelled" | "interrupted"; code: string; message: string }
-      | undefined;
+    let result: R | undefined;
+    let failure: Failure | undefined;
     try {
-      if (kind === "create" || kind === "scale") result = await this.o.ops.up(spec, runOptions);
-      else if (kind === "preview") result = await this.o.ops.preview(spec, runOptions);
-      else if (kind === "refresh") result = await this.o.ops.refresh(ref, runOptions);
-      else result = await this.o.ops.destroy(ref, runOptions);
+      result = await run(runOptions, sink);
     } catch (error) {
       const code = (error as { code?: string }).code ?? "unknown";
       const message = error instanceof Error ? error.message : String(error);
@@ -163,7 +230,32 @@ export class OperationWorker {
     if (failure) sink.note("status", `${kind} ${failure.status}: ${failure.message}`, "error");
     else sink.note("status", `${kind} succeeded in ${((result?.durationMs ?? 0) / 1000).toFixed(1)} s`);
     await sink.close();
-    await this.record(op.id, env.id, kind, spec, result, failure);
+    return { result, failure };
+  }
+
+  /** The operation row's end: status, times, error, outputs, changes, progress. */
+  private async finishOperation(
+    tx: Prisma.TransactionClient,
+    operationId: string,
+    kind: OperationKind,
+    result: { outputs?: unknown; changes?: unknown } | undefined,
+    failure: Failure | undefined,
+  ): Promise<void> {
+    const status = failure?.status ?? "succeeded";
+    const outputs = (result?.outputs ?? null) as Prisma.InputJsonValue | null;
+    const op = await tx.operation.findUniqueOrThrow({ where: { id: operationId } });
+    await tx.operation.update({
+      where: { id: operationId },
+      data: {
+        status,
+        finishedAt: new Date(),
+        error: failure?.message.slice(0, 8000) ?? null,
+        errorCode: failure?.code ?? null,
+        ...(outputs && changesEnvironment(kind) ? { outputs } : {}),
+        changes: (result?.changes ?? undefined) as Prisma.InputJsonValue | undefined,
+        ...(status === "succeeded" ? { progressDone: Math.max(op.progressDone, op.progressExpected) } : {}),
+      },
+    });
   }
 
   private async record(
@@ -172,24 +264,12 @@ export class OperationWorker {
     kind: OperationKind,
     spec: EnvironmentSpec,
     result: OperationResult | undefined,
-    failure: { status: "failed" | "cancelled" | "interrupted"; code: string; message: string } | undefined,
+    failure: Failure | undefined,
   ): Promise<void> {
     const status = failure?.status ?? "succeeded";
     const outputs = (result?.outputs ?? null) as Prisma.InputJsonValue | null;
     await this.o.db.$transaction(async (tx) => {
-      const op = await tx.operation.findUniqueOrThrow({ where: { id: operationId } });
-      await tx.operation.update({
-        where: { id: operationId },
-        data: {
-          status,
-          finishedAt: new Date(),
-          error: failure?.message.slice(0, 8000) ?? null,
-          errorCode: failure?.code ?? null,
-          ...(outputs && changesEnvironment(kind) ? { outputs } : {}),
-          changes: (result?.changes ?? undefined) as Prisma.InputJsonValue | undefined,
-          ...(status === "succeeded" ? { progressDone: Math.max(op.progressDone, op.progressExpected) } : {}),
-        },
-      });
+      await this.finishOperation(tx, operationId, kind, result, failure);
       if (!changesEnvironment(kind)) return;
       const envData: Prisma.EnvironmentUpdateManyMutationInput = { status: statusAfter(kind, status) };
       if (status === "succeeded") {
@@ -237,7 +317,7 @@ export class OperationWorker {
     const cutoff = new Date(Date.now() - this.o.staleAfterSeconds * 1000);
     const stale = await db.operation.findMany({
       where: { status: "running", heartbeatAt: { lt: cutoff }, id: { notIn: this.activeOperations } },
-      include: { environment: true },
+      include: { environment: true, network: true },
     });
     const interrupted: string[] = [];
     for (const op of stale) {
@@ -248,9 +328,15 @@ export class OperationWorker {
           where: { id: op.id, status: "running", heartbeatAt: { lt: cutoff } },
           data: { status: "interrupted", finishedAt: new Date(), error: message, errorCode: "interrupted" },
         });
-        if (m.count === 1) {
+        if (m.count === 1 && op.environmentId) {
           await tx.environment.updateMany({
             where: { id: op.environmentId, lastOperationId: op.id },
+            data: { status: "failed" },
+          });
+        }
+        if (m.count === 1 && op.networkId) {
+          await tx.network.updateMany({
+            where: { id: op.networkId, lastOperationId: op.id },
             data: { status: "failed" },
           });
         }
@@ -261,7 +347,9 @@ export class OperationWorker {
       const notes: string[] = [message];
       if (op.jobId) await this.o.boss.fail(OPERATIONS_QUEUE, op.jobId, { message }).catch(() => {});
       try {
-        await this.o.ops.recover({ name: op.environment.name, target: op.environment.target });
+        if (op.environment)
+          await this.o.ops.recover({ name: op.environment.name, target: op.environment.target });
+        else if (op.network && this.o.networks) await this.o.networks.recover({ name: op.network.name });
         notes.push("stack lock cleared; the operation can be retried");
       } catch (e) {
         notes.push(`could not clear the stack lock: ${e instanceof Error ? e.message : e}`);
@@ -269,7 +357,9 @@ export class OperationWorker {
       await db.operationEvent.createMany({
         data: notes.map((m) => ({ operationId: op.id, type: "notice", severity: "warning", message: m })),
       });
-      this.log(`operation ${op.id} (${op.kind} ${op.environment.name}) ${message}`);
+      this.log(
+        `operation ${op.id} (${op.kind} ${op.environment?.name ?? `network ${op.network?.name}`}) ${message}`,
+      );
     }
     // Queued operations whose job ended without running them (a worker stopping, a job deleted by hand):
     // send a new job. The claim is conditional, so a duplicate job would find nothing to do.
@@ -278,14 +368,15 @@ export class OperationWorker {
         status: "queued",
         createdAt: { lt: new Date(Date.now() - (this.o.lostAfterSeconds ?? 30) * 1000) },
       },
-      include: { environment: { select: { name: true } } },
+      include: { environment: { select: { name: true } }, network: { select: { name: true } } },
       take: 100,
     });
     for (const op of waiting) {
       if (await jobPending(this.o.boss, op.jobId ?? op.id)) continue;
       const jobId = randomUUID();
       await db.operation.updateMany({ where: { id: op.id, status: "queued" }, data: { jobId } });
-      await enqueueOperation(this.o.boss, op.id, op.environment.name, jobId);
+      const key = op.environment ? op.environment.name : networkJobKey(op.network?.name ?? op.id);
+      await enqueueOperation(this.o.boss, op.id, key, jobId);
       this.log(`operation ${op.id} had no pending job: re-sent`);
     }
     await this.destroyExpired();

@@ -3,6 +3,8 @@ import type { Metadata } from "next";
 import Link from "next/link";
 import { notFound } from "next/navigation";
 import { Fragment, Suspense } from "react";
+import { CostEstimateView } from "../../../features/cost/components/cost-estimate";
+import { environmentEstimate } from "../../../features/cost/estimate";
 import { AutoRefresh } from "../../../features/environments/components/auto-refresh";
 import {
   DestroyForm,
@@ -17,6 +19,8 @@ import { Topology } from "../../../features/environments/components/topology";
 import { age, duration, frontendUrlOf } from "../../../features/environments/format";
 import { probeHealth } from "../../../features/environments/health";
 import { getEnvironment } from "../../../features/environments/queries";
+import { LOCAL_NETWORK } from "../../../features/networks/model";
+import { networkOfEnvironment } from "../../../features/networks/queries";
 import { config, limitsFrom } from "../../../server/env";
 import { requirePrincipal } from "../../../server/identity";
 import { refusalFor } from "../../../shared/access";
@@ -93,7 +97,34 @@ export default async function EnvironmentPage({ params }: Params) {
     ] satisfies OperationButton[]
   ).filter((b) => can(b.operation));
 
+  const network = env.target === "aws" ? await networkOfEnvironment(env.networkId) : null;
+  const others = network
+    ? Math.max(0, network.sharing.environments - (env.status === "destroyed" ? 0 : 1))
+    : 0;
+  const networkBox: Parameters<typeof Topology>[0]["network"] =
+    env.target === "local"
+      ? { title: LOCAL_NETWORK.name, detail: LOCAL_NETWORK.description }
+      : network
+        ? {
+            title: network.name,
+            href: `/networks/${network.name}`,
+            detail: `${typeof (network.outputs as { vpcId?: unknown } | null)?.vpcId === "string" ? `VPC ${(network.outputs as { vpcId: string }).vpcId}, ` : ""}${network.region}, shared with ${others} other environment${others === 1 ? "" : "s"} (network ${network.status})`,
+          }
+        : undefined;
+  // The estimate of what it costs (AWS): its desired replicas, its share of the network's NAT gateways.
+  const cost =
+    env.target === "aws" && env.region && env.status !== "destroyed"
+      ? environmentEstimate({
+          region: env.region,
+          frontendReplicas: env.desiredFrontendReplicas,
+          redisReplicas: env.desiredRedisReplicas,
+          sharing: network?.sharing ?? { natGateways: 1, adopted: false, environments: 1 },
+        })
+      : env.target === "local"
+        ? null
+        : undefined;
   const topology: Parameters<typeof Topology>[0] = {
+    network: networkBox,
     status: env.status,
     provisioned: env.currentFrontendReplicas !== null,
     target: env.target,
@@ -184,6 +215,18 @@ export default async function EnvironmentPage({ params }: Params) {
               <Topology {...topology} />
             )}
           </Suspense>
+
+          {cost !== undefined && (
+            <CostEstimateView
+              headingId="env-cost-heading"
+              result={cost}
+              note={
+                network
+                  ? `Its network ${network.name} is shared by ${network.sharing.environments} environment${network.sharing.environments === 1 ? "" : "s"}.`
+                  : undefined
+              }
+            />
+          )}
 
           {op && (
             <OperationLive

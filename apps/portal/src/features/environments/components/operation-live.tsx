@@ -29,11 +29,14 @@ export function OperationLive({
   operationId,
   kind,
   initial,
+  streamUrl,
 }: {
   environment: string;
   operationId: string;
   kind: string;
   initial: Progress;
+  /** The event stream; default: the environment's operation's (a network's page gives its own). */
+  streamUrl?: string;
 }) {
   const router = useRouter();
   const [progress, setProgress] = useState<Progress>(initial);
@@ -43,7 +46,9 @@ export function OperationLive({
   const logRef = useRef<HTMLDivElement>(null);
 
   useEffect(() => {
-    const source = new EventSource(`/api/environments/${environment}/operations/${operationId}/events`);
+    const source = new EventSource(
+      streamUrl ?? `/api/environments/${environment}/operations/${operationId}/events`,
+    );
     source.addEventListener("open", () => setConnected(true));
     source.addEventListener("error", () => setConnected(false));
     source.addEventListener("event", (e) => {
@@ -59,7 +64,7 @@ export function OperationLive({
       router.refresh();
     });
     return () => source.close();
-  }, [environment, operationId, router]);
+  }, [environment, operationId, router, streamUrl]);
 
   useEffect(() => {
     const el = logRef.current;

@@ -1,5 +1,6 @@
 // The environment's shape: public load balancer → frontend replicas → Redis writer / reader → read replicas,
-// with replica counts and each tier's health (live when the page could probe it, else from the status).
+// with replica counts and each tier's health (live when the page could probe it, else from the status), all
+// inside the network it shares with other environments (AWS: its region's VPC; local: the machine's loopback).
 import { type Health, healthFromStatus, type LiveHealth } from "../health";
 
 const DOT: Record<Health, string> = {
@@ -95,6 +96,7 @@ export function Topology({
   redisReader,
   live,
   provisioned = true,
+  network,
 }: {
   status: string;
   /** False until a create has succeeded (no current replica counts yet). */
@@ -107,6 +109,8 @@ export function Topology({
   redisReader?: string;
   /** The probe's answer, when the environment is ready and has a frontend URL. */
   live?: LiveHealth;
+  /** The shared part it sits in: shown around the tiers. */
+  network?: { title: string; detail: string; href?: string };
 }) {
   // A failed first create may have left anything or nothing: say "unknown" rather than "failing".
   const fromStatus = status === "failed" && !provisioned ? "unknown" : healthFromStatus(status);
@@ -172,6 +176,24 @@ export function Topology({
             : `${plural(redisNodes, "Redis node")} (1 writer, ${plural(readers, "read replica")})`}
         </p>
       </div>
+      {network && (
+        <div
+          className="mt-4 rounded-md border border-dashed border-slate-400 bg-white px-3 py-2 text-center"
+          data-testid="topology-network"
+        >
+          <p className="text-xs font-semibold text-slate-800">
+            Shared network:{" "}
+            {network.href ? (
+              <a href={network.href} className="text-indigo-700 underline">
+                {network.title}
+              </a>
+            ) : (
+              network.title
+            )}
+          </p>
+          <p className="text-[11px] text-slate-600">{network.detail}</p>
+        </div>
+      )}
     </figure>
   );
 }
