@@ -161,16 +161,24 @@ export function parsePortalArgs(args: unknown): ValidPortalArgs {
 }
 
 /**
- * The portal's settings for `AUTH_MODE=proxy-jwt` behind the ALB's OIDC action. The ALB signs the user's
- * claims into `x-amzn-oidc-data` (ES256, key `https://public-keys.auth.elb.<region>.amazonaws.com/<kid>`; the
- * token's header names the signing ALB and the client id). The variable names follow the portal's proxy-jwt
- * mode (issue 8); align them here if that mode names them differently.
+ * The portal's settings for `AUTH_MODE=proxy-jwt` behind the ALB's OIDC action (apps/portal/README.md, "Run it
+ * for your company"): the ALB signs the user's claims into `x-amzn-oidc-data` (ES256; the public key of each key
+ * id is at PROXY_JWT_PEM_KEY_URL with {kid}; the token's header names the signing ALB in `signer`, checked against
+ * PROXY_JWT_ALB_ARN; ALB tokens carry no `aud`).
  */
 export const PROXY_JWT_ENV = {
   mode: "AUTH_MODE",
-  header: "AUTH_PROXY_JWT_HEADER",
-  keysUrl: "AUTH_PROXY_JWT_JWKS_URL",
-  issuer: "AUTH_PROXY_JWT_ISSUER",
-  audience: "AUTH_PROXY_JWT_AUDIENCE",
-  signer: "AUTH_PROXY_JWT_SIGNER",
+  header: "PROXY_JWT_HEADER",
+  keysUrl: "PROXY_JWT_PEM_KEY_URL",
+  algorithms: "PROXY_JWT_ALGORITHMS",
+  issuer: "PROXY_JWT_ISSUER",
+  signer: "PROXY_JWT_ALB_ARN",
+  publicUrl: "PUBLIC_URL",
 } as const;
+
+/** Where the ALB publishes its signing keys in `region` (GovCloud keeps them in an S3 bucket). */
+export function albKeysUrl(region: string): string {
+  return region.startsWith("us-gov-")
+    ? `https://s3-${region}.amazonaws.com/aws-elb-public-keys-prod-${region}/{kid}`
+    : `https://public-keys.auth.elb.${region}.amazonaws.com/{kid}`;
+}

@@ -14,6 +14,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { managedPolicyArn, partitionOf } from "../aws/partition";
 import {
+  albKeysUrl,
   PORTAL_LIVENESS_PATH,
   PORTAL_PORT,
   type PortalArgs,
@@ -25,6 +26,8 @@ import { environmentRoleBoundary, workerPolicy } from "./worker-policy";
 
 export const PORTAL_TYPE = "platform:aws:Portal";
 export const PORTAL_MANAGED_BY = "platform-portal-deployment";
+/** The web process's database role (created by the worker at start). */
+export const WEB_DB_ROLE = "portal_web";
 /** The RDS CA bundle the image carries (apps/portal/Dockerfile): TLS to the database is verified. */
 export const RDS_CA_BUNDLE = "/etc/ssl/certs/rds-global-bundle.pem";
 /** Modern TLS only (TLS 1.3 and 1.2). */
@@ -182,6 +185,29 @@ export class PortalOnAws extends pulumi.ComponentResource {
       { parent },
     );
 
+    // ---- the web process's own database role: it cannot reach the Pulumi state table (the worker's role
+    // creates it with this password at start and grants it what the web needs; README "Database roles") ----
+    const webDbPassword = new random.RandomPassword(
+      `${n}-web-db-password`,
+      { length: 40, special: false },
+      { parent },
+    );
+    const webDbSecret = new aws.secretsmanager.Secret(
+      `${n}-web-db-password`,
+      {
+        namePrefix: `portal/${n}/web-db-password-`,
+        description: "Password of the portal web process's database role (portal_web)",
+        recoveryWindowInDays: 7,
+        tags: named("web-db-password"),
+      },
+      { parent },
+    );
+    const webDbVersion = new aws.secretsmanager.SecretVersion(
+      `${n}-web-db-password`,
+      { secretId: webDbSecret.id, secretString: webDbPassword.result },
+      { parent },
+    );
+
     // ---- IAM ----
     const assumedByTasks = JSON.stringify({
       Version: "2012-10-17",
@@ -218,7 +244,7 @@ export class PortalOnAws extends pulumi.ComponentResource {
               {
                 Effect: "Allow",
                 Action: ["secretsmanager:GetSecretValue"],
-                Resource: [dbSecretArn, passphraseSecret.arn],
+                Resource: [dbSecretArn, passphraseSecret.arn, webDbSecret.arn],
               },
             ],
           }),
@@ -380,12 +406,15 @@ export class PortalOnAws extends pulumi.ComponentResource {
       { name: "DATABASE_SSLMODE", value: "verify-full" },
       { name: "DATABASE_SSLROOTCERT", value: RDS_CA_BUNDLE },
     ];
-    const databaseSecrets = [
+    // The worker connects as the owner (RDS's managed credentials); the web process only as its own role.
+    const ownerSecrets = [
       { name: "DATABASE_USER", valueFrom: pulumi.interpolate`${dbSecretArn}:username::` },
       { name: "DATABASE_PASSWORD", valueFrom: pulumi.interpolate`${dbSecretArn}:password::` },
     ];
+    const webRoleSecrets = [{ name: "WEB_DATABASE_PASSWORD", valueFrom: webDbSecret.arn }];
     const common: Env[] = [
       ...database,
+      { name: "WEB_DATABASE_USER", value: WEB_DB_ROLE },
       { name: "AWS_REGIONS", value: a.environmentRegions.join(",") },
       // Environments of this portal run on AWS; the local target would run them inside the worker's task.
       { name: "LOCAL_TARGET", value: "off" },
@@ -399,13 +428,11 @@ export class PortalOnAws extends pulumi.ComponentResource {
       { name: "AWS_ENABLED", value: "true" },
       { name: PROXY_JWT_ENV.mode, value: "proxy-jwt" },
       { name: PROXY_JWT_ENV.header, value: "x-amzn-oidc-data" },
-      {
-        name: PROXY_JWT_ENV.keysUrl,
-        value: pulumi.interpolate`https://public-keys.auth.elb.${region}.amazonaws.com/`,
-      },
+      { name: PROXY_JWT_ENV.keysUrl, value: region.apply(albKeysUrl) },
+      { name: PROXY_JWT_ENV.algorithms, value: "ES256" },
       { name: PROXY_JWT_ENV.issuer, value: a.oidc.issuer },
-      { name: PROXY_JWT_ENV.audience, value: a.oidc.clientId },
       { name: PROXY_JWT_ENV.signer, value: alb.arn },
+      { name: PROXY_JWT_ENV.publicUrl, value: `https://${a.domainName}` },
     ];
     const workerEnv: Env[] = [
       ...common,
@@ -470,11 +497,15 @@ export class PortalOnAws extends pulumi.ComponentResource {
         { parent },
       );
     };
-    const webTask = taskDefinition("web", webEnv, databaseSecrets, a.web);
+    const webTask = taskDefinition("web", webEnv, webRoleSecrets, a.web);
     const workerTask = taskDefinition(
       "worker",
       workerEnv,
-      [...databaseSecrets, { name: "PULUMI_CONFIG_PASSPHRASE", valueFrom: passphraseSecret.arn }],
+      [
+        ...ownerSecrets,
+        ...webRoleSecrets,
+        { name: "PULUMI_CONFIG_PASSPHRASE", valueFrom: passphraseSecret.arn },
+      ],
       a.worker,
       workerRole.arn,
     );
@@ -517,9 +548,10 @@ export class PortalOnAws extends pulumi.ComponentResource {
         // The scaler owns the running count after creation.
         { parent, dependsOn, ignoreChanges: ["desiredCount"] },
       );
-    const prerequisites = [db, passphraseVersion, ...execGrants];
-    const web = service("web", webTask, a.web, sg.web.id, [https, http, ...prerequisites]);
+    const prerequisites = [db, passphraseVersion, webDbVersion, ...execGrants];
     const worker = service("worker", workerTask, a.worker, sg.worker.id, [workerGrant, ...prerequisites]);
+    // After the worker: its first start migrates the database and creates the web process's role.
+    const web = service("web", webTask, a.web, sg.web.id, [https, http, worker, ...prerequisites]);
 
     // ---- each service scales on its own ----
     const scaling = (role: "web" | "worker", svc: aws.ecs.Service, size: ValidPortalArgs["web"]) => {

@@ -57,9 +57,29 @@ function portalArgs(overrides: Partial<PortalOnAwsArgs> = {}): PortalOnAwsArgs {
   };
 }
 
+/** What each resource was created with explicit dependencies on ("type name"), seen by a transformation. */
+const created: { type: string; name: string; resource: pulumi.Resource; dependsOn: unknown }[] = [];
+function dependsOn(type: string, name: string): string[] {
+  const entry = created.find((c) => c.type === type && c.name === name);
+  if (!entry) throw new Error(`no ${type} ${name}`);
+  const deps = (Array.isArray(entry.dependsOn) ? entry.dependsOn : [entry.dependsOn]).filter(Boolean);
+  return deps.map((d) => {
+    const found = created.find((c) => c.resource === d);
+    return found ? `${found.type} ${found.name}` : "(other)";
+  });
+}
+
 async function buildPortal(overrides: Partial<PortalOnAwsArgs> = {}, mocks: Partial<MockOptions> = {}) {
   const recorder = await installMocks(mocks);
-  const portal = new PortalOnAws("portal", portalArgs(overrides));
+  created.length = 0;
+  const portal = new PortalOnAws("portal", portalArgs(overrides), {
+    transformations: [
+      (a) => {
+        created.push({ type: a.type, name: a.name, resource: a.resource, dependsOn: a.opts.dependsOn });
+        return undefined;
+      },
+    ],
+  });
   await promiseOf(pulumi.output({ url: portal.url, worker: portal.workerRoleArn }));
   await settle();
   return { portal, res: new Resources(recorder.resources) };
@@ -119,10 +139,11 @@ describe("the portal on AWS", () => {
     expect(env).toMatchObject({
       [PROXY_JWT_ENV.mode]: "proxy-jwt",
       [PROXY_JWT_ENV.header]: "x-amzn-oidc-data",
-      [PROXY_JWT_ENV.keysUrl]: "https://public-keys.auth.elb.eu-west-1.amazonaws.com/",
+      [PROXY_JWT_ENV.keysUrl]: "https://public-keys.auth.elb.eu-west-1.amazonaws.com/{kid}",
+      [PROXY_JWT_ENV.algorithms]: "ES256",
       [PROXY_JWT_ENV.issuer]: "https://login.example.com",
-      [PROXY_JWT_ENV.audience]: "portal-client",
       [PROXY_JWT_ENV.signer]: alb.state.arn,
+      [PROXY_JWT_ENV.publicUrl]: "https://portal.example.com",
       PORTAL_ROLE: "web",
       LISTEN_HOST: "0.0.0.0",
     });
@@ -165,15 +186,19 @@ describe("the portal on AWS", () => {
     for (const r of ingress) expect(r.inputs.cidrIpv4).toBeUndefined();
   });
 
-  it("gives tasks the database credentials as ECS secrets only, and the Pulumi passphrase to the worker only", () => {
+  it("gives tasks their credentials as ECS secrets only: the owner's and the passphrase to the worker, the web its own role's", () => {
     const web = containerOf(taskOf(res, "web"));
     const work = containerOf(taskOf(res, "worker"));
-    expect(web.secrets.map((s) => s.name).sort()).toEqual(["DATABASE_PASSWORD", "DATABASE_USER"]);
+    // The web process never gets the owner's credentials (it must not reach the Pulumi state table).
+    expect(web.secrets.map((s) => s.name).sort()).toEqual(["WEB_DATABASE_PASSWORD"]);
     expect(work.secrets.map((s) => s.name).sort()).toEqual([
       "DATABASE_PASSWORD",
       "DATABASE_USER",
       "PULUMI_CONFIG_PASSPHRASE",
+      "WEB_DATABASE_PASSWORD",
     ]);
+    expect(envOf(web).WEB_DATABASE_USER).toBe("portal_web");
+    expect(envOf(work).WEB_DATABASE_USER).toBe("portal_web");
     for (const c of [web, work]) {
       const env = envOf(c);
       expect(env).toMatchObject({ DATABASE_SSLMODE: "verify-full", LOCAL_TARGET: "off" });
@@ -183,6 +208,15 @@ describe("the portal on AWS", () => {
     expect(envOf(work)).toMatchObject({ PORTAL_ROLE: "worker", AWS_REGIONS: "eu-west-1,us-east-1" });
     expect(envOf(work).VOTING_APP_IMAGE).toMatch(/voting-app@sha256:/);
     expect(envOf(work).AWS_ENVIRONMENT_ROLE_BOUNDARY).toBe(res.one("aws:iam/policy:Policy").state.arn);
+  });
+
+  it("starts the web service after the worker (whose start migrates and creates the web's database role)", () => {
+    expect(dependsOn("aws:ecs/service:Service", "portal-web")).toContain(
+      "aws:ecs/service:Service portal-worker",
+    );
+    expect(dependsOn("aws:ecs/service:Service", "portal-worker")).not.toContain(
+      "aws:ecs/service:Service portal-web",
+    );
   });
 
   it("has a task role for the worker only; the web process has no AWS permissions", () => {
