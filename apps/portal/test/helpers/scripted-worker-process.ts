@@ -25,6 +25,8 @@ export async function startScriptedWorker(env: {
   WORKER_ID: string;
   SCRIPT_FILE: string;
   STACK_LOCKS?: "1";
+  /** Operations it runs at once (default 1). */
+  WORKER_CONCURRENCY?: string;
 }): Promise<ScriptedWorkerProcess> {
   const child = spawn(
     process.execPath,

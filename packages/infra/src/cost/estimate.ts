@@ -89,7 +89,8 @@ export type NetworkCostInput = z.input<typeof networkCostInputSchema>;
 /** USD → cents, half up, robust to binary fractions (16.425 → 1643, not 1642). */
 const cents = (usd: number) => Math.round(Number((usd * 100).toFixed(6)));
 const usd = (c: number) => c / 100;
-const money = (n: number) => `$${n}`;
+/** A price as written in a line's detail: full precision, but at least cents ($0.40, $0.04048). */
+const money = (n: number) => `$${Number.isInteger(Math.round(n * 1e6) / 1e4) ? n.toFixed(2) : n}`;
 const vcpu = (cpu: number) => cpu / 1024;
 const gb = (memory: number) => memory / 1024;
 
