@@ -14,6 +14,7 @@ import { checkWebRole, ensureLoginRole, grantWebRole, withCredentials } from "./
 import { ConfigError, config as loadConfig, type PortalConfig } from "./env";
 import { startQueue } from "./queue";
 import { createRealOperations } from "./worker/operations";
+import { TaskProtection } from "./worker/task-protection";
 import { OperationWorker } from "./worker/worker";
 
 const appDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -252,7 +253,12 @@ async function main(): Promise<void> {
       await provisionWebRole(config, url);
     }
     const ops = await createRealOperations(config, url);
+    // On ECS: no scale-in stops this task while it runs operations (ECS sets ECS_AGENT_URI in every task).
+    const protection = process.env.ECS_AGENT_URI
+      ? new TaskProtection({ agentUri: process.env.ECS_AGENT_URI, log })
+      : undefined;
     worker = new OperationWorker({
+      onActiveChange: protection ? (n) => void protection.busy(n) : undefined,
       db,
       boss,
       ops: ops.environments,

@@ -274,15 +274,27 @@ export class PortalOnAws extends pulumi.ComponentResource {
       },
       { parent },
     );
+    const cluster = new aws.ecs.Cluster(
+      n,
+      { settings: [{ name: "containerInsights", value: "enabled" }], tags: named("cluster") },
+      { parent },
+    );
     const workerGrant = new aws.iam.RolePolicy(
       `${n}-worker`,
       {
         role: workerRole.id,
         policy: pulumi
-          .all([partition, accountId, boundary.arn])
-          .apply(([p, acc, boundaryArn]) =>
+          .all([partition, accountId, boundary.arn, region, cluster.name])
+          .apply(([p, acc, boundaryArn, r, clusterName]) =>
             JSON.stringify(
-              workerPolicy({ partition: p, accountId: acc, regions: a.environmentRegions, boundaryArn }),
+              workerPolicy({
+                partition: p,
+                accountId: acc,
+                regions: a.environmentRegions,
+                boundaryArn,
+                // Its own task's scale-in protection (server/worker/task-protection.ts in the portal).
+                ownCluster: { region: r, name: clusterName },
+              }),
             ),
           ),
       },
@@ -385,12 +397,7 @@ export class PortalOnAws extends pulumi.ComponentResource {
       );
     }
 
-    // ---- ECS: one image, two services ----
-    const cluster = new aws.ecs.Cluster(
-      n,
-      { settings: [{ name: "containerInsights", value: "enabled" }], tags: named("cluster") },
-      { parent },
-    );
+    // ---- ECS: one image, two services (the cluster is made with the worker's role, which names it) ----
     const logGroup = (role: string) =>
       new aws.cloudwatch.LogGroup(
         `${n}-${role}`,

@@ -36,6 +36,8 @@ export interface WorkerPolicyInput {
   regions: string[];
   /** The permissions boundary every environment role must carry. */
   boundaryArn: string;
+  /** The portal's own cluster: the worker protects its own task from scale-in while it runs operations. */
+  ownCluster?: { region: string; name: string };
 }
 
 const TAG = "ManagedBy";
@@ -358,6 +360,16 @@ export function workerPolicy(i: WorkerPolicyInput): PolicyDocument {
         Resource: [secrets],
         Condition: inRegions,
       },
+      ...(i.ownCluster
+        ? [
+            {
+              Sid: "OwnTaskScaleInProtection",
+              Effect: "Allow" as const,
+              Action: ["ecs:UpdateTaskProtection", "ecs:GetTaskProtection"],
+              Resource: [`arn:${p}:ecs:${i.ownCluster.region}:${a}:task/${i.ownCluster.name}/*`],
+            },
+          ]
+        : []),
       {
         Sid: "EnvironmentLogGroups",
         Effect: "Allow",

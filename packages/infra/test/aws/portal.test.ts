@@ -326,9 +326,21 @@ describe("the portal on AWS", () => {
       ]);
     });
 
+    it("may protect its own task from scale-in, in the portal's cluster only", () => {
+      const own = statements().find((s) => s.Sid === "OwnTaskScaleInProtection");
+      expect(own).toMatchObject({
+        Action: ["ecs:UpdateTaskProtection", "ecs:GetTaskProtection"],
+        Resource: [`arn:aws:ecs:eu-west-1:123456789012:task/${res.one(T.cluster).state.name}/*`],
+      });
+    });
+
     it("limits regional calls to the portal's environment regions", () => {
       for (const s of statements().filter(
-        (s) => s.Effect === "Allow" && !s.Action.some((a) => a.startsWith("iam:")),
+        // IAM is global; its own task lives in the portal's region, which need not be an environment region.
+        (s) =>
+          s.Effect === "Allow" &&
+          !s.Action.some((a) => a.startsWith("iam:")) &&
+          s.Sid !== "OwnTaskScaleInProtection",
       )) {
         expect(JSON.stringify(s.Condition), s.Sid).toContain(
           '"aws:RequestedRegion":["eu-west-1","us-east-1"]',

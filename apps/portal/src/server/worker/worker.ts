@@ -45,6 +45,8 @@ export interface WorkerOptions {
   pollingIntervalSeconds?: number;
   workerId?: string;
   log?: (line: string) => void;
+  /** Told how many operations run after each start and end (the ECS task's scale-in protection). */
+  onActiveChange?: (active: number) => void;
 }
 
 /** A stable UUID-shaped key derived from `text`. */
@@ -131,10 +133,12 @@ export class OperationWorker {
       finish = resolve;
     });
     this.running.set(operationId, { controller, done });
+    this.o.onActiveChange?.(this.running.size);
     try {
       await this.execute(op, controller);
     } finally {
       this.running.delete(operationId);
+      this.o.onActiveChange?.(this.running.size);
       finish();
     }
   }
