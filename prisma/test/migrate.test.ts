@@ -57,6 +57,7 @@ describe("applyMigrations", () => {
         "_prisma_migrations",
         "audit_events",
         "environments",
+        "networks",
         "operation_events",
         "operations",
         "rate_limits",

@@ -1,9 +1,11 @@
 // The monthly estimate of every environment a list filter shows (all its pages, not only the one displayed).
+// One grouped query (environments alike in target, region, network and replicas are counted together) and one
+// for their networks, so it stays cheap with hundreds of environments.
 import { db } from "../../server/db";
 import type { ListFilter } from "../../shared/environment-schemas";
 import { listWhere } from "../environments/queries";
-import { sharingOf } from "../networks/queries";
-import { environmentEstimate, totalOf } from "./estimate";
+import { LIVE_ENVIRONMENT, sharingOf } from "../networks/queries";
+import { environmentEstimate } from "./estimate";
 
 export interface ListCost {
   total: number;
@@ -16,38 +18,48 @@ export interface ListCost {
 }
 
 export async function listCostTotal(filter: ListFilter, user: string): Promise<ListCost> {
-  const rows = await db().environment.findMany({
+  const groups = await db().environment.groupBy({
+    by: ["target", "region", "networkId", "desiredFrontendReplicas", "desiredRedisReplicas"],
     // Destroyed environments cost nothing, whatever the filter shows.
     where: { AND: [listWhere(filter, user), { status: { not: "destroyed" } }] },
-    select: {
-      target: true,
-      region: true,
-      status: true,
-      desiredFrontendReplicas: true,
-      desiredRedisReplicas: true,
-      network: {
+    _count: { _all: true },
+  });
+  const networkIds = [...new Set(groups.map((g) => g.networkId).filter((id): id is string => !!id))];
+  const networks = networkIds.length
+    ? await db().network.findMany({
+        where: { id: { in: networkIds } },
         select: {
+          id: true,
           name: true,
           mode: true,
           natGateways: true,
           availabilityZones: true,
           outputs: true,
-          _count: { select: { environments: { where: { deletedAt: null, status: { not: "destroyed" } } } } },
+          _count: { select: { environments: { where: LIVE_ENVIRONMENT } } },
         },
-      },
-    },
-  });
-  const aws = rows.filter((r) => r.target === "aws" && r.region);
-  const results = aws.map((r) =>
-    environmentEstimate({
-      region: r.region as string,
-      frontendReplicas: r.desiredFrontendReplicas,
-      redisReplicas: r.desiredRedisReplicas,
-      sharing: r.network
-        ? sharingOf(r.network, r.network._count.environments)
-        : { natGateways: 1, adopted: false, environments: 1 },
-    }),
-  );
-  const { total, unpriced } = totalOf(results);
-  return { total, aws: aws.length - unpriced, local: rows.length - aws.length, unpriced };
+      })
+    : [];
+  const sharing = new Map(networks.map((n) => [n.id, sharingOf(n, n._count.environments)]));
+  let cents = 0;
+  let aws = 0;
+  let local = 0;
+  let unpriced = 0;
+  for (const g of groups) {
+    const count = g._count._all;
+    if (g.target !== "aws" || !g.region) {
+      local += count;
+      continue;
+    }
+    const r = environmentEstimate({
+      region: g.region,
+      frontendReplicas: g.desiredFrontendReplicas,
+      redisReplicas: g.desiredRedisReplicas,
+      sharing: (g.networkId && sharing.get(g.networkId)) || { natGateways: 1, adopted: false, environments: 1 },
+    });
+    if (r.ok) {
+      cents += Math.round(r.estimate.monthlyTotal * 100) * count;
+      aws += count;
+    } else unpriced += count;
+  }
+  return { total: cents / 100, aws, local, unpriced };
 }
