@@ -54,7 +54,11 @@ export async function listCostTotal(filter: ListFilter, user: string): Promise<L
       region: g.region,
       frontendReplicas: g.desiredFrontendReplicas,
       redisReplicas: g.desiredRedisReplicas,
-      sharing: (g.networkId && sharing.get(g.networkId)) || { natGateways: 1, adopted: false, environments: 1 },
+      sharing: (g.networkId && sharing.get(g.networkId)) || {
+        natGateways: 1,
+        adopted: false,
+        environments: 1,
+      },
     });
     if (r.ok) {
       cents += Math.round(r.estimate.monthlyTotal * 100) * count;
