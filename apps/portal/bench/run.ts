@@ -3,7 +3,8 @@
 // measures:
 //   1. the list page's server response time (p50/p95 of GET /), target p95 ≤ 150 ms;
 //   2. operation start latency (requested → a worker started it), target ≤ 1 s;
-//   3. page response times while 4 local operations run (GET /, detail, new, health), target p95 ≤ 300 ms.
+//   3. page response times while 4 local operations run (GET /, detail, new, health, networks, a network),
+//      target p95 ≤ 300 ms.
 // Prints a table and writes bench-results.json (in test-results/).
 import { randomUUID } from "node:crypto";
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -67,6 +68,21 @@ async function main() {
         jsonb_build_object('frontendUrl', 'http://127.0.0.1:9/' || i, 'redisWriterEndpoint', '127.0.0.1:6379'),
         now() - (i || ' minutes')::interval, now()
       FROM generate_series(1, ${ENVIRONMENTS}) i`);
+    // A third of them on AWS, in two regions' shared networks: the list's cost total and the network pages
+    // then have work to do.
+    await db.$executeRawUnsafe(`
+      INSERT INTO networks (id, name, region, mode, nat_gateways, availability_zones, status, outputs, created_by,
+        created_at, updated_at)
+      VALUES
+        (gen_random_uuid(), 'aws-eu-west-1', 'eu-west-1', 'created', 'single', 2, 'ready',
+          '{"natGatewayCount": 1, "vpcId": "vpc-0a1b2c3d4e5f60718"}'::jsonb, 'bench', now(), now()),
+        (gen_random_uuid(), 'aws-us-east-1', 'us-east-1', 'created', 'onePerAz', 3, 'ready',
+          '{"natGatewayCount": 3, "vpcId": "vpc-0b1b2c3d4e5f60718"}'::jsonb, 'bench', now(), now())`);
+    await db.$executeRawUnsafe(`
+      UPDATE environments e SET target = 'aws', region = n.region, network_id = n.id
+      FROM networks n
+      WHERE substring(e.name from 7)::int % 3 = 0
+        AND n.region = (CASE WHEN substring(e.name from 7)::int % 2 = 0 THEN 'eu-west-1' ELSE 'us-east-1' END)`);
     await db.$executeRawUnsafe(`
       INSERT INTO operations (id, environment_id, kind, status, requested_config, requested_by, created_at,
         started_at, finished_at, progress_done, progress_expected, changes)
@@ -121,6 +137,8 @@ async function main() {
       `${base}/environments/${names[0]}`,
       `${base}/environments/new`,
       `${base}/api/health`,
+      `${base}/networks`,
+      `${base}/networks/aws-eu-west-1`,
     ];
     const underLoad: number[] = [];
     let running = 0;
