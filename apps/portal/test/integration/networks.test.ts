@@ -11,6 +11,7 @@ import {
   createEnvironment,
   destroyEnvironment,
   retryOperation,
+  scaleEnvironment,
 } from "../../src/features/environments/commands";
 import {
   cancelNetworkOperation,
@@ -249,6 +250,38 @@ describe("networks", () => {
       ["create", "succeeded"],
     ]);
     expect(networkOps[1]?.retryOfId).toBe(networkOps[0]?.id);
+  });
+
+  it("a failed refresh of the network does not stop its environments from scaling", async () => {
+    const s = await setup({ durationMs: 100 });
+    await createEnvironment(s.member, awsEnv("team-a"));
+    await waitFor("team-a ready", async () => (await envStatus(s.db, "team-a")) === "ready", 20_000);
+    s.ops.script = { durationMs: 100, failFor: new Set(["aws-eu-west-1"]) };
+    await refreshNetwork(s.admin, { name: "aws-eu-west-1", idempotencyKey: randomUUID() });
+    await waitFor(
+      "refresh failed",
+      async () => (await network(s.db, "aws-eu-west-1"))?.status === "failed",
+      20_000,
+    );
+    expect(
+      await scaleEnvironment(s.member, {
+        name: "team-a",
+        frontendReplicas: 3,
+        redisReplicas: 1,
+        idempotencyKey: randomUUID(),
+      }),
+    ).toMatchObject({ ok: true });
+    await waitFor(
+      "team-a scaled",
+      async () => {
+        const env = await s.db.environment.findFirst({
+          where: { name: "team-a" },
+          include: { lastOperation: true },
+        });
+        return env?.lastOperation?.status === "succeeded" && env.currentFrontendReplicas === 3;
+      },
+      20_000,
+    );
   });
 
   it("refuses an environment in a region whose network is being destroyed", async () => {

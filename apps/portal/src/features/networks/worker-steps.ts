@@ -70,7 +70,10 @@ export async function waitForNetwork(
     if (!n)
       throw new NetworkNotReady(`network ${name} does not exist: create the environment again to create it`);
     const busy = !!n.lastOperation && ACTIVE.includes(n.lastOperation.status);
-    if (n.status === "ready" && !busy) {
+    // Usable: nothing runs on it and it exists (its create succeeded once: it has outputs), also after a failed
+    // refresh; not after a destroy, even a failed one (what is left of it is not a network to build on).
+    const created = !!(n.outputs as { vpcId?: unknown } | null)?.vpcId;
+    if (!busy && created && n.status !== "destroyed" && n.lastOperation?.kind !== "destroy") {
       if (told) onWait(`network ${name} is ready`);
       return;
     }
