@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what a fresh machine lacks for running (`start`) or testing (`test`) the product:
-# redis-server (the local target's Redis), chromium (browser tests only) and the Pulumi CLI.
+# redis-server (the local target's Redis), chromium and openssl (tests only) and the Pulumi CLI.
 # Idempotent and quick when everything is there; run by the root `prestart` and `pretest` scripts.
 set -euo pipefail
 purpose="${1:-start}"
@@ -8,7 +8,11 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 missing=()
 command -v redis-server >/dev/null || missing+=(redis-server)
-if [[ "$purpose" == "test" ]]; then command -v chromium >/dev/null || missing+=(chromium); fi
+if [[ "$purpose" == "test" ]]; then
+  command -v chromium >/dev/null || missing+=(chromium)
+  # The voting app's Redis TLS test makes its certificates with openssl.
+  command -v openssl >/dev/null || missing+=(openssl)
+fi
 
 if ((${#missing[@]})); then
   if [[ "$(id -u)" == "0" ]] && command -v apt-get >/dev/null; then

@@ -24,6 +24,18 @@ export * from "./operations/types";
 export { ENVIRONMENT_PROJECT, NETWORK_PROJECT, networkStackReferenceName } from "./projects";
 export {
   awsRegionSchema,
+  CACHE_KIND_LABELS,
+  CACHE_KIND_LOCAL_MEANING,
+  CACHE_KINDS,
+  CACHE_NODE_TYPES,
+  type CacheKind,
+  cacheOptionsSchema,
+  DATABASE_BACKUP_RETENTION_DAYS,
+  DATABASE_ENGINE_LABELS,
+  DATABASE_ENGINES,
+  DATABASE_INSTANCE_CLASSES,
+  DATABASE_STORAGE_GB,
+  databaseOptionsSchema,
   defaultNetworkName,
   environmentRefSchema,
   environmentSpecSchema,

@@ -11,7 +11,12 @@ import { mkdirSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { createDbClient, type PrismaClient } from "@platform/db";
-import { estimateEnvironmentCost, estimateNetworkCost, formatUsd } from "@platform/infra/cost";
+import {
+  type EnvironmentCostInput,
+  estimateEnvironmentCost,
+  estimateNetworkCost,
+  formatUsd,
+} from "@platform/infra/cost";
 import type PgBoss from "pg-boss";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -123,16 +128,29 @@ async function expectAccessible(page: Page) {
 }
 
 /** What the page must show: the estimator's own answer for these inputs, formatted as the page formats it. */
-function expected(region: string, frontendReplicas: number, redisReplicas: number, environments: number) {
+function expected(
+  region: string,
+  frontendReplicas: number,
+  redisReplicas: number,
+  environments: number,
+  options: Pick<EnvironmentCostInput, "cache" | "database"> = {},
+) {
   return formatUsd(
     estimateEnvironmentCost({
       region,
       frontendReplicas,
       redisReplicas,
       network: { natGateways: 1, environments, adopted: false },
+      ...options,
     }).monthlyTotal,
   );
 }
+
+const lineKeys = (page: Page) =>
+  page
+    .getByTestId("cost-estimate-lines")
+    .locator("tr[data-line]")
+    .evaluateAll((rows) => rows.map((r) => r.getAttribute("data-line")));
 
 const total = (page: Page) => page.getByTestId("cost-estimate-total").textContent();
 const statusOf = async (name: string) =>
@@ -155,11 +173,7 @@ describe("networks and cost estimates in the browser", () => {
     expect(await page.getByTestId("region-network").textContent()).toMatch(
       /The region has no network yet: aws-eu-west-1 is created first/,
     );
-    const lines = await page
-      .getByTestId("cost-estimate-lines")
-      .locator("tr[data-line]")
-      .evaluateAll((rows) => rows.map((r) => r.getAttribute("data-line")));
-    expect(lines).toEqual([
+    expect(await lineKeys(page)).toEqual([
       "frontend-tasks",
       "redis-tasks",
       "alb-hours",
@@ -183,6 +197,44 @@ describe("networks and cost estimates in the browser", () => {
     await page.keyboard.press("ArrowRight");
     await expect.poll(() => total(page)).toBe(`${expected("eu-west-1", 4, 3, 1)} / month`);
     await page.locator("#region").selectOption("us-east-1");
+    await expect.poll(() => total(page)).toBe(`${expected("us-east-1", 4, 3, 1)} / month`);
+
+    // The options add their own lines: ElastiCache nodes instead of Redis tasks and their NLB, then a database.
+    await page.getByRole("radio", { name: /^ElastiCache/ }).check();
+    await page.locator("#cacheNodeType").selectOption("cache.t4g.small");
+    const cache = { kind: "elasticache", nodeType: "cache.t4g.small" } as const;
+    await expect.poll(() => total(page)).toBe(`${expected("us-east-1", 4, 3, 1, { cache })} / month`);
+    await page.getByRole("radio", { name: /^PostgreSQL/ }).check();
+    await expect
+      .poll(() => total(page))
+      .toBe(`${expected("us-east-1", 4, 3, 1, { cache, database: {} })} / month`);
+    await page.locator("#dbInstanceClass").selectOption("db.m7g.large");
+    await page.locator("#dbStorageGb").fill("100");
+    const database = { instanceClass: "db.m7g.large", storageGb: 100 };
+    await expect
+      .poll(() => total(page))
+      .toBe(`${expected("us-east-1", 4, 3, 1, { cache, database })} / month`);
+    expect(await lineKeys(page)).toEqual([
+      "frontend-tasks",
+      "alb-hours",
+      "alb-lcu",
+      "alb-ipv4",
+      "secret",
+      "elasticache-nodes",
+      "rds-instance",
+      "rds-storage",
+      "rds-secret",
+      "nat-data",
+      "network-share",
+    ]);
+    await shot(page, "01b-create-estimate-options");
+    // Storage below the minimum (being typed) keeps the last good estimate; then back to the defaults.
+    await page.locator("#dbStorageGb").fill("5");
+    await expect
+      .poll(() => total(page))
+      .toBe(`${expected("us-east-1", 4, 3, 1, { cache, database })} / month`);
+    await page.getByRole("radio", { name: /^None/ }).check();
+    await page.getByRole("radio", { name: /^Redis/ }).check();
     await expect.poll(() => total(page)).toBe(`${expected("us-east-1", 4, 3, 1)} / month`);
     // A region the price table does not cover: said plainly, no number.
     await page.locator("#region").selectOption("sa-east-1");
@@ -289,10 +341,21 @@ describe("networks and cost estimates in the browser", () => {
 
   it("the list shows the total cost of what it filters; a local environment's network is the loopback", async () => {
     // Two AWS environments in us-east-1 (its network made by the first), one local.
-    for (const [name, target, region] of [
-      ["cost-a", "aws", "us-east-1"],
-      ["cost-b", "aws", "us-east-1"],
-      ["cost-local", "local", undefined],
+    // cost-b with both options: its cache nodes and database count in the total.
+    for (const [name, target, region, options] of [
+      ["cost-a", "aws", "us-east-1", {}],
+      [
+        "cost-b",
+        "aws",
+        "us-east-1",
+        {
+          cacheKind: "elasticache",
+          cacheNodeType: "cache.m7g.large",
+          database: "postgres",
+          dbStorageGb: 40,
+        },
+      ],
+      ["cost-local", "local", undefined, {}],
     ] as const) {
       expect(
         await createEnvironment(admin(), {
@@ -301,6 +364,7 @@ describe("networks and cost estimates in the browser", () => {
           region,
           frontendReplicas: 2,
           redisReplicas: 1,
+          ...options,
           idempotencyKey: randomUUID(),
         }),
       ).toMatchObject({ ok: true });
@@ -309,14 +373,30 @@ describe("networks and cost estimates in the browser", () => {
       await waitFor(`${name} ready`, async () => (await statusOf(name)) === "ready", 60_000);
     const page = await newPage();
     await page.goto(web.url);
-    // Each of the two shares the NAT of aws-us-east-1 by half.
-    const each = estimateEnvironmentCost({
-      region: "us-east-1",
-      frontendReplicas: 2,
-      redisReplicas: 1,
-      network: { natGateways: 1, environments: 2, adopted: false },
-    }).monthlyTotal;
-    await expect.poll(() => page.getByTestId("list-cost-total").textContent()).toBe(formatUsd(each * 2));
+    // Each of the two shares the NAT of aws-us-east-1 by half; cost-b adds its options' line items.
+    const of = (options: Pick<EnvironmentCostInput, "cache" | "database">) =>
+      estimateEnvironmentCost({
+        region: "us-east-1",
+        frontendReplicas: 2,
+        redisReplicas: 1,
+        network: { natGateways: 1, environments: 2, adopted: false },
+        ...options,
+      }).monthlyTotal;
+    const a = of({});
+    const b = of({
+      cache: { kind: "elasticache", nodeType: "cache.m7g.large" },
+      database: { storageGb: 40 },
+    });
+    expect(b).toBeGreaterThan(a);
+    await expect
+      .poll(() => page.getByTestId("list-cost-total").textContent())
+      .toBe(formatUsd((Math.round(a * 100) + Math.round(b * 100)) / 100));
+    // And on cost-b's own page, the same figure with its options' lines.
+    await page.goto(`${web.url}/environments/cost-b`);
+    await expect.poll(() => total(page)).toBe(`${formatUsd(b)} / month`);
+    expect(await lineKeys(page)).toContain("rds-instance");
+    expect(await lineKeys(page)).toContain("elasticache-nodes");
+    await page.goto(web.url);
     expect(await page.getByTestId("list-cost").textContent()).toMatch(
       /\(2 on AWS; 1 local, which cost nothing/,
     );

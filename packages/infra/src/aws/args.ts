@@ -4,7 +4,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { z } from "zod";
 import { environmentNameSchema } from "../environment-name";
-import { existingNetworkSchema } from "../spec";
+import { cacheOptionsSchema, databaseOptionsSchema, existingNetworkSchema } from "../spec";
 import { DEFAULT_TASK_SIZE, FARGATE_SIZES } from "../task-sizes";
 
 export { FARGATE_SIZES };
@@ -233,6 +233,10 @@ export const votingEnvironmentArgsSchema = z
     redisImage: z.string().min(1).default(DEFAULT_REDIS_IMAGE),
     /** Fixed Redis password (stored as a secret). Default: a random 32-character password. */
     redisPassword: z.string().min(16, "redisPassword must be at least 16 characters").optional(),
+    /** The cache tier (elasticache-tier.ts); `redisReplicas` counts its nodes either way. */
+    cache: cacheOptionsSchema.default({ kind: "redis", nodeType: "cache.t4g.micro" }),
+    /** A PostgreSQL tier (database-tier.ts); absent: none. */
+    database: databaseOptionsSchema.optional(),
   })
   .strict()
   .superRefine((a, ctx) => {
@@ -268,7 +272,14 @@ export const votingEnvironmentArgsSchema = z
       });
     }
     const ra = a.redis.autoscaling;
-    if (ra) {
+    if (ra && a.cache.kind === "elasticache") {
+      ctx.addIssue({
+        code: "custom",
+        path: ["redis", "autoscaling"],
+        message:
+          "redis.autoscaling scales Redis tasks on Fargate; an ElastiCache group has a fixed node count",
+      });
+    } else if (ra) {
       const readers = a.redisReplicas - 1;
       if (readers === 0) {
         ctx.addIssue({
@@ -339,6 +350,10 @@ export function awsNames(env: string) {
     frontendTargetGroup: `${env}-web`,
     writerTargetGroup: `${env}-rw`,
     readerTargetGroup: `${env}-rr`,
+    /** ElastiCache replication group id (≤ 40 characters) and its subnet group. */
+    cache: `${env}-cache`,
+    /** RDS instance identifier (≤ 63 characters) and its subnet group. */
+    database: `${env}-db`,
     logGroups: {
       frontend: `/platform/${env}/frontend`,
       redisWriter: `/platform/${env}/redis-writer`,

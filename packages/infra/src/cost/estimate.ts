@@ -4,6 +4,7 @@
 // An estimate is a list of line items, each produced by one rule. An environment option (a managed cache, a
 // database, …) adds its own rule and so its own line items; nothing else changes.
 import { z } from "zod";
+import { CACHE_NODE_TYPES, DATABASE_INSTANCE_CLASSES, DATABASE_STORAGE_GB } from "../spec";
 import { DEFAULT_TASK_SIZE, FARGATE_SIZES } from "../task-sizes";
 import { PRICE_TABLE, type PriceTable, type RegionPrices, USAGE_ASSUMPTIONS } from "./prices";
 
@@ -57,18 +58,24 @@ export const environmentCostInputSchema = z.object({
   /** AZs the public ALB spans (one public IPv4 address each). */
   availabilityZones: z.number().int().min(2).max(6).default(2),
   network: networkShareSchema.default({ natGateways: 1, environments: 1, adopted: false }),
-  /** `fargate` (Redis tasks, the default) or a managed ElastiCache replication group of `redisReplicas` nodes. */
+  /**
+   * The spec's `cache` (EnvironmentSpec.cache, its defaults too): `redis` (Redis tasks on Fargate, the
+   * default) or a managed ElastiCache replication group of `redisReplicas` nodes.
+   */
   cache: z
     .discriminatedUnion("kind", [
-      z.object({ kind: z.literal("fargate") }),
-      z.object({ kind: z.literal("elasticache"), nodeType: z.string().min(1) }),
+      z.object({ kind: z.literal("redis") }),
+      z.object({
+        kind: z.literal("elasticache"),
+        nodeType: z.string().min(1).default(CACHE_NODE_TYPES[0]),
+      }),
     ])
-    .default({ kind: "fargate" }),
-  /** A PostgreSQL database on RDS. */
+    .default({ kind: "redis" }),
+  /** The spec's `database` (a PostgreSQL database on RDS; its other fields cost nothing extra here). */
   database: z
     .object({
-      instanceClass: z.string().min(1),
-      storageGb: z.number().int().min(20).max(65536),
+      instanceClass: z.string().min(1).default(DATABASE_INSTANCE_CLASSES[0]),
+      storageGb: z.number().int().min(20).max(65536).default(DATABASE_STORAGE_GB.default),
       multiAz: z.boolean().default(false),
     })
     .optional(),
@@ -152,9 +159,7 @@ const RULES: Rule[] = [
   (i, ctx) => fargateTasks("frontend-tasks", "Frontend tasks", i.frontendReplicas, i.frontend, ctx),
   // Redis on Fargate (the default cache).
   (i, ctx) =>
-    i.cache.kind === "fargate"
-      ? fargateTasks("redis-tasks", "Redis tasks", i.redisReplicas, i.redis, ctx)
-      : [],
+    i.cache.kind === "redis" ? fargateTasks("redis-tasks", "Redis tasks", i.redisReplicas, i.redis, ctx) : [],
   // The public ALB: hours, LCUs, and a public IPv4 address per AZ.
   (i, { p, hours }) => [
     line("alb-hours", "Application Load Balancer", `${hours} h × ${money(p.alb.hour)}`, hours * p.alb.hour),
@@ -173,7 +178,7 @@ const RULES: Rule[] = [
   ],
   // The internal NLB in front of Redis on Fargate (a managed cache has its own endpoints).
   (i, { p, hours }) =>
-    i.cache.kind !== "fargate"
+    i.cache.kind !== "redis"
       ? []
       : [
           line(
@@ -235,6 +240,13 @@ const RULES: Rule[] = [
         `RDS storage (${storageGb} GB gp3)`,
         `${storageGb} GB × ${money(p.rdsStorageGbMonth)}${az}`,
         storageGb * p.rdsStorageGbMonth * copies,
+      ),
+      // RDS keeps the master password in a Secrets Manager secret of its own (billed like any secret).
+      line(
+        "rds-secret",
+        "Secrets Manager secret (database password, kept by RDS)",
+        `1 × ${money(p.secretMonth)}`,
+        p.secretMonth,
       ),
     ];
   },
@@ -303,6 +315,11 @@ export function estimateEnvironmentCost(
     i.network.adopted
       ? "The network is an adopted VPC: its NAT gateways are billed to its owner, not estimated here."
       : `The network's NAT gateways are shared by ${i.network.environments} environment${i.network.environments === 1 ? "" : "s"}; ${USAGE_ASSUMPTIONS.natGbPerEnvironmentMonth} GB a month through the NAT per environment.`,
+    ...(i.database
+      ? [
+          "Database: backup storage up to the database's size is free; more (long retention, final snapshots) and snapshot exports are not included.",
+        ]
+      : []),
     NOT_INCLUDED,
   ];
   return {

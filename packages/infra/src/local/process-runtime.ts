@@ -5,6 +5,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync 
 import { request } from "node:http";
 import path from "node:path";
 import type { Backend, BalancerConfig, BalancerStatus } from "./balancer-core";
+import { ensureDatabase, initialiseCluster, type RunAs, runAsFor, serverArgs } from "./postgres-server";
 import {
   ENVIRONMENT_DIR_VAR,
   freePort,
@@ -20,7 +21,7 @@ import {
   stopProcess,
 } from "./process-control";
 
-export type LocalProcessKind = "redis" | "app" | "tcp-balancer" | "http-balancer";
+export type LocalProcessKind = "redis" | "app" | "tcp-balancer" | "http-balancer" | "postgres";
 
 /** Inputs of every local process resource; which fields apply depends on `kind`. */
 export interface LocalProcessInputs {
@@ -33,6 +34,10 @@ export interface LocalProcessInputs {
   redisServer?: string;
   password?: string;
   replicaOf?: { host: string; port: number };
+  /** redis: `aof` keeps the data across restarts (appendonly, fsync every second), as a managed cache does. */
+  persistence?: "none" | "aof";
+  /** postgres: the folder of the PostgreSQL binaries (initdb, postgres); `password` is the user's password. */
+  postgresBin?: string;
   /** app: the voting app's entry point and its environment. */
   main?: string;
   env?: Record<string, string>;
@@ -74,6 +79,8 @@ const INPUT_KEYS: (keyof LocalProcessInputs)[] = [
   "redisServer",
   "password",
   "replicaOf",
+  "persistence",
+  "postgresBin",
   "main",
   "env",
   "script",
@@ -169,6 +176,8 @@ interface Launch {
   command: string;
   args: string[];
   env: NodeJS.ProcessEnv;
+  /** Runs before the spawn (e.g. initdb), and says which user to run as. */
+  prepare?: () => Promise<RunAs | undefined>;
   /** Resolves when the process serves; throws if it cannot. */
   ready: (pid: number, port: number) => Promise<void>;
   configVersion?: number;
@@ -199,7 +208,9 @@ function launchFor(inputs: LocalProcessInputs, port: number): Launch {
         "daemonize no",
         `dir ${workDir}`,
         'save ""',
-        "appendonly no",
+        // `aof` (the local stand-in for ElastiCache): a restarted primary reloads its data. Fsync every second,
+        // so a crash can lose the last second of writes (the voting app's run-id check then rebuilds the tally).
+        ...(inputs.persistence === "aof" ? ["appendonly yes", "appendfsync everysec"] : ["appendonly no"]),
         // Replicas sync over the socket right away instead of waiting 5 s for more replicas.
         "repl-diskless-sync yes",
         "repl-diskless-sync-delay 0",
@@ -232,6 +243,46 @@ function launchFor(inputs: LocalProcessInputs, port: number): Launch {
         throw new Error(`GET /healthz did not answer 200 within ${READY_TIMEOUT_MS / 1000} s`);
       };
       return { command: process.execPath, args: [inputs.main], env, ready };
+    }
+    case "postgres": {
+      if (!inputs.postgresBin || !inputs.password)
+        throw new Error(`${inputs.name}: no PostgreSQL binaries or password`);
+      const binDir = inputs.postgresBin;
+      const password = inputs.password;
+      // In the environment's folder, so destroy removes it with everything else; kept across restarts.
+      const dataDir = path.join(inputs.envDir, "postgres", "data");
+      const prepare = async () => {
+        const runAs = await runAsFor([binDir, dataDir]);
+        await initialiseCluster({ binDir, dataDir, password, runAs });
+        return runAs;
+      };
+      const ready = async (pid: number, p: number) => {
+        const deadline = Date.now() + READY_TIMEOUT_MS;
+        let lastError = "";
+        while (Date.now() < deadline) {
+          if (!processStartTime(pid))
+            throw new Error(`exited during start${lastError ? ` (${lastError})` : ""}`);
+          if (await isListening(p)) {
+            try {
+              await ensureDatabase(p, password);
+              return;
+            } catch (err) {
+              lastError = err instanceof Error ? err.message : String(err);
+            }
+          }
+          await sleep(50);
+        }
+        throw new Error(
+          `PostgreSQL did not accept connections within ${READY_TIMEOUT_MS / 1000} s: ${lastError}`,
+        );
+      };
+      return {
+        command: path.join(binDir, "postgres"),
+        args: serverArgs(dataDir, port),
+        env: { ...baseEnv(inputs), LC_ALL: "C" },
+        prepare,
+        ready,
+      };
     }
     case "tcp-balancer":
     case "http-balancer": {
@@ -304,9 +355,15 @@ export async function create(inputs: LocalProcessInputs): Promise<{ id: string; 
     writeFileSync(logFile, `--- ${new Date().toISOString()} starting ${inputs.name} on port ${port}\n`, {
       flag: "a",
     });
+    const runAs = await launch.prepare?.();
     // The environment's folder as working directory, not the plugin's (a temporary workspace deleted after
     // the run): a person, or a cleanup looking for processes under a data folder, finds it there.
-    const proc = spawnDetached(launch.command, launch.args, { env: launch.env, logFile, cwd: inputs.envDir });
+    const proc = spawnDetached(launch.command, launch.args, {
+      env: launch.env,
+      logFile,
+      cwd: inputs.envDir,
+      ...runAs,
+    });
     const id = `${inputs.name}-${proc.pid}`;
     const pidFile = path.join(d.run, `${id}.json`);
     // Written before waiting, so a run killed right now still leaves a trace for the orphan reaper.
@@ -389,6 +446,17 @@ export async function read(
 }
 
 export async function remove(id: string, props: LocalProcessOutputs): Promise<void> {
+  if (props.kind === "postgres" && isSameProcess(props.pid, props.startTime)) {
+    // Fast shutdown through the postmaster alone (it stops its own children in order); signalling the whole
+    // group, as stopProcess does, would hit the auxiliary processes directly.
+    try {
+      process.kill(props.pid, "SIGINT");
+    } catch {
+      // gone meanwhile
+    }
+    const deadline = Date.now() + 10_000;
+    while (isSameProcess(props.pid, props.startTime) && Date.now() < deadline) await sleep(25);
+  }
   await stopProcess(props.pid, props.startTime, props.port);
   const d = dirs(props.envDir);
   rmSync(path.join(d.run, `${id}.json`), { force: true });

@@ -2,6 +2,7 @@ import path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import type { EnvironmentSpec } from "../operations/types";
 import { LOCAL_NETWORK } from "../spec";
+import { databaseUrl } from "./postgres-server";
 import { LOOPBACK } from "./process-control";
 import { LocalProcess } from "./resources";
 
@@ -12,13 +13,15 @@ export interface LocalProgramContext {
   votingAppMain: string;
   /** Redis password, derived per environment from the stack passphrase (so it is stable across runs). */
   redisPassword: string;
+  /** With a database: the PostgreSQL binaries' folder and the database user's password (derived the same way). */
+  postgres?: { binDir: string; password: string };
 }
 
 /** How many resources the program registers (stack, component, provider and processes): for progress. */
 export function localResourceCount(
-  spec: Pick<EnvironmentSpec, "frontendReplicas" | "redisReplicas">,
+  spec: Pick<EnvironmentSpec, "frontendReplicas" | "redisReplicas" | "database">,
 ): number {
-  return 3 + spec.redisReplicas + 2 + spec.frontendReplicas + 1;
+  return 3 + spec.redisReplicas + 2 + spec.frontendReplicas + 1 + (spec.database ? 1 : 0);
 }
 
 /**
@@ -27,6 +30,9 @@ export function localResourceCount(
  *   redis-writer (TCP LB → primary), redis-reader (TCP LB → replicas, or the primary when there are none)
  *   frontend-0..M-1 (voting app; knows Redis only through the two LB endpoints)
  *   web (HTTP LB → healthy frontends): its URL is the environment's frontend URL.
+ *   postgres (with a database): one PostgreSQL server, data in <envDir>/postgres; frontends get DATABASE_URL.
+ * Cache kind `elasticache` (the local stand-in for a managed cache): the same redis-servers with AOF
+ * persistence, so a restarted primary keeps its data.
  * Resources are named by index, so scaling creates or deletes only the replicas that change; the balancers
  * take new backends in place, so their ports (the environment's endpoints) stay.
  */
@@ -37,10 +43,12 @@ export function localEnvironmentProgram(spec: EnvironmentSpec, ctx: LocalProgram
     const parent = { parent: env };
     const password = pulumi.secret(ctx.redisPassword);
     const balancerScript = (file: string) => require.resolve(`./${file}`);
+    // Only set for ElastiCache, so the processes of an environment created before this option stay as they are.
+    const persistence = spec.cache?.kind === "elasticache" ? ("aof" as const) : undefined;
 
     const primary = new LocalProcess(
       "redis-0",
-      { kind: "redis", envDir, redisServer: ctx.redisServerPath, password },
+      { kind: "redis", envDir, redisServer: ctx.redisServerPath, password, persistence },
       parent,
     );
     const replicas: LocalProcess[] = [];
@@ -53,6 +61,7 @@ export function localEnvironmentProgram(spec: EnvironmentSpec, ctx: LocalProgram
             envDir,
             redisServer: ctx.redisServerPath,
             password,
+            persistence,
             replicaOf: { host: LOOPBACK, port: primary.port },
           },
           parent,
@@ -80,6 +89,22 @@ export function localEnvironmentProgram(spec: EnvironmentSpec, ctx: LocalProgram
       parent,
     );
 
+    let database: LocalProcess | undefined;
+    let databaseEnv: pulumi.Output<string> | undefined;
+    if (spec.database) {
+      if (!ctx.postgres) throw new Error("a database needs the PostgreSQL binaries (ctx.postgres)");
+      const dbPassword = pulumi.secret(ctx.postgres.password);
+      database = new LocalProcess(
+        "postgres",
+        { kind: "postgres", envDir, postgresBin: ctx.postgres.binDir, password: dbPassword },
+        // Two servers must never share the data folder: a replacement stops the old one first.
+        { ...parent, deleteBeforeReplace: true },
+      );
+      databaseEnv = pulumi.secret(
+        pulumi.all([database.port, dbPassword]).apply(([port, pw]) => databaseUrl(port, pw)),
+      );
+    }
+
     const frontends: LocalProcess[] = [];
     for (let i = 0; i < spec.frontendReplicas; i++) {
       const appEnv: Record<string, pulumi.Input<string>> = {
@@ -90,6 +115,7 @@ export function localEnvironmentProgram(spec: EnvironmentSpec, ctx: LocalProgram
         REDIS_PASSWORD: password,
         REPLICA_NAME: `frontend-${i}`,
       };
+      if (databaseEnv) appEnv.DATABASE_URL = databaseEnv;
       if (spec.local?.voteOptions) appEnv.VOTE_OPTIONS = spec.local.voteOptions;
       if (spec.local?.appTitle) appEnv.APP_TITLE = spec.local.appTitle;
       if (spec.app?.allowReset) appEnv.ALLOW_RESET = "true";
@@ -117,14 +143,15 @@ export function localEnvironmentProgram(spec: EnvironmentSpec, ctx: LocalProgram
       frontendUrl: web.url,
       redisWriterEndpoint: writer.endpoint,
       redisReaderEndpoint: reader.endpoint,
+      databaseEndpoint: database?.endpoint,
       frontendReplicas: spec.frontendReplicas,
       redisReplicas: spec.redisReplicas,
       // The shared part every local environment sits in (the AWS program outputs its network's name here).
       network: LOCAL_NETWORK.name,
       processes: pulumi
         .all([
-          ...[primary, ...replicas, writer, reader, ...frontends, web].map((p) =>
-            pulumi.all([p.urn, p.pid, p.port]),
+          ...[primary, ...replicas, writer, reader, ...(database ? [database] : []), ...frontends, web].map(
+            (p) => pulumi.all([p.urn, p.pid, p.port]),
           ),
         ])
         .apply((list) => list.map(([urn, pid, port]) => ({ name: urn.split("::").pop(), pid, port }))),

@@ -8,6 +8,7 @@ const TYPE_NAMES: Record<LocalProcessKind, string> = {
   app: "VotingApp",
   "tcp-balancer": "TcpLoadBalancer",
   "http-balancer": "HttpLoadBalancer",
+  postgres: "PostgresServer",
 };
 
 export interface LocalProcessArgs {
@@ -16,6 +17,8 @@ export interface LocalProcessArgs {
   redisServer?: pulumi.Input<string>;
   password?: pulumi.Input<string>;
   replicaOf?: pulumi.Input<{ host: pulumi.Input<string>; port: pulumi.Input<number> }>;
+  persistence?: pulumi.Input<"none" | "aof">;
+  postgresBin?: pulumi.Input<string>;
   main?: pulumi.Input<string>;
   env?: pulumi.Input<Record<string, pulumi.Input<string>>>;
   script?: pulumi.Input<string>;
@@ -23,7 +26,7 @@ export interface LocalProcessArgs {
   healthPath?: pulumi.Input<string>;
 }
 
-/** One long-lived local process (Redis, a frontend or a load balancer), managed by the dynamic provider. */
+/** One long-lived local process (Redis, PostgreSQL, a frontend or a load balancer), managed by the dynamic provider. */
 export class LocalProcess extends pulumi.dynamic.Resource {
   declare readonly pid: pulumi.Output<number>;
   declare readonly port: pulumi.Output<number>;

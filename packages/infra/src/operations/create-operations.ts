@@ -53,6 +53,10 @@ export function createEnvironmentOperations(
   const redisPassword = (environment: string) =>
     createHmac("sha256", passphrase).update(`redis:${environment}`).digest("base64url").slice(0, 32);
 
+  /** The same for the local target's PostgreSQL (hex: safe in a connection URL). */
+  const databasePassword = (environment: string) =>
+    createHmac("sha256", passphrase).update(`postgres:${environment}`).digest("hex").slice(0, 32);
+
   const envDirOf = (name: string) => path.join(dataDir, name);
   const target = (name: string, kind: EnvironmentSpec["target"]): StackTarget => ({
     project: ENVIRONMENT_PROJECT,
@@ -104,6 +108,7 @@ export function createEnvironmentOperations(
         redisPassword: redisPassword(spec.name),
         awsFrontendImage: config.awsFrontendImage,
         awsRoleBoundaryArn: config.awsRoleBoundaryArn,
+        databasePassword: databasePassword(spec.name),
       });
       if (kind === "up") {
         const { result } = await ctx.runOnStack(program, { create: true, estimate }, (stack, streaming) =>

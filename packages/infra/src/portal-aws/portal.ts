@@ -257,9 +257,10 @@ export class PortalOnAws extends pulumi.ComponentResource {
       {
         path: "/portal/",
         description: "Permissions boundary of every role the portal's worker creates for environments",
+        // The portal's own database password is an `rds!db-…` secret like environments' databases': denied.
         policy: pulumi
-          .all([partition, accountId])
-          .apply(([p, acc]) => JSON.stringify(environmentRoleBoundary(p, acc))),
+          .all([partition, accountId, dbSecretArn, passphraseSecret.arn, webDbSecret.arn])
+          .apply(([p, acc, ...own]) => JSON.stringify(environmentRoleBoundary(p, acc, own))),
         tags: named("environment-boundary"),
       },
       { parent },

@@ -11,6 +11,11 @@
 //   and reading environments' secrets), can only get the ECS task execution managed policy attached, and can
 //   only be passed to ECS tasks.
 // - Read-only calls (Describe*, List*) cannot be scoped by resource in these services: "*" within the regions.
+// - The options' managed services (ElastiCache replication groups, RDS instances and their subnet groups) follow
+//   the same tag rule. RDS creates an instance's master password secret (`rds!db-…`) with the caller's
+//   permissions: the worker may create, tag, rotate and describe such secrets, never read one (the environment's
+//   tasks read theirs through their execution role; the boundary below denies the portal's own).
+// - KMS: only grants AWS services make for their own resources (encryption at rest with AWS managed keys).
 // Not needed and not granted: ECR (environments run the prebuilt voting-app image), Route 53 (the portal
 // creates environments without DNS records), anything on the portal's own resources.
 import { ENVIRONMENT_ROLE_PATH, ENVIRONMENT_SECRET_PREFIX } from "../aws/secrets";
@@ -60,6 +65,9 @@ export function workerPolicy(i: WorkerPolicyInput): PolicyDocument {
   ];
   const execPolicy = `arn:${p}:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy`;
   const boundary = { StringEquals: { "iam:PermissionsBoundary": i.boundaryArn } };
+  const rds = (type: string) => `arn:${p}:rds:*:${a}:${type}:*`;
+  const elasticache = (type: string) => `arn:${p}:elasticache:*:${a}:${type}:*`;
+  const rdsManagedSecrets = `arn:${p}:secretsmanager:*:${a}:secret:rds!*`;
 
   const ec2Created = [
     "vpc",
@@ -86,6 +94,10 @@ export function workerPolicy(i: WorkerPolicyInput): PolicyDocument {
           "ecs:List*",
           "logs:DescribeLogGroups",
           "application-autoscaling:Describe*",
+          "elasticache:Describe*",
+          "elasticache:ListTagsForResource",
+          "rds:Describe*",
+          "rds:ListTagsForResource",
         ],
         Resource: ["*"],
         Condition: inRegions,
@@ -281,6 +293,120 @@ export function workerPolicy(i: WorkerPolicyInput): PolicyDocument {
         Condition: inRegions,
       },
       {
+        // The cache option. The default parameter group is AWS's (not taggable): named, not tagged.
+        Sid: "ElastiCacheCreateTagged",
+        Effect: "Allow",
+        Action: [
+          "elasticache:CreateReplicationGroup",
+          "elasticache:CreateCacheCluster",
+          "elasticache:CreateCacheSubnetGroup",
+          "elasticache:AddTagsToResource",
+        ],
+        Resource: [
+          elasticache("replicationgroup"),
+          elasticache("cluster"),
+          elasticache("subnetgroup"),
+          `arn:${p}:elasticache:*:${a}:parametergroup:default.*`,
+        ],
+        Condition: requestTagged,
+      },
+      {
+        Sid: "ElastiCacheChangeOwn",
+        Effect: "Allow",
+        Action: [
+          "elasticache:ModifyReplicationGroup",
+          "elasticache:IncreaseReplicaCount",
+          "elasticache:DecreaseReplicaCount",
+          "elasticache:CreateCacheCluster",
+          "elasticache:DeleteCacheCluster",
+          "elasticache:ModifyCacheSubnetGroup",
+          "elasticache:AddTagsToResource",
+          "elasticache:RemoveTagsFromResource",
+          "elasticache:DeleteReplicationGroup",
+          "elasticache:DeleteCacheSubnetGroup",
+        ],
+        Resource: [elasticache("replicationgroup"), elasticache("cluster"), elasticache("subnetgroup")],
+        Condition: resourceTagged,
+      },
+      {
+        // The database option.
+        Sid: "RdsCreateTagged",
+        Effect: "Allow",
+        Action: ["rds:CreateDBInstance", "rds:CreateDBSubnetGroup", "rds:AddTagsToResource"],
+        Resource: [rds("db"), rds("subgrp")],
+        Condition: requestTagged,
+      },
+      {
+        // What CreateDBInstance also names: AWS's default parameter and option groups (not the platform's).
+        Sid: "RdsDefaultGroups",
+        Effect: "Allow",
+        Action: ["rds:CreateDBInstance"],
+        Resource: [`arn:${p}:rds:*:${a}:pg:default.*`, `arn:${p}:rds:*:${a}:og:default:*`],
+        Condition: inRegions,
+      },
+      {
+        Sid: "RdsChangeOwn",
+        Effect: "Allow",
+        Action: [
+          "rds:ModifyDBInstance",
+          "rds:RebootDBInstance",
+          "rds:ModifyDBSubnetGroup",
+          "rds:AddTagsToResource",
+          "rds:RemoveTagsFromResource",
+          "rds:DeleteDBInstance",
+          "rds:DeleteDBSubnetGroup",
+        ],
+        Resource: [rds("db"), rds("subgrp")],
+        Condition: resourceTagged,
+      },
+      {
+        // A database with deletion protection gets a final snapshot when deleted (its tags copied to it).
+        Sid: "RdsFinalSnapshots",
+        Effect: "Allow",
+        Action: ["rds:CreateDBSnapshot", "rds:AddTagsToResource"],
+        Resource: [rds("snapshot")],
+        Condition: requestTagged,
+      },
+      {
+        Sid: "RdsFinalSnapshotOfOwn",
+        Effect: "Allow",
+        Action: ["rds:CreateDBSnapshot"],
+        Resource: [rds("db")],
+        Condition: resourceTagged,
+      },
+      {
+        // RDS creates, tags and rotates an instance's master password secret with the caller's permissions
+        // (manageMasterUserPassword). No GetSecretValue: the worker never reads a database password.
+        Sid: "RdsManagedPasswordSecrets",
+        Effect: "Allow",
+        Action: [
+          "secretsmanager:CreateSecret",
+          "secretsmanager:TagResource",
+          "secretsmanager:RotateSecret",
+          "secretsmanager:DescribeSecret",
+        ],
+        Resource: [rdsManagedSecrets],
+        Condition: inRegions,
+      },
+      {
+        // Encryption at rest with AWS managed keys: grants only the services make for their own resources.
+        Sid: "KmsGrantsForManagedServices",
+        Effect: "Allow",
+        Action: ["kms:DescribeKey", "kms:CreateGrant"],
+        Resource: [`arn:${p}:kms:*:${a}:key/*`],
+        Condition: {
+          StringLike: {
+            "kms:ViaService": [
+              "rds.*.amazonaws.com",
+              "elasticache.*.amazonaws.com",
+              "secretsmanager.*.amazonaws.com",
+            ],
+          },
+          Bool: { "kms:GrantIsForAWSResource": "true" },
+          StringEquals: { "aws:RequestedRegion": i.regions },
+        },
+      },
+      {
         Sid: "EnvironmentRolesUnderBoundary",
         Effect: "Allow",
         Action: ["iam:CreateRole", "iam:PutRolePolicy", "iam:PutRolePermissionsBoundary"],
@@ -332,6 +458,8 @@ export function workerPolicy(i: WorkerPolicyInput): PolicyDocument {
               "ecs.amazonaws.com",
               "elasticloadbalancing.amazonaws.com",
               "ecs.application-autoscaling.amazonaws.com",
+              "elasticache.amazonaws.com",
+              "rds.amazonaws.com",
             ],
           },
         },
@@ -393,9 +521,16 @@ export function workerPolicy(i: WorkerPolicyInput): PolicyDocument {
 
 /**
  * The permissions boundary of every environment role: at most what an ECS task execution role needs to start
- * a voting-app task (pull its image, write its logs, read its Redis password).
+ * a voting-app task (pull its image, write its logs, read its Redis password and its database's password).
+ * `protectedSecretArns`: secrets no environment role may ever read, whatever its own policy says (the portal's
+ * own database password is an `rds!db-…` secret like every environment database's).
  */
-export function environmentRoleBoundary(partition: string, accountId: string): PolicyDocument {
+export function environmentRoleBoundary(
+  partition: string,
+  accountId: string,
+  protectedSecretArns: string[] = [],
+): PolicyDocument {
+  const protectedArns = protectedSecretArns.filter((arn) => arn.length > 0);
   return {
     Version: "2012-10-17",
     Statement: [
@@ -420,8 +555,22 @@ export function environmentRoleBoundary(partition: string, accountId: string): P
         Sid: "ReadEnvironmentSecrets",
         Effect: "Allow",
         Action: ["secretsmanager:GetSecretValue"],
-        Resource: [`arn:${partition}:secretsmanager:*:${accountId}:secret:${ENVIRONMENT_SECRET_PREFIX}*`],
+        Resource: [
+          `arn:${partition}:secretsmanager:*:${accountId}:secret:${ENVIRONMENT_SECRET_PREFIX}*`,
+          // The database option's password, created and kept by RDS.
+          `arn:${partition}:secretsmanager:*:${accountId}:secret:rds!db-*`,
+        ],
       },
+      ...(protectedArns.length > 0
+        ? [
+            {
+              Sid: "NeverThePortalsSecrets",
+              Effect: "Deny" as const,
+              Action: ["secretsmanager:*"],
+              Resource: protectedArns,
+            },
+          ]
+        : []),
     ],
   };
 }

@@ -12,6 +12,8 @@ export const ACCOUNT = "123456789012";
 /** What the mocked RandomPassword returns: it must never show up outside the Secrets Manager secret version. */
 export const MOCK_PASSWORD = "Mock0Redis0Password0Value0123456";
 export const VPC_ID = "vpc-0a1b2c3d4e5f60718";
+/** The secret RDS creates for the master user (mocked). */
+export const DB_SECRET_ARN = `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:rds!db-0123abcd-4567-89ef-0123-456789abcdef-AbCdEf`;
 export const PRIVATE_SUBNETS = ["subnet-0aaaaaaaaaaaaaaa1", "subnet-0aaaaaaaaaaaaaaa2"];
 export const PUBLIC_SUBNETS = ["subnet-0bbbbbbbbbbbbbbb1", "subnet-0bbbbbbbbbbbbbbb2"];
 /** The network environments are placed in when a test builds the component directly. */
@@ -69,24 +71,36 @@ function stateFor(type: string, name: string, inputs: Props, o: MockOptions): Pr
         // The load balancers' canonical hosted zone (eu-west-1's ELB zone), the target of alias records.
         zoneId: "Z32O12XQLNTSW2",
       };
-    case "aws:rds/instance:Instance":
-      return {
-        ...base,
-        address: `${name}.abcdefghijkl.${o.region}.rds.amazonaws.com`,
-        port: 5432,
-        endpoint: `${name}.abcdefghijkl.${o.region}.rds.amazonaws.com:5432`,
-        masterUserSecrets: inputs.manageMasterUserPassword
-          ? [
-              {
-                secretArn: `arn:${o.partition}:secretsmanager:${o.region}:${o.accountId}:secret:rds!db-0123-AbCdEf`,
-              },
-            ]
-          : [],
-      };
     case "aws:lb/targetGroup:TargetGroup":
       return { ...base, name: `${name}-${"f".repeat(7)}` };
     case "random:index/randomPassword:RandomPassword":
       return { ...inputs, result: MOCK_PASSWORD };
+    case "random:index/randomId:RandomId":
+      return { ...inputs, hex: "0a1b2c3d" };
+    case "aws:elasticache/replicationGroup:ReplicationGroup":
+      return {
+        ...base,
+        primaryEndpointAddress: `master.${inputs.replicationGroupId}.abcdef.euw1.cache.amazonaws.com`,
+        readerEndpointAddress: `replica.${inputs.replicationGroupId}.abcdef.euw1.cache.amazonaws.com`,
+      };
+    case "aws:rds/instance:Instance": {
+      const address = `${inputs.identifier ?? name}.abcdefghijkl.${o.region}.rds.amazonaws.com`;
+      const port = inputs.port ?? 5432;
+      // What RDS reports with manageMasterUserPassword: the secret it created and keeps (in the mock's
+      // partition and region; DB_SECRET_ARN with the defaults).
+      const secretArn = DB_SECRET_ARN.replace("arn:aws:", `arn:${o.partition}:`)
+        .replace(`:${REGION}:`, `:${o.region}:`)
+        .replace(`:${ACCOUNT}:`, `:${o.accountId}:`);
+      return {
+        ...base,
+        address,
+        port,
+        endpoint: `${address}:${port}`,
+        masterUserSecrets: inputs.manageMasterUserPassword
+          ? [{ secretArn, secretStatus: "active", kmsKeyId: "alias/aws/secretsmanager" }]
+          : [],
+      };
+    }
     case "aws:appautoscaling/target:Target":
       return { ...base };
     default:
@@ -296,6 +310,10 @@ export const T = {
   vpcEndpoint: "aws:ec2/vpcEndpoint:VpcEndpoint",
   defaultSecurityGroup: "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup",
   password: "random:index/randomPassword:RandomPassword",
+  replicationGroup: "aws:elasticache/replicationGroup:ReplicationGroup",
+  cacheSubnetGroup: "aws:elasticache/subnetGroup:SubnetGroup",
+  dbInstance: "aws:rds/instance:Instance",
+  dbSubnetGroup: "aws:rds/subnetGroup:SubnetGroup",
 } as const;
 
 export interface Container {

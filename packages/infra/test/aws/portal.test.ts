@@ -284,6 +284,10 @@ describe("the portal on AWS", () => {
               r,
             ),
           ) ||
+          // AWS's own default groups and the secrets RDS creates for a database's password: by name.
+          s.Resource.every((r) => /:pg:default\.\*$|:og:default:\*$|:secret:rds!\*$/.test(r)) ||
+          // Grants only for AWS services' own resources.
+          JSON.stringify(s.Condition ?? {}).includes('"kms:GrantIsForAWSResource":"true"') ||
           s.Sid === "Ec2SecurityGroupsInNetworks" ||
           s.Sid === "AutoScalingOfServices";
         expect(scoped, s.Sid).toBe(true);
@@ -324,6 +328,33 @@ describe("the portal on AWS", () => {
       expect(statements().find((s) => s.Effect === "Deny")?.Action).toEqual([
         "iam:DeleteRolePermissionsBoundary",
       ]);
+    });
+
+    it("never reads a database password, and environment roles can never read the portal's secrets", () => {
+      // RDS creates a database's `rds!db-…` secret with the worker's permissions; reading one is not needed.
+      expect(
+        statements().filter(
+          (s) =>
+            s.Effect === "Allow" &&
+            s.Action.includes("secretsmanager:GetSecretValue") &&
+            s.Resource.some((r) => r.includes("secret:rds!")),
+        ),
+      ).toEqual([]);
+      const boundary = JSON.parse(res.one("aws:iam/policy:Policy").inputs.policy) as PolicyDocument;
+      const reads = boundary.Statement.find((s) => s.Sid === "ReadEnvironmentSecrets");
+      expect(reads?.Resource).toEqual([
+        "arn:aws:secretsmanager:*:123456789012:secret:platform/environments/*",
+        "arn:aws:secretsmanager:*:123456789012:secret:rds!db-*",
+      ]);
+      // The portal's own database password matches rds!db-* too: denied by ARN, with its other two secrets.
+      const deny = boundary.Statement.find((s) => s.Effect === "Deny");
+      expect(deny?.Action).toEqual(["secretsmanager:*"]);
+      expect(deny?.Resource).toEqual([
+        res.one(T.dbInstance).state.masterUserSecrets[0].secretArn,
+        res.named(T.secret, "portal-pulumi-passphrase").state.arn,
+        res.named(T.secret, "portal-web-db-password").state.arn,
+      ]);
+      expect(deny?.Resource[0]).toMatch(/:secret:rds!db-/);
     });
 
     it("may protect its own task from scale-in, in the portal's cluster only", () => {
@@ -410,8 +441,13 @@ const CREATE_ACTION: Record<string, string | null> = {
   "aws:cloudwatch/logGroup:LogGroup": "logs:CreateLogGroup",
   "aws:appautoscaling/target:Target": "application-autoscaling:RegisterScalableTarget",
   "aws:appautoscaling/policy:Policy": "application-autoscaling:PutScalingPolicy",
+  "aws:elasticache/subnetGroup:SubnetGroup": "elasticache:CreateCacheSubnetGroup",
+  "aws:elasticache/replicationGroup:ReplicationGroup": "elasticache:CreateReplicationGroup",
+  "aws:rds/subnetGroup:SubnetGroup": "rds:CreateDBSubnetGroup",
+  "aws:rds/instance:Instance": "rds:CreateDBInstance",
   // Not AWS calls.
   "random:index/randomPassword:RandomPassword": null,
+  "random:index/randomId:RandomId": null,
   "pulumi:providers:aws": null,
   "pulumi:pulumi:StackReference": null,
   "platform:aws:VotingEnvironment": null,
@@ -444,6 +480,30 @@ describe("the worker may run every program it runs", () => {
     await promiseOf(pulumi.output(await program()));
     await settle();
     for (const r of recorder.resources) types.add(r.type);
+    // And with every option: a managed cache, a database with deletion protection (its final snapshot's name).
+    const withOptions = await installMocks({
+      stacks: { [networkStackReferenceName("aws-eu-west-1")]: NETWORK_OUTPUTS },
+    });
+    await promiseOf(
+      pulumi.output(
+        await awsEnvironmentProgram(
+          {
+            name: "opts",
+            target: "aws",
+            frontendReplicas: 1,
+            redisReplicas: 2,
+            cache: { kind: "elasticache" },
+            database: { engine: "postgres", deletionProtection: true },
+            aws: { region: "eu-west-1" },
+          },
+          { appPath: appDir, frontendImage: "123456789012.dkr.ecr.eu-west-1.amazonaws.com/voting-app:1" },
+        )(),
+      ),
+    );
+    await settle();
+    for (const r of withOptions.resources) types.add(r.type);
+    expect(types).toContain("aws:rds/instance:Instance");
+    expect(types).toContain("aws:elasticache/replicationGroup:ReplicationGroup");
 
     const policy = workerPolicy({
       partition: "aws",

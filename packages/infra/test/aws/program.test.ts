@@ -51,6 +51,7 @@ describe("awsEnvironmentProgram", () => {
     expect(Object.keys(outputs).sort()).toEqual(
       [
         "clusterName",
+        "databaseEndpoint",
         "frontendUrl",
         "imageUri",
         "logGroupNames",

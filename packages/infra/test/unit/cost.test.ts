@@ -10,6 +10,7 @@ import {
   PRICE_TABLE,
   pricedRegions,
 } from "../../src/cost";
+import { CACHE_NODE_TYPES, DATABASE_INSTANCE_CLASSES } from "../../src/spec";
 
 const byKey = (items: { key: string; monthly: number }[]) =>
   Object.fromEntries(items.map((l) => [l.key, l.monthly]));
@@ -92,6 +93,8 @@ describe("environment estimate", () => {
     // Multi-AZ: 730 × 0.016 × 2 = 23.36; storage 20 × 0.115 × 2 = 4.60
     expect(items["rds-instance"]).toBe(23.36);
     expect(items["rds-storage"]).toBe(4.6);
+    // RDS's own secret for the password: 0.40
+    expect(items["rds-secret"]).toBe(0.4);
   });
 
   it("adds nothing for the network of an adopted VPC (billed to its owner) and says so", () => {
@@ -104,6 +107,28 @@ describe("environment estimate", () => {
     expect(byKey(estimate.lineItems)["network-share"]).toBeUndefined();
     expect(byKey(estimate.lineItems)["nat-data"]).toBeUndefined();
     expect(estimate.assumptions.join(" ")).toMatch(/adopted VPC/);
+  });
+
+  it("takes the spec's options as they are, with the spec's defaults", () => {
+    const withSpec = estimateEnvironmentCost({
+      region: "us-east-1",
+      frontendReplicas: 1,
+      redisReplicas: 2,
+      cache: { kind: "elasticache" },
+      database: { instanceClass: undefined },
+    });
+    const items = byKey(withSpec.lineItems);
+    // cache.t4g.micro: 2 × 730 × 0.016 = 23.36; db.t4g.micro 730 × 0.016 = 11.68; 20 GB × 0.115 = 2.30
+    expect(items["elasticache-nodes"]).toBe(23.36);
+    expect(items["rds-instance"]).toBe(11.68);
+    expect(items["rds-storage"]).toBe(2.3);
+    const redis = estimateEnvironmentCost({
+      region: "us-east-1",
+      frontendReplicas: 1,
+      redisReplicas: 2,
+      cache: { kind: "redis" },
+    });
+    expect(byKey(redis.lineItems)["redis-tasks"]).toBeGreaterThan(0);
   });
 
   it("refuses a region outside the table with a clear error", () => {
@@ -171,8 +196,12 @@ describe("the price table", () => {
       ]) {
         expect(value, region).toBeGreaterThan(0);
       }
-      // Every region prices the same option classes, so the portal can offer one list.
+      // Every region prices the same option classes, so the portal can offer one list: the spec's.
       expect(classes(region), region).toEqual(classes(first));
+      expect(classes(region), region).toEqual({
+        cache: [...CACHE_NODE_TYPES].sort(),
+        db: [...DATABASE_INSTANCE_CLASSES].sort(),
+      });
     }
   });
 
@@ -190,7 +219,8 @@ describe("the price table", () => {
     expect(outside).toEqual([]);
     expect(files.filter((f) => f.includes("@pulumi"))).toEqual([]);
     for (const f of files.filter((f) => f.includes(`${path.sep}dist${path.sep}`))) {
-      expect(f).toMatch(/dist\/(cost\/|task-sizes\.js)/);
+      // The spec's option lists and defaults (spec.ts and what it imports are zod only too).
+      expect(f).toMatch(/dist\/(cost\/|task-sizes\.js|spec\.js|environment-name\.js)/);
     }
   });
 });

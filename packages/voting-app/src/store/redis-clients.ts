@@ -1,9 +1,18 @@
+import { readFileSync } from "node:fs";
+import { isIP } from "node:net";
 import { Redis, type RedisOptions } from "ioredis";
 import type { RedisConfig, RedisEndpoint } from "../config.js";
 
 export interface ConnectionEvents {
   onReady(role: string): void;
   onDown(role: string, error: Error | undefined): void;
+}
+
+const lastErrors = new WeakMap<Redis, Error>();
+
+/** The last connection error of a client made here (e.g. WRONGPASS, a certificate problem), for /readyz. */
+export function lastConnectionError(client: Redis): Error | undefined {
+  return lastErrors.get(client);
 }
 
 /** How long one Redis command may take before the request fails with 503 instead of hanging. */
@@ -26,7 +35,15 @@ export function createRedisClient(
     host: endpoint.host,
     port: endpoint.port,
     password: config.password,
-    tls: config.tls ? { servername: endpoint.host } : undefined,
+    // TLS (ElastiCache in-transit encryption): the certificate is checked against the host name, and against
+    // REDIS_TLS_CA_FILE when given (else Node's public CAs, which include Amazon's).
+    tls: config.tls
+      ? {
+          // SNI takes host names only; an IP address is still checked against the certificate's IP entries.
+          servername: isIP(endpoint.host) ? undefined : endpoint.host,
+          ca: config.tlsCaFile ? readFileSync(config.tlsCaFile) : undefined,
+        }
+      : undefined,
     connectionName: `voting-app-${role}`,
     enableOfflineQueue: false,
     enableAutoPipelining: true,
@@ -48,6 +65,7 @@ export function createRedisClient(
   });
   client.on("error", (err: Error) => {
     lastError = err;
+    lastErrors.set(client, err);
   });
   client.on("reconnecting", () => {
     if (!outageReported) {

@@ -6,6 +6,7 @@ import {
   estimateEnvironmentCost,
   estimateNetworkCost,
 } from "@platform/infra/cost";
+import type { TierOptions } from "../../shared/tier-options";
 
 export type { CostEstimate };
 
@@ -27,9 +28,12 @@ export function environmentEstimate(input: {
   region: string;
   frontendReplicas: number;
   redisReplicas: number;
+  /** The environment's cache and database options: each adds its own line items. */
+  options?: TierOptions;
   sharing: SharingInput;
   joining?: boolean;
 }): EstimateResult {
+  const { cache, database } = input.options ?? {};
   try {
     return {
       ok: true,
@@ -37,6 +41,11 @@ export function environmentEstimate(input: {
         region: input.region,
         frontendReplicas: input.frontendReplicas,
         redisReplicas: input.redisReplicas,
+        // The spec's own option objects (its defaults are the estimator's too).
+        cache: cache?.kind === "elasticache" ? { kind: "elasticache", nodeType: cache.nodeType } : undefined,
+        database: database
+          ? { instanceClass: database.instanceClass, storageGb: database.storageGb }
+          : undefined,
         network: {
           natGateways: input.sharing.natGateways,
           adopted: input.sharing.adopted,

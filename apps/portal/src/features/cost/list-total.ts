@@ -1,8 +1,9 @@
 // The monthly estimate of every environment a list filter shows (all its pages, not only the one displayed).
-// One grouped query (environments alike in target, region, network and replicas are counted together) and one
+// One grouped query (environments alike in target, region, network, replicas and options are counted together) and one
 // for their networks, so it stays cheap with hundreds of environments.
 import { db } from "../../server/db";
 import type { ListFilter } from "../../shared/environment-schemas";
+import { storedTierOptions } from "../../shared/tier-options";
 import { listWhere } from "../environments/queries";
 import { LIVE_ENVIRONMENT, sharingOf } from "../networks/queries";
 import { environmentEstimate } from "./estimate";
@@ -19,7 +20,8 @@ export interface ListCost {
 
 export async function listCostTotal(filter: ListFilter, user: string): Promise<ListCost> {
   const groups = await db().environment.groupBy({
-    by: ["target", "region", "networkId", "desiredFrontendReplicas", "desiredRedisReplicas"],
+    // `options` (jsonb, equality-comparable) too: a cache or database option adds line items.
+    by: ["target", "region", "networkId", "desiredFrontendReplicas", "desiredRedisReplicas", "options"],
     // Destroyed environments cost nothing, whatever the filter shows.
     where: { AND: [listWhere(filter, user), { status: { not: "destroyed" } }] },
     _count: { _all: true },
@@ -54,6 +56,7 @@ export async function listCostTotal(filter: ListFilter, user: string): Promise<L
       region: g.region,
       frontendReplicas: g.desiredFrontendReplicas,
       redisReplicas: g.desiredRedisReplicas,
+      options: storedTierOptions(g.options),
       sharing: (g.networkId && sharing.get(g.networkId)) || {
         natGateways: 1,
         adopted: false,

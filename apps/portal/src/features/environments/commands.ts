@@ -15,6 +15,7 @@ import type {
   ScaleEnvironmentInput,
 } from "../../shared/environment-schemas";
 import { type EnvironmentAction, type OperationKind, refusal } from "../../shared/status";
+import { storedTierOptions, tierOptionsOf } from "../../shared/tier-options";
 import { type AuditAction, writeAudit } from "../audit/audit-log";
 import { type NetworkSettings, networkJobKey, placeInNetwork } from "../networks/commands";
 import { defaultNetworkName } from "../networks/model";
@@ -228,9 +229,12 @@ export function configOf(env: {
   owner: string;
   desiredFrontendReplicas: number;
   desiredRedisReplicas: number;
+  /** The spec's tier options as stored from the form; sent unchanged (no field-by-field copy). */
+  options: unknown;
   allowVoteReset: boolean;
 }): RequestedConfig {
   return {
+    ...storedTierOptions(env.options),
     name: env.name,
     target: env.target,
     frontendReplicas: env.desiredFrontendReplicas,
@@ -331,6 +335,7 @@ export async function createEnvironment(
     redisReplicas: input.redisReplicas,
     ttlHours: input.ttlHours ?? null,
     team: input.team ?? null,
+    options: tierOptionsOf(input),
   };
 
   const early =
@@ -375,6 +380,7 @@ export async function createEnvironment(
           desiredFrontendReplicas: input.frontendReplicas,
           desiredRedisReplicas: input.redisReplicas,
           allowVoteReset: input.allowReset ?? false,
+          options: tierOptionsOf(input) as Prisma.InputJsonValue,
           expiresAt: input.ttlHours ? new Date(Date.now() + input.ttlHours * 3600_000) : null,
           idempotencyKey: input.idempotencyKey,
           networkId: placed?.networkId ?? null,

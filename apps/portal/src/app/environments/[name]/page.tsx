@@ -26,6 +26,13 @@ import { requirePrincipal } from "../../../server/identity";
 import { refusalFor } from "../../../shared/access";
 import { environmentNameSchema } from "../../../shared/environment-schemas";
 import { type EnvironmentState, isOperationActive, refusal } from "../../../shared/status";
+import {
+  CACHE_KIND_LOCAL_MEANING,
+  cacheKindOf,
+  cacheReplicaLabel,
+  describeTierOptions,
+  storedTierOptions,
+} from "../../../shared/tier-options";
 
 export const dynamic = "force-dynamic";
 
@@ -79,6 +86,7 @@ export default async function EnvironmentPage({ params }: Params) {
   };
   const url = frontendUrlOf(env.outputs);
   const outputs = (env.outputs ?? {}) as Record<string, unknown>;
+  const tiers = storedTierOptions(env.options);
   // Buttons show only when both the person may (roles, ownership, team) and the state allows it; the commands
   // check both again on the server.
   const accessRefusal = refusalFor(principal, "destroy", env);
@@ -118,6 +126,7 @@ export default async function EnvironmentPage({ params }: Params) {
           region: env.region,
           frontendReplicas: env.desiredFrontendReplicas,
           redisReplicas: env.desiredRedisReplicas,
+          options: tiers,
           sharing: network?.sharing ?? { natGateways: 1, adopted: false, environments: 1 },
         })
       : env.target === "local"
@@ -133,7 +142,12 @@ export default async function EnvironmentPage({ params }: Params) {
     frontendUrl: url,
     redisWriter: typeof outputs.redisWriterEndpoint === "string" ? outputs.redisWriterEndpoint : undefined,
     redisReader: typeof outputs.redisReaderEndpoint === "string" ? outputs.redisReaderEndpoint : undefined,
+    cacheKind: cacheKindOf(tiers),
+    database: tiers.database !== undefined,
+    databaseEndpoint: typeof outputs.databaseEndpoint === "string" ? outputs.databaseEndpoint : undefined,
   };
+  const tierText = describeTierOptions(tiers, env.target);
+  const cacheLabel = cacheReplicaLabel(cacheKindOf(tiers));
 
   return (
     <div className="space-y-6">
@@ -192,13 +206,27 @@ export default async function EnvironmentPage({ params }: Params) {
                   {env.desiredFrontendReplicas} / {env.currentFrontendReplicas ?? "–"}
                 </span>
               </Field>
-              <Field label="Redis nodes (desired / current)">
+              <Field label={`${cacheLabel.label} (desired / current)`}>
                 {env.desiredRedisReplicas} / {env.currentRedisReplicas ?? "–"}
+              </Field>
+              <Field label="Cache">
+                <span data-testid="cache-option">{tierText.cache}</span>
+                {env.target === "local" && (
+                  <span className="block text-xs text-slate-500">
+                    Locally: {CACHE_KIND_LOCAL_MEANING[cacheKindOf(tiers)]}
+                  </span>
+                )}
+              </Field>
+              <Field label="Database">
+                <span data-testid="database-option">{tierText.database}</span>
+                {typeof outputs.databaseEndpoint === "string" && (
+                  <span className="block break-all font-mono text-xs">{outputs.databaseEndpoint}</span>
+                )}
               </Field>
               <Field label="Frontend URL">
                 {url ? <span className="break-all font-mono text-xs">{url}</span> : "—"}
               </Field>
-              <Field label="Redis endpoints">
+              <Field label={cacheKindOf(tiers) === "elasticache" ? "Cache endpoints" : "Redis endpoints"}>
                 <span className="break-all font-mono text-xs">
                   {typeof outputs.redisWriterEndpoint === "string" ? outputs.redisWriterEndpoint : "—"}
                   {typeof outputs.redisReaderEndpoint === "string" ? ` · ${outputs.redisReaderEndpoint}` : ""}
@@ -320,6 +348,7 @@ export default async function EnvironmentPage({ params }: Params) {
                 current={{ frontend: env.currentFrontendReplicas, redis: env.currentRedisReplicas }}
                 desired={{ frontend: env.desiredFrontendReplicas, redis: env.desiredRedisReplicas }}
                 idempotencyKey={key()}
+                cacheLabel={cacheLabel}
                 disabledReason={refusal("scale", state)}
                 lastPreview={previewOf(op)}
               />

@@ -3,17 +3,39 @@
 // disables itself while submitting, and carries an idempotency key so a double submit creates one environment.
 import { MAX_ENV_NAME_LENGTH, MIN_ENV_NAME_LENGTH } from "@platform/infra/environment-name";
 import { useActionState, useState } from "react";
+import { z } from "zod";
 import {
   createEnvironmentSchema,
   type FormState,
   fieldErrors,
   type Limits,
 } from "../../../shared/environment-schemas";
+import {
+  type CacheKind,
+  cacheReplicaLabel,
+  type TierOptions,
+  tierOptionFields,
+  tierOptionsOf,
+} from "../../../shared/tier-options";
 import { CostEstimateView } from "../../cost/components/cost-estimate";
 import { environmentEstimate, type SharingInput } from "../../cost/estimate";
 import { createEnvironmentAction } from "../actions";
 import { FieldError, FormMessage, inputClass, primaryButton } from "./form-bits";
 import { ReplicaSliders } from "./replica-slider";
+import { TierOptionsFields } from "./tier-options-fields";
+
+const tierFieldsSchema = z.object(tierOptionFields);
+
+/** The options the form's current fields describe, or null while one of them does not parse. */
+function tierOptionsFromForm(values: Record<string, unknown>): TierOptions | null {
+  const parsed = tierFieldsSchema.safeParse(values);
+  if (!parsed.success) return null;
+  try {
+    return tierOptionsOf(parsed.data);
+  } catch {
+    return null;
+  }
+}
 
 export function CreateEnvironmentForm({
   limits,
@@ -42,6 +64,12 @@ export function CreateEnvironmentForm({
   const localOffered = limits.localTarget !== false;
   const [target, setTarget] = useState(v.target ?? (localOffered ? "local" : "aws"));
   const [region, setRegion] = useState(v.region ?? limits.awsRegions[0] ?? "");
+  const [cacheKind, setCacheKind] = useState<CacheKind>(
+    v.cacheKind === "elasticache" ? "elasticache" : "redis",
+  );
+  // The options as the estimate prices them, re-read from the form on every change (their fields live in
+  // TierOptionsFields; a field that does not parse yet keeps the last good options).
+  const [tierOptions, setTierOptions] = useState<TierOptions>(() => tierOptionsFromForm(v) ?? {});
   const [clientErrors, setClientErrors] = useState<Record<string, string> | null>(null);
   const errors = clientErrors ?? state.fieldErrors ?? {};
   const awsAvailable = limits.awsRegions.length > 0;
@@ -57,6 +85,10 @@ export function CreateEnvironmentForm({
       action={action}
       noValidate
       className="space-y-6"
+      onChange={(e) => {
+        const next = tierOptionsFromForm(Object.fromEntries(new FormData(e.currentTarget).entries()));
+        if (next) setTierOptions(next);
+      }}
       onSubmit={(e) => {
         const found = validate(e.currentTarget);
         // No client-side findings: let the server's answer (e.g. "name is taken") show.
@@ -182,6 +214,14 @@ export function CreateEnvironmentForm({
         </div>
       )}
 
+      <TierOptionsFields
+        target={target}
+        cacheKind={cacheKind}
+        onCacheKind={setCacheKind}
+        values={v}
+        errors={errors}
+      />
+
       <div className="grid gap-6 sm:grid-cols-2">
         <ReplicaSliders
           ids={{ frontend: "frontendReplicas", redis: "redisReplicas" }}
@@ -189,6 +229,7 @@ export function CreateEnvironmentForm({
           values={{ frontend, redis }}
           onChange={{ frontend: setFrontend, redis: setRedis }}
           errors={errors}
+          cacheLabel={cacheReplicaLabel(cacheKind)}
         />
       </div>
 
@@ -196,7 +237,7 @@ export function CreateEnvironmentForm({
         At most {limits.replicasPerEnvironment} replicas per environment (frontends + Redis nodes).
       </p>
 
-      {/* Recomputed in the browser on every change of target, region or slider (the total is read out). */}
+      {/* Recomputed in the browser on every change of target, region, option or slider (the total is read out). */}
       <div>
         <CostEstimateView
           live
@@ -207,6 +248,7 @@ export function CreateEnvironmentForm({
                   region,
                   frontendReplicas: frontend,
                   redisReplicas: redis,
+                  options: tierOptions,
                   sharing: sharing[region] ?? { natGateways: 1, adopted: false, environments: 0 },
                   joining: true,
                 })
