@@ -1,23 +1,19 @@
 // Server-sent events for one operation (of an environment or a network): its log/events as they are written
-// ("event"), its progress ("progress"), and a final "end" when the operation is over. Polls PostgreSQL every
-// 500 ms (an indexed range read); resumes after Last-Event-ID when the browser reconnects. The loop stops at
-// once when the browser goes away (request aborted or stream cancelled), so no poller outlives its client.
-import { eventsAfter } from "../features/environments/queries";
-import { isOperationActive, type OperationStatus } from "../shared/status";
-import { streamClosed, streamOpened } from "./event-streams";
+// ("event"), its progress ("progress"), and a final "end" when the operation is over. Every viewer of an
+// operation in this process shares one poller (server/operation-feeds.ts, keyed by the operation alone); a
+// viewer resumes after Last-Event-ID (or `?after=`, for a browser that opens a new EventSource). The stream is
+// released at once when the browser goes away. Past EVENT_STREAMS_MAX open streams the answer is 503 with
+// Retry-After, and the browser tries again later.
+import { z } from "zod";
+import { operationFeeds } from "./event-streams";
 import { routePrincipal } from "./identity";
 import { rateLimiters } from "./limits";
+import { webLogger } from "./logger";
+import type { FeedEvent, FeedProgress } from "./operation-feeds";
 
-const POLL_MS = 500;
+const eventIdSchema = z.string().regex(/^\d{1,19}$/);
 const KEEP_ALIVE_MS = 15_000;
-const LAST_EVENT_ID = /^\d{1,19}$/;
-
-export interface OperationProgressRow {
-  status: OperationStatus;
-  progressDone: number;
-  progressExpected: number;
-  error: string | null;
-}
+const RETRY_AFTER_SECONDS = 5;
 
 /** Signed in (any role may watch) and within the per-person limit on opening streams; else the answer to send. */
 export async function streamRefusal(request: Request): Promise<Response | null> {
@@ -31,91 +27,85 @@ export async function streamRefusal(request: Request): Promise<Response | null> 
   );
 }
 
-/** The event stream of operation `operationId`; `progress` reads its row (null: it is gone). */
+/**
+ * The event stream of operation `operationId` (whose existence the route checked); `logContext` names what it
+ * belongs to in the web log (`{ environment }` or `{ network }`).
+ */
 export function operationEventStream(
   request: Request,
   operationId: string,
-  progress: () => Promise<OperationProgressRow | null>,
+  logContext: Record<string, string>,
 ): Response {
-  const resumeFrom = request.headers.get("last-event-id");
-  let after = BigInt(resumeFrom && LAST_EVENT_ID.test(resumeFrom) ? resumeFrom : "0");
+  const resume =
+    eventIdSchema.safeParse(request.headers.get("last-event-id")).data ??
+    eventIdSchema.safeParse(new URL(request.url).searchParams.get("after")).data;
+  const after = resume === undefined ? undefined : BigInt(resume);
 
-  // Aborted when the client goes away, whichever way the runtime reports it.
-  const gone = new AbortController();
-  const leave = () => gone.abort();
-  request.signal.addEventListener("abort", leave);
   const encoder = new TextEncoder();
+  let release: (() => void) | null = null;
+  let keepAlive: NodeJS.Timeout | undefined;
+  let closed = false;
 
   const stream = new ReadableStream<Uint8Array>({
-    async start(controller) {
-      streamOpened();
+    start(controller) {
+      let lastWrite = Date.now();
       const write = (chunk: string) => {
-        if (!gone.signal.aborted) controller.enqueue(encoder.encode(chunk));
+        if (closed) return;
+        try {
+          controller.enqueue(encoder.encode(chunk));
+          lastWrite = Date.now();
+        } catch {
+          finish(); // the client is gone
+        }
       };
       const send = (event: string, data: unknown, eventId?: string) =>
         write(`${eventId ? `id: ${eventId}\n` : ""}event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
-      let lastProgress = "";
-      let lastWrite = Date.now();
-      try {
-        while (!gone.signal.aborted) {
-          const op = await progress();
-          if (!op) {
-            send("end", {
-              status: "removed",
-              done: 0,
-              expected: 0,
-              error: "The operation no longer exists.",
-            });
-            break;
-          }
-          for (;;) {
-            const events = await eventsAfter(operationId, after);
-            for (const e of events) {
-              after = e.id;
-              const eventId = e.id.toString();
-              send("event", { id: eventId, type: e.type, severity: e.severity, message: e.message }, eventId);
-              lastWrite = Date.now();
-            }
-            if (events.length < 500) break;
-          }
-          const now = {
-            status: op.status,
-            done: op.progressDone,
-            expected: op.progressExpected,
-            error: op.error,
-          };
-          if (!isOperationActive(op.status)) {
-            send("end", now);
-            break;
-          }
-          const key = JSON.stringify(now);
-          if (key !== lastProgress) {
-            send("progress", now);
-            lastWrite = Date.now();
-          }
-          lastProgress = key;
-          if (Date.now() - lastWrite > KEEP_ALIVE_MS) {
-            write(": keep-alive\n\n");
-            lastWrite = Date.now();
-          }
-          await sleep(POLL_MS, gone.signal);
-        }
-      } catch (e) {
-        if (!gone.signal.aborted) console.error(`[portal] events stream: ${e}`);
-      } finally {
-        request.signal.removeEventListener("abort", leave);
-        streamClosed();
+      const finish = () => {
+        if (closed) return;
+        closed = true;
+        clearInterval(keepAlive);
+        request.signal.removeEventListener("abort", finish);
+        release?.();
         try {
           controller.close();
         } catch {
-          // already closed: the client went away
+          // already closed
         }
-      }
+      };
+      release = operationFeeds().subscribe(operationId, after, {
+        event: (e: FeedEvent) => {
+          const eventId = e.id.toString();
+          send("event", { id: eventId, type: e.type, severity: e.severity, message: e.message }, eventId);
+        },
+        progress: (p: FeedProgress) => send("progress", p),
+        end: (p: FeedProgress | null) => {
+          send(
+            "end",
+            p ?? { status: "removed", done: 0, expected: 0, error: "The operation no longer exists." },
+          );
+          finish();
+        },
+        error: (e) => webLogger().error({ err: e, operationId, ...logContext }, "event stream read failed"),
+      });
+      if (!release) return; // refused: answered below
+      keepAlive = setInterval(() => {
+        if (Date.now() - lastWrite > KEEP_ALIVE_MS) write(": keep-alive\n\n");
+      }, KEEP_ALIVE_MS / 3);
+      request.signal.addEventListener("abort", finish);
+      if (request.signal.aborted) finish();
     },
     cancel() {
-      gone.abort();
+      closed = true;
+      clearInterval(keepAlive);
+      release?.();
     },
   });
+  if (!release) {
+    return Response.json(
+      { error: "Too many live views are open on this server right now; retrying shortly." },
+      { status: 503, headers: { "retry-after": String(RETRY_AFTER_SECONDS) } },
+    );
+  }
   return new Response(stream, {
     headers: {
       "content-type": "text/event-stream; charset=utf-8",
@@ -123,17 +113,5 @@ export function operationEventStream(
       connection: "keep-alive",
       "x-accel-buffering": "no",
     },
-  });
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener("abort", done, { once: true });
   });
 }

@@ -73,7 +73,8 @@ async function setup(
     eventsPerOperation: 1000,
     eventRetentionDays: 1,
     reapEverySeconds: 1,
-    log: () => {},
+    lostAfterSeconds: 2,
+    databaseUrl: url,
   });
   await worker.start();
   cleanups.push(async () => {
@@ -352,6 +353,62 @@ describe("networks", () => {
       existing,
     });
     await waitFor("adopter ready", async () => (await envStatus(s.db, "adopter")) === "ready", 20_000);
+  });
+
+  it("a network's operation left by a dead worker is interrupted and its lock cleared; a lost job is re-sent", async () => {
+    const s = await setup({ durationMs: 100 });
+    expect(await createEnvironment(s.member, awsEnv("team-r"))).toMatchObject({ ok: true });
+    await waitFor("team-r ready", async () => (await envStatus(s.db, "team-r")) === "ready", 30_000);
+    const n = await network(s.db, "aws-eu-west-1");
+    const spec = n?.lastOperation?.requestedConfig ?? {};
+    // A refresh that a worker which then died had been running (no heartbeat for an hour).
+    const dead = await s.db.operation.create({
+      data: {
+        networkId: n?.id,
+        kind: "refresh",
+        status: "running",
+        requestedConfig: spec,
+        requestedBy: "admin@example.com",
+        startedAt: new Date(Date.now() - 3_600_000),
+        heartbeatAt: new Date(Date.now() - 3_600_000),
+        workerId: "dead-worker",
+      },
+    });
+    await s.db.network.update({
+      where: { id: n?.id },
+      data: { lastOperationId: dead.id, status: "updating" },
+    });
+    await waitFor(
+      "the reaper to interrupt it",
+      async () => (await s.db.operation.findUnique({ where: { id: dead.id } }))?.status === "interrupted",
+      15_000,
+    );
+    expect((await network(s.db, "aws-eu-west-1"))?.status).toBe("failed");
+    await waitFor("its lock cleared", async () =>
+      s.networks.calls.some((c) => c.method === "recover" && c.name === "aws-eu-west-1"),
+    );
+    const notes = await s.db.operationEvent.findMany({ where: { operationId: dead.id } });
+    expect(notes.map((e) => e.message)).toContain("stack lock cleared; the operation can be retried");
+
+    // A queued refresh whose job vanished (sent to no queue): the reaper sends it again and it runs.
+    const lost = await s.db.operation.create({
+      data: {
+        networkId: n?.id,
+        kind: "refresh",
+        status: "queued",
+        requestedConfig: spec,
+        requestedBy: "admin@example.com",
+        createdAt: new Date(Date.now() - 60_000),
+        jobId: randomUUID(),
+      },
+    });
+    await s.db.network.update({ where: { id: n?.id }, data: { lastOperationId: lost.id } });
+    await waitFor(
+      "the lost refresh to run",
+      async () => (await s.db.operation.findUnique({ where: { id: lost.id } }))?.status === "succeeded",
+      20_000,
+    );
+    expect((await network(s.db, "aws-eu-west-1"))?.status).toBe("ready");
   });
 
   it("a removed network's record frees its region; removing one in use is refused", async () => {

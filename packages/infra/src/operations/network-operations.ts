@@ -144,6 +144,22 @@ export function createNetworkOperations(
             `network ${ref.name} is used by ${users.length} environment${users.length === 1 ? "" : "s"} (${users.join(", ")}): destroy them first; nothing was changed`,
           );
         }
+        // No stack: an earlier destroy removed it and was stopped before its result was recorded (or it was
+        // never created). Nothing is left to destroy.
+        if ((await ctx.recover(noProgram)) === undefined) {
+          ctx.emit({
+            type: "notice",
+            message: `the stack of network ${ref.name} does not exist (already removed, or never created): nothing left to destroy`,
+          });
+          ctx.emit({ type: "progress", done: 0, expected: 0, percent: 100 });
+          return {
+            kind: "destroy",
+            network: ref.name,
+            outputs: {},
+            changes: {},
+            durationMs: Date.now() - started,
+          };
+        }
         const { result } = await ctx.runOnStack(
           noProgram,
           { create: false, dropLine: (line) => STACK_REMOVAL_HINT.test(line) },
@@ -163,10 +179,10 @@ export function createNetworkOperations(
       });
     },
 
-    async recover(raw) {
+    async recover(raw, recoverOptions) {
       const ref = parse(networkRefSchema, raw, "network reference");
       await operate("recover", ref.name, undefined, async (ctx) => {
-        await ctx.recover(noProgram);
+        await ctx.recover(noProgram, recoverOptions);
       });
     },
 

@@ -22,7 +22,7 @@ import { EngineEventMapper, LineSplitter } from "./events";
 import { localPassphrase } from "./passphrase";
 import { resolvePulumiCommand } from "./pulumi-cli";
 import { recoverStack } from "./recovery";
-import type { OperationEvent, OperationKind, OperationsConfig, RunOptions } from "./types";
+import type { OperationEvent, OperationKind, OperationsConfig, RecoverOptions, RunOptions } from "./types";
 
 export function parse<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
   const result = schema.safeParse(value);
@@ -85,7 +85,7 @@ export interface Streaming {
 export interface RunContext {
   emit: (event: OperationEvent) => void;
   /** Recovery only: stale lock, pending operations, orphans. Undefined for a stack that does not exist. */
-  recover: (program: PulumiFn) => Promise<{ resources: number } | undefined>;
+  recover: (program: PulumiFn, options?: RecoverOptions) => Promise<{ resources: number } | undefined>;
   /**
    * Recovery, then `run` on the stack (created when `create`) with the streaming options; progress expects
    * `estimate` steps or as many as the state holds, and completes when `run` succeeds. `dropLine` keeps a
@@ -228,7 +228,7 @@ export function createStackRunner(rawConfig: OperationsConfig): StackRunner {
               ? await LocalWorkspace.createOrSelectStack(args, opts)
               : await LocalWorkspace.selectStack(args, opts);
           };
-          const recover = async (program: PulumiFn) => {
+          const recover = async (program: PulumiFn, recoverOptions?: RecoverOptions) => {
             const s = stateStore();
             try {
               await s.ping();
@@ -248,6 +248,8 @@ export function createStackRunner(rawConfig: OperationsConfig): StackRunner {
               pulumiHome,
               openStack: () => openStack(program, false),
               notice: (message) => emit({ type: "notice", message }),
+              clearPendingCreates: recoverOptions?.clearPendingCreates,
+              stackTag: subject === "network" ? "Network" : "Environment",
             });
             return checkpoint ? { resources: checkpoint.resources.length } : undefined;
           };

@@ -129,7 +129,8 @@ export interface NetworkOperations {
   preview(spec: NetworkSpec, options?: RunOptions): Promise<NetworkOperationResult>;
   refresh(ref: NetworkRef, options?: RunOptions): Promise<NetworkOperationResult>;
   destroy(ref: NetworkRef, options?: RunOptions): Promise<NetworkOperationResult>;
-  recover(ref: NetworkRef): Promise<void>;
+  /** Like an environment's: `clearPendingCreates` once the resources a killed run was creating are known gone. */
+  recover(ref: NetworkRef, options?: RecoverOptions): Promise<void>;
 }
 
 /** Counts of resource operations, as Pulumi's summary gives them: { create: 3, same: 5, ... }. */
@@ -177,6 +178,11 @@ export type OperationErrorCode =
   | "in-use"
   /** An AWS environment whose network does not exist yet or never finished its create (nothing was changed). */
   | "network-not-ready"
+  /**
+   * (not local) A killed run left resources it was creating that the state does not hold but the cloud may:
+   * nothing runs until they are imported, or cleared with `recover(ref, { clearPendingCreates: true })`.
+   */
+  | "pending-creates"
   | "cancelled"
   | "unknown";
 
@@ -185,6 +191,14 @@ export interface RunOptions {
   onEvent?: (event: OperationEvent) => void;
   /** The engine's raw events (Automation API `EngineEvent`), for debugging and recording. */
   onEngineEvent?: (event: unknown) => void;
+}
+
+export interface RecoverOptions {
+  /**
+   * Drop the pending creates of a cloud environment from its state: only once someone checked that those
+   * resources do not exist (or imported them with `pulumi refresh --import-pending-creates`).
+   */
+  clearPendingCreates?: boolean;
 }
 
 /** How the operations reach their state backend and where the local target keeps its files. */
@@ -233,6 +247,10 @@ export interface EnvironmentOperations {
   refresh(ref: EnvironmentRef, options?: RunOptions): Promise<OperationResult>;
   /** Destroys every resource, then removes the stack. */
   destroy(ref: EnvironmentRef, options?: RunOptions): Promise<OperationResult>;
-  /** Clears a stale lock and pending operations left by a killed run (also done by every operation itself). */
-  recover(ref: EnvironmentRef): Promise<void>;
+  /**
+   * Clears a stale lock and pending operations left by a killed run (also done by every operation itself).
+   * Pending creates of a cloud target stop it (`pending-creates`) unless `clearPendingCreates` says they
+   * were checked and do not exist.
+   */
+  recover(ref: EnvironmentRef, options?: RecoverOptions): Promise<void>;
 }

@@ -180,6 +180,20 @@ describe("networks as stacks", () => {
     });
   });
 
+  it("destroying it again (a destroy stopped after the stack was removed, retried) succeeds, saying so", async () => {
+    const events: OperationEvent[] = [];
+    const result = await platform.networks.destroy(
+      { name: "aws-eu-west-1" },
+      { onEvent: (e) => events.push(e) },
+    );
+    expect(result).toMatchObject({ kind: "destroy", network: "aws-eu-west-1", outputs: {}, changes: {} });
+    expect(events).toContainEqual({
+      type: "notice",
+      message:
+        "the stack of network aws-eu-west-1 does not exist (already removed, or never created): nothing left to destroy",
+    });
+  });
+
   it("keeps networks and environments apart: the same name in both projects runs at once", async () => {
     await Promise.all([
       upStack(infra.NETWORK_PROJECT, "same-name", async () => ({ which: "network" })),

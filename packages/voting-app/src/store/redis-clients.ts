@@ -15,6 +15,20 @@ export function lastConnectionError(client: Redis): Error | undefined {
   return lastErrors.get(client);
 }
 
+const guarded = new WeakSet<object>();
+
+/**
+ * ioredis listens for a socket's first 'error' only (`stream.once`). A socket can report a second one (a TLS
+ * alert after a failed AUTH, seen with a TLS-only redis-server), which Node would throw as an unhandled
+ * 'error' event and crash the app. Every socket gets a lasting listener once it connects or first fails.
+ */
+function guardStream(client: Redis, remember: (err: Error) => void): void {
+  const stream = client.stream as (Redis["stream"] & object) | undefined;
+  if (!stream || guarded.has(stream)) return;
+  guarded.add(stream);
+  stream.on("error", remember);
+}
+
 /** How long one Redis command may take before the request fails with 503 instead of hanging. */
 export const COMMAND_TIMEOUT_MS = 1000;
 
@@ -59,13 +73,18 @@ export function createRedisClient(
   // The 'error' listener is also what stops ioredis from crashing the process with an unhandled event.
   let outageReported = false;
   let lastError: Error | undefined;
+  const remember = (err: Error) => {
+    lastError = err;
+    lastErrors.set(client, err);
+  };
+  client.on("connect", () => guardStream(client, remember));
   client.on("ready", () => {
     outageReported = false;
     events.onReady(role);
   });
   client.on("error", (err: Error) => {
-    lastError = err;
-    lastErrors.set(client, err);
+    remember(err);
+    guardStream(client, remember);
   });
   client.on("reconnecting", () => {
     if (!outageReported) {

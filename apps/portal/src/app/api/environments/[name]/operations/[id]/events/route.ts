@@ -1,4 +1,5 @@
-// Server-sent events for one operation of an environment (the stream itself: server/operation-stream.ts).
+// Server-sent events for one operation of an environment (the stream itself, shared with networks'
+// operations: server/operation-stream.ts).
 import { z } from "zod";
 import { operationProgress } from "../../../../../../../features/environments/queries";
 import { operationEventStream, streamRefusal } from "../../../../../../../server/operation-stream";
@@ -17,5 +18,5 @@ export async function GET(request: Request, { params }: { params: Promise<{ name
   if (!(await operationProgress(name, id))) {
     return Response.json({ error: `no operation ${id} on environment ${name}` }, { status: 404 });
   }
-  return operationEventStream(request, id, () => operationProgress(name, id));
+  return operationEventStream(request, id, { environment: name });
 }

@@ -17,5 +17,5 @@ export async function GET(request: Request, { params }: { params: Promise<{ name
   if (!(await networkOperationProgress(name, id))) {
     return Response.json({ error: `no operation ${id} on network ${name}` }, { status: 404 });
   }
-  return operationEventStream(request, id, () => networkOperationProgress(name, id));
+  return operationEventStream(request, id, { network: name });
 }
