@@ -64,4 +64,6 @@ export const operationsConfigSchema = z.object({
   cliRoot: z.string().min(1).optional(),
   redisServerPath: z.string().min(1).optional(),
   votingAppMain: z.string().min(1).optional(),
+  haproxyPath: z.string().min(1).optional(),
+  supervisordPath: z.string().min(1).optional(),
 });

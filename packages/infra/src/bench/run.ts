@@ -7,8 +7,8 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { LocalWorkspace } from "@pulumi/pulumi/automation";
-import { localEnvironmentProgram } from "../local/program";
 import { createEnvironmentOperations, PROJECT_NAME } from "../operations/create-operations";
+import { programForTarget } from "../operations/program-for-target";
 import { resolvePulumiCommand } from "../operations/pulumi-cli";
 import type { EnvironmentSpec } from "../operations/types";
 
@@ -63,12 +63,11 @@ async function main(): Promise<void> {
       {
         stackName: name,
         projectName: PROJECT_NAME,
-        program: localEnvironmentProgram(spec(name, 2, 2), {
+        program: programForTarget(spec(name, 2, 2), {
           dataDir,
-          redisServerPath: process.env.REDIS_SERVER_PATH ?? "redis-server",
           votingAppMain,
           redisPassword: "bench-redis-password",
-        }),
+        }).program,
       },
       {
         workDir,

@@ -11,26 +11,60 @@ import {
 } from "@pulumi/pulumi/automation";
 import type { z } from "zod";
 import { pidAlive } from "../local/process-control";
+import { readRepairs } from "../local/self-healing";
 import { environmentRefSchema, environmentSpecSchema, operationsConfigSchema } from "../spec";
 import { describeBackend, openStateStore, type StateStore } from "../state";
 import { EnvironmentMutex } from "./environment-mutex";
 import { classifyError, EnvironmentOperationError } from "./errors";
-import { EngineEventMapper, LineSplitter } from "./events";
+import { EngineEventMapper, LineSplitter, resourceName } from "./events";
 import { localPassphrase } from "./passphrase";
 import { programForTarget } from "./program-for-target";
 import { resolvePulumiCommand } from "./pulumi-cli";
 import { reapOrphans, recoverStack } from "./recovery";
 import type {
+  DriftDifference,
+  DriftReport,
   EnvironmentOperations,
   EnvironmentOutputs,
   EnvironmentRef,
   EnvironmentSpec,
+  ObservedTopology,
   OperationEvent,
   OperationKind,
   OperationResult,
   OperationsConfig,
+  ResourceOp,
   RunOptions,
 } from "./types";
+
+/** A resource of an exported stack deployment (the parts read here). */
+interface StateResource {
+  urn: string;
+  type: string;
+  outputs?: Record<string, unknown>;
+}
+
+/**
+ * Replica counts as a refreshed state holds them. Local: the running frontends and Redis servers. AWS: the
+ * ECS services' desired counts (ECS keeps that many tasks running; a changed count is drift).
+ */
+export function observedTopology(environment: string, resources: StateResource[]): ObservedTopology {
+  const local = (type: string) =>
+    resources.filter((r) => r.type === `pulumi-nodejs:dynamic/local:${type}`).length;
+  if (resources.some((r) => r.type.startsWith("pulumi-nodejs:dynamic/local:"))) {
+    return { frontendReplicas: local("VotingApp"), redisReplicas: local("RedisServer") };
+  }
+  const desired = (suffix: string) => {
+    const service = resources.find(
+      (r) => r.type === "aws:ecs/service:Service" && resourceName(r.urn) === `${environment}-${suffix}`,
+    );
+    return typeof service?.outputs?.desiredCount === "number" ? service.outputs.desiredCount : 0;
+  };
+  return {
+    frontendReplicas: desired("frontend"),
+    redisReplicas: desired("redis-writer") + desired("redis-replicas"),
+  };
+}
 
 /** One Pulumi project for all environments; each environment is one stack of it. */
 export const PROJECT_NAME = "voting-environments";
@@ -151,6 +185,10 @@ export function createEnvironmentOperations(rawConfig: OperationsConfig): Enviro
 
   interface RunContext {
     emit: (event: OperationEvent) => void;
+    /** Aborted when the operation is cancelled. */
+    signal: AbortSignal;
+    /** The stack in a fresh temporary workspace (created when `create`), without recovery. */
+    openStack: (program: PulumiFn, create: boolean) => Promise<Stack>;
     /** Recovery only: stale lock, pending operations, orphans. Undefined for a stack that does not exist. */
     recover: (program: PulumiFn) => Promise<{ resources: number } | undefined>;
     /**
@@ -173,13 +211,16 @@ export function createEnvironmentOperations(rawConfig: OperationsConfig): Enviro
 
   /** The frame around every operation: validation done, mutex, cancel, temp workspace, error classes. */
   async function operate<T>(
-    kind: OperationKind | "recover",
+    kind: OperationKind | "recover" | "drift-check",
     environment: string,
     target: EnvironmentSpec["target"],
     options: RunOptions | undefined,
     body: (ctx: RunContext) => Promise<T>,
+    /** False for what only reads (a drift check): it runs beside any operation and cannot be cancelled by ref. */
+    exclusive = true,
   ): Promise<T> {
-    return await mutex.run(environment, kind, async () => {
+    const run = (fn: () => Promise<T>) => (exclusive ? mutex.run(environment, kind, fn) : fn());
+    return await run(async () => {
       const controller = new AbortController();
       const external = options?.signal;
       const onAbort = () => controller.abort(external?.reason);
@@ -189,7 +230,7 @@ export function createEnvironmentOperations(rawConfig: OperationsConfig): Enviro
           `the ${kind} of ${environment} was cancelled before it started`,
         );
       external?.addEventListener("abort", onAbort, { once: true });
-      controllers.set(environment, controller);
+      if (exclusive) controllers.set(environment, controller);
       const workDirs: string[] = [];
       const emit = (event: OperationEvent) => {
         try {
@@ -245,6 +286,8 @@ export function createEnvironmentOperations(rawConfig: OperationsConfig): Enviro
         };
         const ctx: RunContext = {
           emit,
+          signal: controller.signal,
+          openStack,
           recover,
           async runOnStack(program, how, run) {
             const before = await recover(program);
@@ -296,7 +339,7 @@ export function createEnvironmentOperations(rawConfig: OperationsConfig): Enviro
         throw classifyError(err, { environment, aborted: controller.signal.aborted });
       } finally {
         external?.removeEventListener("abort", onAbort);
-        controllers.delete(environment);
+        if (exclusive) controllers.delete(environment);
         for (const dir of workDirs) rmSync(dir, { recursive: true, force: true });
       }
     });
@@ -312,6 +355,8 @@ export function createEnvironmentOperations(rawConfig: OperationsConfig): Enviro
         dataDir,
         redisServerPath: config.redisServerPath,
         votingAppMain: config.votingAppMain,
+        haproxyPath: config.haproxyPath,
+        supervisordPath: config.supervisordPath,
         redisPassword: redisPassword(spec.name),
       });
       if (kind === "up") {
@@ -362,12 +407,14 @@ export function createEnvironmentOperations(rawConfig: OperationsConfig): Enviro
         const { stack, result } = await ctx.runOnStack(noProgram, { create: false }, (stack, streaming) =>
           stack.refresh(streaming),
         );
+        const deployment = (await stack.exportStack()).deployment as { resources?: StateResource[] };
         return {
           kind: "refresh",
           environment: ref.name,
           outputs: plainOutputs(await stack.outputs()),
           changes: result.summary.resourceChanges ?? {},
           durationMs: Date.now() - started,
+          observed: observedTopology(ref.name, deployment.resources ?? []),
         };
       });
     },
@@ -400,6 +447,54 @@ export function createEnvironmentOperations(rawConfig: OperationsConfig): Enviro
           durationMs: Date.now() - started,
         };
       });
+    },
+
+    async detectDrift(rawRef, options) {
+      const ref = parse(environmentRefSchema, rawRef, "environment reference");
+      return operate(
+        "drift-check",
+        ref.name,
+        ref.target,
+        options,
+        async (ctx) => {
+          const started = Date.now();
+          const stack = await ctx.openStack(noProgram, false);
+          const differences = new Map<string, DriftDifference>();
+          const result = await stack.previewRefresh({
+            color: "never",
+            signal: ctx.signal,
+            onEvent: (e) => {
+              const m = e.resOutputsEvent?.metadata ?? e.resourcePreEvent?.metadata;
+              if (!m || m.op === "same" || m.op === "refresh" || m.type === "pulumi:pulumi:Stack") return;
+              const name = resourceName(m.urn);
+              differences.set(name, {
+                name,
+                type: m.type.split(":").pop() ?? m.type,
+                op: (["create", "update", "delete", "replace", "read"].includes(m.op)
+                  ? m.op
+                  : "other") as ResourceOp,
+                ...(m.diffs?.length ? { properties: m.diffs } : {}),
+              });
+            },
+          });
+          const changes = result.changeSummary ?? {};
+          const drifted = Object.entries(changes).some(([op, n]) => op !== "same" && (n ?? 0) > 0);
+          return {
+            environment: ref.name,
+            drifted: drifted || differences.size > 0,
+            changes,
+            differences: [...differences.values()],
+            durationMs: Date.now() - started,
+          } satisfies DriftReport;
+        },
+        false,
+      );
+    },
+
+    async readRepairs(rawRef, cursor) {
+      const ref = parse(environmentRefSchema, rawRef, "environment reference");
+      if (ref.target !== "local" || !existsSync(envDirOf(ref.name))) return undefined;
+      return readRepairs(envDirOf(ref.name), cursor);
     },
 
     async recover(rawRef) {

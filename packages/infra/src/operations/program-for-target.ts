@@ -9,6 +9,8 @@ export interface ProgramContext {
   dataDir: string;
   redisServerPath?: string;
   votingAppMain?: string;
+  haproxyPath?: string;
+  supervisordPath?: string;
   /** The environment's Redis password (local target). */
   redisPassword: string;
 }
@@ -20,14 +22,22 @@ export function programForTarget(
 ): { program: PulumiFn; estimate: number } {
   if (spec.target === "local") {
     // Checked here so a missing dependency is a clear error before any Pulumi run.
-    const redisServerPath = ctx.redisServerPath ?? process.env.REDIS_SERVER_PATH ?? "redis-server";
-    const resolved = findOnPath(redisServerPath);
-    if (!resolved) {
-      throw new EnvironmentOperationError(
-        "provider-error",
-        `redis-server not found (${redisServerPath}): the local target runs Redis as real processes; install it (e.g. apt-get install redis-server) or set REDIS_SERVER_PATH`,
-      );
-    }
+    const resolved = requireBinary(
+      ctx.redisServerPath ?? process.env.REDIS_SERVER_PATH ?? "redis-server",
+      "the local target runs Redis as real processes; install it (e.g. apt-get install redis-server) or set REDIS_SERVER_PATH",
+    );
+    const haproxyPath = requireBinary(
+      ctx.haproxyPath ?? process.env.HAPROXY_PATH ?? "haproxy",
+      "the local target's load balancers are HAProxy; install it (e.g. apt-get install haproxy) or set HAPROXY_PATH",
+    );
+    const supervisordPath = requireBinary(
+      ctx.supervisordPath ?? process.env.SUPERVISORD_PATH ?? "supervisord",
+      "the local target's processes run under supervisord; install it (e.g. apt-get install supervisor) or set SUPERVISORD_PATH",
+    );
+    const supervisorctlPath = requireBinary(
+      path.join(path.dirname(supervisordPath), "supervisorctl"),
+      "supervisorctl belongs next to supervisord (apt-get install supervisor)",
+    );
     const votingAppMain = resolveVotingAppMain(ctx.votingAppMain);
     if (!existsSync(votingAppMain)) {
       throw new EnvironmentOperationError(
@@ -39,6 +49,9 @@ export function programForTarget(
       dataDir: ctx.dataDir,
       redisServerPath: resolved,
       votingAppMain,
+      haproxyPath,
+      supervisordPath,
+      supervisorctlPath,
       redisPassword: ctx.redisPassword,
     });
     return { program, estimate: localResourceCount(spec) };
@@ -72,6 +85,17 @@ export function resolveVotingAppMain(configured?: string): string {
   } catch {
     return path.resolve(__dirname, "..", "..", "..", "voting-app", "dist", "main.js");
   }
+}
+
+/** The binary's path (looked up on PATH), or a provider error saying how to get it. */
+function requireBinary(bin: string, howToGet: string): string {
+  const found = findOnPath(bin);
+  if (!found)
+    throw new EnvironmentOperationError(
+      "provider-error",
+      `${path.basename(bin)} not found (${bin}): ${howToGet}`,
+    );
+  return found;
 }
 
 function findOnPath(bin: string): string | undefined {

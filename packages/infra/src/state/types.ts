@@ -10,8 +10,19 @@ export interface StackLock {
 
 /** The parts of a stack checkpoint the recovery needs. */
 export interface CheckpointSummary {
-  /** `pid`: the local target's process (its output), to tell its processes from orphans. */
-  resources: { urn: string; type: string; id?: string; pid?: number }[];
+  /**
+   * For the local target's resources, from their outputs: `name` (the service or `supervisor`), and the
+   * supervisor's `pid`, `startTime` and `supervisorctl`, to tell its processes from orphans.
+   */
+  resources: {
+    urn: string;
+    type: string;
+    id?: string;
+    name?: string;
+    pid?: number;
+    startTime?: string;
+    supervisorctl?: string;
+  }[];
   pendingOperations: { type: string; urn: string }[];
 }
 
@@ -32,7 +43,17 @@ export interface StateStore {
 interface RawCheckpoint {
   checkpoint?: {
     latest?: {
-      resources?: { urn: string; type: string; id?: string; outputs?: { pid?: unknown } }[];
+      resources?: {
+        urn: string;
+        type: string;
+        id?: string;
+        outputs?: {
+          pid?: unknown;
+          name?: unknown;
+          startTime?: unknown;
+          control?: { supervisorctl?: unknown };
+        };
+      }[];
       pending_operations?: { type: string; resource: { urn: string } }[];
     };
   };
@@ -46,7 +67,12 @@ export function summarizeCheckpoint(json: string): CheckpointSummary {
       urn: r.urn,
       type: r.type,
       id: r.id,
+      ...(typeof r.outputs?.name === "string" ? { name: r.outputs.name } : {}),
       ...(typeof r.outputs?.pid === "number" ? { pid: r.outputs.pid } : {}),
+      ...(typeof r.outputs?.startTime === "string" ? { startTime: r.outputs.startTime } : {}),
+      ...(typeof r.outputs?.control?.supervisorctl === "string"
+        ? { supervisorctl: r.outputs.control.supervisorctl }
+        : {}),
     })),
     pendingOperations: (latest?.pending_operations ?? []).map((p) => ({ type: p.type, urn: p.resource.urn })),
   };

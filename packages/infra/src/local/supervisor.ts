@@ -1,0 +1,240 @@
+// The local target's process supervisor: one supervisord (http://supervisord.org, Debian's `supervisor`)
+// per environment. It starts every process of the environment as a "program", restarts one that exits, as
+// ECS replaces a stopped task, and reports each state change to an event listener that writes them to a
+// file the portal reads into the operation history. Used by the dynamic provider's runtime (inside the
+// Pulumi provider plugin process) and by the orphan reaper, so it imports only node builtins.
+import { execFile } from "node:child_process";
+import { createHash } from "node:crypto";
+import { mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+
+/** Where an environment's supervisor keeps its files. */
+export interface SupervisorPaths {
+  envDir: string;
+  /** `<envDir>/supervisor`: supervisord.conf and `programs/`. */
+  dir: string;
+  config: string;
+  /** One `<name>.conf` per supervised service; the services' resources own them. */
+  programsDir: string;
+  socket: string;
+  pidFile: string;
+  log: string;
+  /** Process state changes, one JSON object a line (see supervisor-events.ts). */
+  eventsFile: string;
+}
+
+/** A unix socket path is limited to 107 bytes: long data folders get their sockets in the temp folder. */
+export function socketPathFor(envDir: string, file: string): string {
+  const preferred = path.join(envDir, "run", file);
+  if (Buffer.byteLength(preferred) <= 100) return preferred;
+  const hash = createHash("sha256").update(envDir).digest("hex").slice(0, 12);
+  return path.join(os.tmpdir(), `platform-${hash}`, file);
+}
+
+export function supervisorPaths(envDir: string): SupervisorPaths {
+  const dir = path.join(envDir, "supervisor");
+  return {
+    envDir,
+    dir,
+    config: path.join(dir, "supervisord.conf"),
+    programsDir: path.join(dir, "programs"),
+    socket: socketPathFor(envDir, "supervisor.sock"),
+    pidFile: path.join(envDir, "run", "supervisord.pid"),
+    log: path.join(envDir, "logs", "supervisord.log"),
+    eventsFile: path.join(envDir, "run", "process-events.jsonl"),
+  };
+}
+
+/** supervisord's config files interpolate `%(name)s`: a literal percent sign is written `%%`. */
+const literal = (s: string) => s.replaceAll("%", "%%");
+
+export interface SupervisordOptions {
+  /** node binary and the compiled supervisor-events.js, which records state changes to `eventsFile`. */
+  node: string;
+  eventsListener: string;
+}
+
+export function renderSupervisordConfig(p: SupervisorPaths, o: SupervisordOptions): string {
+  return `; Written by the local target's provider. One supervisord per environment; its services are in programs/.
+[unix_http_server]
+file=${literal(p.socket)}
+chmod=0700
+
+[supervisord]
+nodaemon=true
+logfile=${literal(p.log)}
+logfile_maxbytes=5MB
+logfile_backups=2
+pidfile=${literal(p.pidFile)}
+childlogdir=${literal(path.join(p.envDir, "logs"))}
+directory=${literal(p.envDir)}
+
+[rpcinterface:supervisor]
+supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface
+
+[supervisorctl]
+serverurl=unix://${literal(p.socket)}
+
+[eventlistener:process-events]
+command=${literal(o.node)} ${literal(o.eventsListener)} ${literal(p.eventsFile)}
+events=PROCESS_STATE
+buffer_size=1000
+autorestart=true
+stdout_logfile=NONE
+stderr_logfile=${literal(path.join(p.envDir, "logs", "process-events.log"))}
+environment=PLATFORM_PROCESS_NAME="process-events"
+
+[include]
+files=${literal(path.join(p.programsDir, "*.conf"))}
+`;
+}
+
+export interface ProgramSpec {
+  /** The service's resource name, e.g. `frontend-0`; also the program name. */
+  name: string;
+  /** An executable script (it `exec`s the real program, so supervisord's pid is the program's). */
+  script: string;
+  logFile: string;
+  /** Seconds a start must last to count as running (and how long supervisord waits before it says so). */
+  startSeconds?: number;
+}
+
+export function renderProgram(p: SupervisorPaths, s: ProgramSpec): string {
+  return `[program:${s.name}]
+command=/bin/sh ${literal(s.script)}
+directory=${literal(p.envDir)}
+autostart=true
+autorestart=true
+startsecs=${s.startSeconds ?? 1}
+startretries=3
+stopsignal=TERM
+stopwaitsecs=5
+stopasgroup=true
+killasgroup=true
+redirect_stderr=true
+stdout_logfile=${literal(s.logFile)}
+stdout_logfile_maxbytes=10MB
+stdout_logfile_backups=2
+environment=PLATFORM_PROCESS_NAME="${s.name}"
+`;
+}
+
+/** Writes a file through a temporary one and a rename, so readers never see half of it. */
+export function writeAtomic(file: string, content: string, mode = 0o600): void {
+  mkdirSync(path.dirname(file), { recursive: true });
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, content, { mode });
+  renameSync(tmp, file);
+}
+
+export interface Ctl {
+  /** The `supervisorctl` binary. */
+  supervisorctl: string;
+  paths: SupervisorPaths;
+}
+
+export interface CtlResult {
+  code: number;
+  output: string;
+}
+
+/** Runs `supervisorctl -c <config> ...args` (the ordinary client, through the environment's socket). */
+export function supervisorctl(ctl: Ctl, args: string[], timeoutMs = 30_000): Promise<CtlResult> {
+  return new Promise((resolve) => {
+    execFile(
+      ctl.supervisorctl,
+      ["-c", ctl.paths.config, ...args],
+      { timeout: timeoutMs, env: { PATH: process.env.PATH ?? "/usr/bin:/bin", LANG: "C.UTF-8" } },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === "number" ? error.code : 1) : 0;
+        resolve({ code, output: `${stdout}${stderr}`.trim() });
+      },
+    );
+  });
+}
+
+export type ProgramState =
+  | "STOPPED"
+  | "STARTING"
+  | "RUNNING"
+  | "BACKOFF"
+  | "STOPPING"
+  | "EXITED"
+  | "FATAL"
+  | "UNKNOWN"
+  /** supervisord does not know the program. */
+  | "ABSENT"
+  /** supervisord does not answer. */
+  | "UNREACHABLE";
+
+export interface ProgramStatus {
+  state: ProgramState;
+  pid?: number;
+  /** supervisord's description, e.g. "Exited too quickly (process log may have details)". */
+  detail: string;
+}
+
+/** States in which the program is there and supervisord keeps it (or brings it back) up. */
+export const SUPERVISED_STATES: ReadonlySet<ProgramState> = new Set(["RUNNING", "STARTING", "BACKOFF"]);
+
+/** Parses one line of `supervisorctl status <name>`. */
+export function parseStatus(name: string, output: string): ProgramStatus {
+  const line = output.split("\n").find((l) => l.startsWith(`${name} `) || l.startsWith(`${name}:`)) ?? "";
+  if (/no such (process|group)/i.test(line)) return { state: "ABSENT", detail: line };
+  const match = line.match(/^\S+\s+([A-Z]+)\s*(.*)$/);
+  if (!match) return { state: "UNREACHABLE", detail: output.split("\n")[0] ?? "" };
+  const state = match[1] as ProgramState;
+  const detail = (match[2] ?? "").trim();
+  const pid = Number(detail.match(/pid (\d+)/)?.[1]) || undefined;
+  return { state, pid, detail };
+}
+
+export async function programStatus(ctl: Ctl, name: string): Promise<ProgramStatus> {
+  const { output } = await supervisorctl(ctl, ["status", name], 10_000);
+  if (/refused connection|no such file|SHUTDOWN_STATE|Errno/i.test(output) && !output.startsWith(name)) {
+    return { state: "UNREACHABLE", detail: output.split("\n")[0] ?? "" };
+  }
+  return parseStatus(name, output);
+}
+
+/** True once supervisord answers on its socket. */
+export async function supervisorAnswers(ctl: Ctl): Promise<boolean> {
+  const { output } = await supervisorctl(ctl, ["pid"], 5000);
+  return /^\d+$/.test(output);
+}
+
+/**
+ * Adds (or re-adds after a config change) the program whose conf file is in programs/, and makes sure it
+ * runs. supervisord starts a newly added program by itself (autostart).
+ */
+export async function addProgram(ctl: Ctl, spec: ProgramSpec): Promise<void> {
+  writeAtomic(path.join(ctl.paths.programsDir, `${spec.name}.conf`), renderProgram(ctl.paths, spec));
+  const update = await supervisorctl(ctl, ["update", spec.name]);
+  if (/ERROR/.test(update.output)) throw new Error(`supervisorctl update ${spec.name}: ${update.output}`);
+  const status = await programStatus(ctl, spec.name);
+  if (status.state === "UNREACHABLE") throw new Error(`the supervisor does not answer: ${status.detail}`);
+  if (!SUPERVISED_STATES.has(status.state)) {
+    // Already known with the same config but stopped or given up (FATAL): start it again. `start` waits
+    // for startsecs, and its error is reported by the caller's readiness check with the log.
+    await supervisorctl(ctl, ["start", spec.name]);
+  }
+}
+
+/** Stops a program (TERM to its process group, KILL after stopwaitsecs) and forgets it. */
+export async function removeProgram(ctl: Ctl, name: string): Promise<void> {
+  await supervisorctl(ctl, ["stop", name]);
+  await supervisorctl(ctl, ["remove", name]);
+  rmSync(path.join(ctl.paths.programsDir, `${name}.conf`), { force: true });
+}
+
+/** Names of the programs whose conf files are in programs/. */
+export function programFiles(p: SupervisorPaths): string[] {
+  try {
+    return readdirSync(p.programsDir)
+      .filter((f) => f.endsWith(".conf"))
+      .map((f) => f.slice(0, -".conf".length));
+  } catch {
+    return [];
+  }
+}
