@@ -288,10 +288,13 @@ async function waitReady(inputs: LocalProcessInputs, port: number, launch: Launc
     if (await launch.ready(port)) return;
     if (Date.now() >= nextStatus) {
       const status = await programStatus(ctl, inputs.name);
-      if (!SUPERVISED_STATES.has(status.state)) throw new Error(`${status.state}: ${status.detail}`);
+      // BACKOFF: it exited before it had run for startsecs. The supervisor would try again, but a service
+      // that cannot start now is a failed step (with its log), not something to wait out.
       if (status.state === "BACKOFF" && /address already in use|EADDRINUSE/i.test(logTail(logFile, 5))) {
         throw new Error(`port ${port} is taken (address already in use)`);
       }
+      if (status.state === "BACKOFF") throw new Error("exited during start");
+      if (!SUPERVISED_STATES.has(status.state)) throw new Error(`${status.state}: ${status.detail}`);
       nextStatus = Date.now() + 500;
     }
     await sleep(50);
