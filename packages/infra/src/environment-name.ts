@@ -10,8 +10,56 @@ import { z } from "zod";
 export const MAX_ENV_NAME_LENGTH = 20;
 export const MIN_ENV_NAME_LENGTH = 3;
 
-/** A DNS label that is also the Pulumi stack name, a folder name of the local target, and an AWS name prefix. */
-export const environmentNameSchema = z
+/**
+ * Words a new environment may not be named, because an environment's page is `/environments/<name>`: a name
+ * equal to a page of the portal there (`/environments/new`, the create form) would make that environment's
+ * page unreachable. The list also holds words the portal is likely to use for pages of its own (under
+ * `/environments/` or beside it), so adding such a page never hides an existing environment.
+ */
+export const RESERVED_ENVIRONMENT_NAMES: readonly string[] = [
+  "new",
+  "create",
+  "edit",
+  "import",
+  "export",
+  "search",
+  "compare",
+  "bulk",
+  "drift",
+  "operations",
+  "events",
+  "settings",
+  "admin",
+  "api",
+  "static",
+  "assets",
+  "health",
+  "healthz",
+  "readyz",
+  "metrics",
+  "login",
+  "logout",
+  "auth",
+  "callback",
+  "users",
+  "teams",
+  "roles",
+  "audit",
+  "environments",
+  "index",
+  "default",
+  "null",
+  "undefined",
+];
+
+const RESERVED = new Set(RESERVED_ENVIRONMENT_NAMES);
+
+/**
+ * The syntax of a name: a DNS label that is also the Pulumi stack name, a folder name of the local target,
+ * and an AWS name prefix. What addresses an environment that exists (operations, lookups) checks this only,
+ * so one created before a word was reserved can still be operated and destroyed.
+ */
+export const existingEnvironmentNameSchema = z
   .string({ error: "Name is required." })
   .trim()
   .min(MIN_ENV_NAME_LENGTH, `Use at least ${MIN_ENV_NAME_LENGTH} characters.`)
@@ -28,3 +76,13 @@ export const environmentNameSchema = z
     (n) => !n.startsWith("internal"),
     'Do not start with "internal" (reserved by Elastic Load Balancing).',
   );
+
+/** The rule for a new environment's name: the syntax, and not a reserved word. */
+export const environmentNameSchema = existingEnvironmentNameSchema.superRefine((n, ctx) => {
+  if (RESERVED.has(n)) {
+    ctx.addIssue({
+      code: "custom",
+      message: `“${n}” is reserved for the portal's own pages (e.g. /environments/new). Choose another name.`,
+    });
+  }
+});

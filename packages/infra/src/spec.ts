@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { environmentNameSchema } from "./environment-name";
+import { existingEnvironmentNameSchema } from "./environment-name";
 import type { EnvironmentRef, EnvironmentSpec } from "./operations/types";
 
 // One schema per contract: these validate what the portal hands to the operations, before any Pulumi run.
@@ -16,7 +16,7 @@ const voteOptionsSchema = z
 
 export const environmentSpecSchema = z
   .object({
-    name: environmentNameSchema,
+    name: existingEnvironmentNameSchema,
     target: targetSchema,
     frontendReplicas: z.number().int().min(1).max(20),
     redisReplicas: z.number().int().min(1).max(6),
@@ -48,7 +48,7 @@ export const environmentSpecSchema = z
   }) satisfies z.ZodType<EnvironmentSpec>;
 
 export const environmentRefSchema = z
-  .object({ name: environmentNameSchema, target: targetSchema })
+  .object({ name: existingEnvironmentNameSchema, target: targetSchema })
   .strip() satisfies z.ZodType<EnvironmentRef>;
 
 export const operationsConfigSchema = z.object({

@@ -3,7 +3,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { z } from "zod";
-import { environmentNameSchema } from "../environment-name";
+import { existingEnvironmentNameSchema } from "../environment-name";
 
 /** Where the voting app (and its Dockerfile) lives: packages/voting-app, from src/aws or dist/aws alike. */
 export const DEFAULT_APP_PATH = path.resolve(__dirname, "..", "..", "..", "voting-app");
@@ -157,7 +157,7 @@ export const certificateArnSchema = z
 export const votingEnvironmentArgsSchema = z
   .object({
     /** Environment name: DNS-safe, at most 20 characters; prefixes every AWS name. */
-    name: environmentNameSchema,
+    name: existingEnvironmentNameSchema,
     /** Who asked for it; recorded in the Owner tag. */
     owner: tagValueSchema("owner"),
     frontendReplicas: replicas("frontendReplicas", MAX_FRONTEND_REPLICAS),

@@ -32,10 +32,11 @@ import {
   programStatus,
   removeProgram,
   renderSupervisordConfig,
+  restartProgram,
   SUPERVISED_STATES,
+  signalProgram,
   socketPathFor,
   supervisorAnswers,
-  supervisorctl,
   supervisorPaths,
   writeAtomic,
 } from "./supervisor";
@@ -43,10 +44,10 @@ import {
 export type ServiceKind = "redis" | "app" | "tcp-balancer" | "http-balancer";
 export type LocalProcessKind = "supervisor" | ServiceKind;
 
-/** How services reach their supervisor: its config file (socket, include folder) and `supervisorctl`. */
+/** How services reach their supervisor: its config file (include folder) and its socket. */
 export interface SupervisorControl {
   config: string;
-  supervisorctl: string;
+  socket: string;
 }
 
 /** Inputs of every local resource; which fields apply depends on `kind`. */
@@ -58,7 +59,6 @@ export interface LocalProcessInputs {
   envDir: string;
   /** supervisor: the binaries, and node + the compiled event listener it runs. */
   supervisord?: string;
-  supervisorctl?: string;
   node?: string;
   eventsListener?: string;
   /** services: the supervisor's outputs (also what orders them after it). */
@@ -109,12 +109,7 @@ const SERVICE_INPUTS: (keyof LocalProcessInputs)[] = [
   "redisRole",
 ];
 const IDENTITY_INPUTS: (keyof LocalProcessInputs)[] = ["kind", "name", "envDir"];
-const SUPERVISOR_INPUTS: (keyof LocalProcessInputs)[] = [
-  "supervisord",
-  "supervisorctl",
-  "node",
-  "eventsListener",
-];
+const SUPERVISOR_INPUTS: (keyof LocalProcessInputs)[] = ["supervisord", "node", "eventsListener"];
 
 const READY_TIMEOUT_MS = 20_000;
 
@@ -161,7 +156,7 @@ function httpStatus(port: number, urlPath: string, timeoutMs = 1000): Promise<nu
 
 /** The supervisor's control of a service (paths derived from its folder, so also known during a preview). */
 function ctlOf(p: Pick<LocalProcessInputs, "envDir" | "supervisor">): Ctl {
-  return { supervisorctl: p.supervisor?.supervisorctl ?? "supervisorctl", paths: supervisorPaths(p.envDir) };
+  return { paths: supervisorPaths(p.envDir) };
 }
 
 const statsSocket = (envDir: string, name: string) => socketPathFor(envDir, `${name}.haproxy.sock`);
@@ -364,7 +359,7 @@ async function createSupervisor(
   );
   const control: SupervisorControl = {
     config: p.config,
-    supervisorctl: inputs.supervisorctl ?? "supervisorctl",
+    socket: p.socket,
   };
   const logFile = path.join(dirs(inputs.envDir).logs, "supervisord.out");
   const proc = spawnDetached(inputs.supervisord ?? "supervisord", ["-n", "-c", p.config], {
@@ -372,7 +367,7 @@ async function createSupervisor(
     logFile,
     cwd: inputs.envDir,
   });
-  const ctl: Ctl = { supervisorctl: control.supervisorctl, paths: p };
+  const ctl: Ctl = { paths: p };
   const deadline = Date.now() + READY_TIMEOUT_MS;
   while (!(await supervisorAnswers(ctl))) {
     if (!isSameProcess(proc.pid, proc.startTime) || Date.now() > deadline) {
@@ -450,10 +445,7 @@ async function present(props: LocalProcessOutputs): Promise<boolean> {
 }
 
 function ctlOfSupervisor(props: LocalProcessOutputs): Ctl {
-  return {
-    supervisorctl: props.control?.supervisorctl ?? props.supervisorctl ?? "supervisorctl",
-    paths: supervisorPaths(props.envDir),
-  };
+  return { paths: supervisorPaths(props.envDir) };
 }
 
 const changedKeys = (
@@ -494,10 +486,9 @@ export async function update(
   const ctl = ctlOf(news);
   if (isBalancer(news.kind)) {
     // HAProxy's master reloads its config on SIGUSR2 and hands the listening socket to a new worker.
-    const signalled = await supervisorctl(ctl, ["signal", "USR2", news.name]);
-    if (/ERROR/.test(signalled.output)) throw new Error(`${news.name}: reload failed: ${signalled.output}`);
+    await signalProgram(ctl, news.name, "USR2");
   } else {
-    await supervisorctl(ctl, ["restart", news.name]);
+    await restartProgram(ctl, news.name);
   }
   try {
     await waitReady(news, port, launch, logFile);

@@ -11,7 +11,6 @@ export interface LocalProgramContext {
   votingAppMain: string;
   haproxyPath: string;
   supervisordPath: string;
-  supervisorctlPath: string;
   /** Redis password, derived per environment from the stack passphrase (so it is stable across runs). */
   redisPassword: string;
 }
@@ -51,7 +50,6 @@ export function localEnvironmentProgram(spec: EnvironmentSpec, ctx: LocalProgram
         kind: "supervisor",
         envDir,
         supervisord: ctx.supervisordPath,
-        supervisorctl: ctx.supervisorctlPath,
         node: process.execPath,
         eventsListener: script("supervisor-events"),
       },

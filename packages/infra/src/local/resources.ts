@@ -17,7 +17,6 @@ export interface LocalProcessArgs {
   kind: LocalProcessKind;
   envDir: string;
   supervisord?: pulumi.Input<string>;
-  supervisorctl?: pulumi.Input<string>;
   node?: pulumi.Input<string>;
   eventsListener?: pulumi.Input<string>;
   supervisor?: pulumi.Input<SupervisorControl | undefined>;

@@ -3,11 +3,11 @@
 // ECS replaces a stopped task, and reports each state change to an event listener that writes them to a
 // file the portal reads into the operation history. Used by the dynamic provider's runtime (inside the
 // Pulumi provider plugin process) and by the orphan reaper, so it imports only node builtins.
-import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
 import { mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { RpcFault, RpcUnreachable, type RpcValue, rpc } from "./supervisor-rpc";
 
 /** Where an environment's supervisor keeps its files. */
 export interface SupervisorPaths {
@@ -128,30 +128,21 @@ export function writeAtomic(file: string, content: string, mode = 0o600): void {
   renameSync(tmp, file);
 }
 
+/** How to reach an environment's supervisord: its files and socket. */
 export interface Ctl {
-  /** The `supervisorctl` binary. */
-  supervisorctl: string;
   paths: SupervisorPaths;
 }
 
-export interface CtlResult {
-  code: number;
-  output: string;
-}
+const call = (ctl: Ctl, method: string, params: (string | number | boolean)[] = [], timeoutMs?: number) =>
+  rpc(ctl.paths.socket, method, params, timeoutMs);
 
-/** Runs `supervisorctl -c <config> ...args` (the ordinary client, through the environment's socket). */
-export function supervisorctl(ctl: Ctl, args: string[], timeoutMs = 30_000): Promise<CtlResult> {
-  return new Promise((resolve) => {
-    execFile(
-      ctl.supervisorctl,
-      ["-c", ctl.paths.config, ...args],
-      { timeout: timeoutMs, env: { PATH: process.env.PATH ?? "/usr/bin:/bin", LANG: "C.UTF-8" } },
-      (error, stdout, stderr) => {
-        const code = error ? (typeof error.code === "number" ? error.code : 1) : 0;
-        resolve({ code, output: `${stdout}${stderr}`.trim() });
-      },
-    );
-  });
+/** Runs `call`, treating the named faults (e.g. ALREADY_STARTED) as done. */
+async function tolerate(kinds: string[], run: () => Promise<unknown>): Promise<void> {
+  try {
+    await run();
+  } catch (err) {
+    if (!(err instanceof RpcFault && kinds.includes(err.kind))) throw err;
+  }
 }
 
 export type ProgramState =
@@ -178,53 +169,76 @@ export interface ProgramStatus {
 /** States in which the program is there and supervisord keeps it (or brings it back) up. */
 export const SUPERVISED_STATES: ReadonlySet<ProgramState> = new Set(["RUNNING", "STARTING", "BACKOFF"]);
 
-/** Parses one line of `supervisorctl status <name>`. */
-export function parseStatus(name: string, output: string): ProgramStatus {
-  const line = output.split("\n").find((l) => l.startsWith(`${name} `) || l.startsWith(`${name}:`)) ?? "";
-  if (/no such (process|group)/i.test(line)) return { state: "ABSENT", detail: line };
-  const match = line.match(/^\S+\s+([A-Z]+)\s*(.*)$/);
-  if (!match) return { state: "UNREACHABLE", detail: output.split("\n")[0] ?? "" };
-  const state = match[1] as ProgramState;
-  const detail = (match[2] ?? "").trim();
-  const pid = Number(detail.match(/pid (\d+)/)?.[1]) || undefined;
-  return { state, pid, detail };
-}
-
+/** The program's state as supervisord reports it (supervisor.getProcessInfo). */
 export async function programStatus(ctl: Ctl, name: string): Promise<ProgramStatus> {
-  const { output } = await supervisorctl(ctl, ["status", name], 10_000);
-  if (/refused connection|no such file|SHUTDOWN_STATE|Errno/i.test(output) && !output.startsWith(name)) {
-    return { state: "UNREACHABLE", detail: output.split("\n")[0] ?? "" };
+  try {
+    const info = (await call(ctl, "supervisor.getProcessInfo", [name], 10_000)) as Record<string, RpcValue>;
+    return {
+      state: String(info.statename) as ProgramState,
+      pid: Number(info.pid) || undefined,
+      detail: String(info.description ?? ""),
+    };
+  } catch (err) {
+    if (err instanceof RpcFault && err.kind === "BAD_NAME") return { state: "ABSENT", detail: err.fault };
+    if (err instanceof RpcUnreachable || err instanceof RpcFault) {
+      return { state: "UNREACHABLE", detail: err.message };
+    }
+    throw err;
   }
-  return parseStatus(name, output);
 }
 
-/** True once supervisord answers on its socket. */
+/** True once supervisord answers on its socket and is running (not starting up or shutting down). */
 export async function supervisorAnswers(ctl: Ctl): Promise<boolean> {
-  const { output } = await supervisorctl(ctl, ["pid"], 5000);
-  return /^\d+$/.test(output);
+  try {
+    const state = (await call(ctl, "supervisor.getState", [], 5000)) as Record<string, RpcValue>;
+    return state.statename === "RUNNING";
+  } catch {
+    return false;
+  }
 }
 
 /**
  * Adds (or re-adds after a config change) the program whose conf file is in programs/, and makes sure it
- * runs. supervisord starts a newly added program by itself (autostart).
+ * runs: what `supervisorctl update <name>` and `start <name>` do. supervisord starts a newly added program
+ * by itself (autostart).
  */
 export async function addProgram(ctl: Ctl, spec: ProgramSpec): Promise<void> {
   writeAtomic(path.join(ctl.paths.programsDir, `${spec.name}.conf`), renderProgram(ctl.paths, spec));
-  const update = await supervisorctl(ctl, ["update", spec.name]);
-  if (/ERROR/.test(update.output)) throw new Error(`supervisorctl update ${spec.name}: ${update.output}`);
+  const [changes] = (await call(ctl, "supervisor.reloadConfig")) as string[][][];
+  const [added = [], changed = []] = changes ?? [];
+  if (changed.includes(spec.name)) {
+    await tolerate(["BAD_NAME", "NOT_RUNNING"], () =>
+      call(ctl, "supervisor.stopProcessGroup", [spec.name, true]),
+    );
+    await tolerate(["BAD_NAME"], () => call(ctl, "supervisor.removeProcessGroup", [spec.name]));
+  }
+  if (added.includes(spec.name) || changed.includes(spec.name)) {
+    await tolerate(["ALREADY_ADDED"], () => call(ctl, "supervisor.addProcessGroup", [spec.name]));
+  }
   const status = await programStatus(ctl, spec.name);
   if (status.state === "UNREACHABLE") throw new Error(`the supervisor does not answer: ${status.detail}`);
   if (!SUPERVISED_STATES.has(status.state)) {
-    // Already known with the same config but stopped or given up (FATAL): start it again. `start` waits
-    // for startsecs, and its error is reported by the caller's readiness check with the log.
-    await supervisorctl(ctl, ["start", spec.name]);
+    // Known with the same config but stopped or given up (FATAL): start it again, without waiting (the
+    // caller's readiness check reports a failed start, with the log).
+    await tolerate(["ALREADY_STARTED"], () => call(ctl, "supervisor.startProcess", [spec.name, false]));
   }
+}
+
+/** Restarts a program (stop, waiting until it stopped; then start without waiting). */
+export async function restartProgram(ctl: Ctl, name: string): Promise<void> {
+  await tolerate(["NOT_RUNNING"], () => call(ctl, "supervisor.stopProcess", [name, true]));
+  await tolerate(["ALREADY_STARTED"], () => call(ctl, "supervisor.startProcess", [name, false]));
+}
+
+/** Sends a signal (e.g. "USR2") to a running program. */
+export async function signalProgram(ctl: Ctl, name: string, signal: string): Promise<void> {
+  await call(ctl, "supervisor.signalProcess", [name, signal]);
 }
 
 /** Stops a program (TERM to its process group, KILL after stopwaitsecs) and forgets it. */
 export async function removeProgram(ctl: Ctl, name: string): Promise<void> {
-  await supervisorctl(ctl, ["stop", name]);
-  await supervisorctl(ctl, ["remove", name]);
+  await tolerate(["BAD_NAME", "NOT_RUNNING"], () => call(ctl, "supervisor.stopProcess", [name, true]));
+  await tolerate(["BAD_NAME"], () => call(ctl, "supervisor.removeProcessGroup", [name]));
   rmSync(path.join(ctl.paths.programsDir, `${name}.conf`), { force: true });
 }
 

@@ -37,11 +37,6 @@ export function programForTarget(
       ctx.supervisordPath ?? process.env.SUPERVISORD_PATH ?? "supervisord",
       "the local target's processes run under supervisord; install it (e.g. apt-get install supervisor) or set SUPERVISORD_PATH",
     );
-    const supervisorctlPath = requireBinary(
-      "supervisorctl",
-      path.join(path.dirname(supervisordPath), "supervisorctl"),
-      "supervisorctl belongs next to supervisord (apt-get install supervisor)",
-    );
     const votingAppMain = resolveVotingAppMain(ctx.votingAppMain);
     if (!existsSync(votingAppMain)) {
       throw new EnvironmentOperationError(
@@ -55,7 +50,6 @@ export function programForTarget(
       votingAppMain,
       haproxyPath,
       supervisordPath,
-      supervisorctlPath,
       redisPassword: ctx.redisPassword,
     });
     return { program, estimate: localResourceCount(spec) };

@@ -155,7 +155,7 @@ export async function reapOrphans(
     rmSync(path.join(paths.programsDir, `${name}.conf`), { force: true });
     // Without a live supervisor the file is only a leftover (a new supervisor starts without it).
     if (!liveSupervisor) continue;
-    await removeProgram({ supervisorctl: supervisor?.supervisorctl ?? "supervisorctl", paths }, name);
+    await removeProgram({ paths }, name);
     notice(
       `stopped ${name} of ${environment} and removed it from its supervisor: no resource in the state owns it (a run that was interrupted started it but never recorded it)`,
     );

@@ -154,7 +154,7 @@ export interface OperationsConfig {
   /** `haproxy` binary (the local target's load balancers). Default: HAPROXY_PATH, else `haproxy` on PATH. */
   haproxyPath?: string;
   /**
-   * `supervisord` binary (the local target's process supervisor; `supervisorctl` must be beside it).
+   * `supervisord` binary (the local target's process supervisor).
    * Default: SUPERVISORD_PATH, else `supervisord` on PATH.
    */
   supervisordPath?: string;

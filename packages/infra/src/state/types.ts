@@ -12,7 +12,7 @@ export interface StackLock {
 export interface CheckpointSummary {
   /**
    * For the local target's resources, from their outputs: `name` (the service or `supervisor`), and the
-   * supervisor's `pid`, `startTime` and `supervisorctl`, to tell its processes from orphans.
+   * supervisor's `pid` and `startTime`, to tell its processes from orphans.
    */
   resources: {
     urn: string;
@@ -21,7 +21,6 @@ export interface CheckpointSummary {
     name?: string;
     pid?: number;
     startTime?: string;
-    supervisorctl?: string;
   }[];
   pendingOperations: { type: string; urn: string }[];
 }
@@ -51,7 +50,6 @@ interface RawCheckpoint {
           pid?: unknown;
           name?: unknown;
           startTime?: unknown;
-          control?: { supervisorctl?: unknown };
         };
       }[];
       pending_operations?: { type: string; resource: { urn: string } }[];
@@ -70,9 +68,6 @@ export function summarizeCheckpoint(json: string): CheckpointSummary {
       ...(typeof r.outputs?.name === "string" ? { name: r.outputs.name } : {}),
       ...(typeof r.outputs?.pid === "number" ? { pid: r.outputs.pid } : {}),
       ...(typeof r.outputs?.startTime === "string" ? { startTime: r.outputs.startTime } : {}),
-      ...(typeof r.outputs?.control?.supervisorctl === "string"
-        ? { supervisorctl: r.outputs.control.supervisorctl }
-        : {}),
     })),
     pendingOperations: (latest?.pending_operations ?? []).map((p) => ({ type: p.type, urn: p.resource.urn })),
   };

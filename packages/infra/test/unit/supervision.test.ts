@@ -1,4 +1,4 @@
-// The pure parts of the local target's supervision: supervisorctl's answers, the event listener's records,
+// The pure parts of the local target's supervision: supervisord's XML-RPC answers, the event listener's records,
 // the pairing of exits with restarts, reading the events file across a rotation, and observed counts.
 import { appendFileSync, mkdirSync, mkdtempSync, renameSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -9,6 +9,7 @@ import type { ProcessStateEvent } from "../../src/local/supervisor-events";
 import { selfHealing, supervisor } from "../helpers/infra";
 
 const load = createRequire(__filename);
+const rpc: typeof import("../../src/local/supervisor-rpc") = load("../../dist/local/supervisor-rpc.js");
 const events: typeof import("../../src/local/supervisor-events") = load(
   "../../dist/local/supervisor-events.js",
 );
@@ -19,25 +20,33 @@ const operations: typeof import("../../src/operations/create-operations") = load
 const tmp = mkdtempSync(path.join(os.tmpdir(), "infra-supervision-"));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-describe("supervisorctl status", () => {
-  it("reads a program's state, pid and description", () => {
-    expect(
-      supervisor.parseStatus("web", "web                              RUNNING   pid 17942, uptime 0:00:01"),
-    ).toEqual({ state: "RUNNING", pid: 17942, detail: "pid 17942, uptime 0:00:01" });
-    expect(
-      supervisor.parseStatus(
-        "frontend-1",
-        "frontend-1    FATAL     Exited too quickly (process log may have details)",
-      ),
-    ).toMatchObject({
-      state: "FATAL",
-      pid: undefined,
-      detail: "Exited too quickly (process log may have details)",
+describe("supervisord's XML-RPC answers", () => {
+  const member = (name: string, value: string) =>
+    `<member>\n<name>${name}</name>\n<value>${value}</value>\n</member>\n`;
+  it("reads a struct (getProcessInfo), nested arrays (reloadConfig) and a fault", () => {
+    const info = `<?xml version='1.0'?>\n<methodResponse>\n<params>\n<param>\n<value><struct>\n${member("name", "<string>web</string>")}${member("pid", "<int>13740</int>")}${member("statename", "<string>RUNNING</string>")}${member("spawnerr", "<string></string>")}${member("description", "<string>pid 13740, uptime 0:00:05 &amp; more</string>")}</struct></value>\n</param>\n</params>\n</methodResponse>\n`;
+    expect(rpc.parseResponse(info)).toEqual({
+      name: "web",
+      pid: 13740,
+      statename: "RUNNING",
+      spawnerr: "",
+      description: "pid 13740, uptime 0:00:05 & more",
     });
-    expect(supervisor.parseStatus("redis-9", "redis-9: ERROR (no such process)").state).toBe("ABSENT");
-    expect(supervisor.parseStatus("web", "unix:///tmp/x/run/supervisor.sock no such file").state).toBe(
-      "UNREACHABLE",
-    );
+    const empty = "<value><array><data>\n</data></array></value>\n";
+    const reload = `<?xml version='1.0'?>\n<methodResponse>\n<params>\n<param>\n<value><array><data>\n<value><array><data>\n<value><array><data>\n<value><string>frontend-2</string></value>\n</data></array></value>\n${empty}${empty}</data></array></value>\n</data></array></value>\n</param>\n</params>\n</methodResponse>\n`;
+    expect(rpc.parseResponse(reload)).toEqual([[["frontend-2"], [], []]]);
+    expect(
+      rpc.parseResponse(
+        "<methodResponse><params><param><value><boolean>1</boolean></value></param></params></methodResponse>",
+      ),
+    ).toBe(true);
+    const fault = `<?xml version='1.0'?>\n<methodResponse>\n<fault>\n<value><struct>\n${member("faultCode", "<int>10</int>")}${member("faultString", "<string>BAD_NAME: nope</string>")}</struct></value>\n</fault>\n</methodResponse>\n`;
+    expect(() => rpc.parseResponse(fault)).toThrow(rpc.RpcFault);
+    try {
+      rpc.parseResponse(fault);
+    } catch (err) {
+      expect(err).toMatchObject({ code: 10, kind: "BAD_NAME", message: "BAD_NAME: nope" });
+    }
   });
 
   it("puts sockets of long data folders in the temp folder (unix socket paths are limited)", () => {
