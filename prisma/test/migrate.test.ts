@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
@@ -53,7 +53,14 @@ describe("applyMigrations", () => {
       "SELECT tablename FROM pg_tables WHERE schemaname='public'",
     );
     expect(tables.map((t) => t.tablename).sort()).toEqual(
-      ["_prisma_migrations", "environments", "operation_events", "operations"].sort(),
+      [
+        "_prisma_migrations",
+        "audit_events",
+        "environments",
+        "operation_events",
+        "operations",
+        "rate_limits",
+      ].sort(),
     );
   });
 
@@ -135,4 +142,80 @@ describe("createDbClient", () => {
       await db.$disconnect();
     }
   });
+});
+
+describe("access and audit tables", () => {
+  it("keeps names unique among live environments only, and the audit log append-only", async () => {
+    const url = await freshDatabase();
+    await applyMigrations(url);
+    const db = createDbClient(url, { poolSize: 2 });
+    try {
+      const data = {
+        name: "demo",
+        target: "local" as const,
+        owner: "a@b.c",
+        desiredFrontendReplicas: 1,
+        desiredRedisReplicas: 1,
+      };
+      const first = await db.environment.create({ data });
+      await expect(db.environment.create({ data })).rejects.toThrow();
+      await db.environment.update({ where: { id: first.id }, data: { deletedAt: new Date() } });
+      await db.environment.create({ data }); // the name is free again; the removed row stays
+      expect(await db.environment.count({ where: { name: "demo" } })).toBe(2);
+
+      const entry = await db.auditEvent.create({
+        data: { actor: "a@b.c", action: "create", outcome: "accepted" },
+      });
+      await expect(
+        db.auditEvent.update({ where: { id: entry.id }, data: { outcome: "refused" } }),
+      ).rejects.toThrow(/append-only/);
+      await expect(db.auditEvent.deleteMany({})).rejects.toThrow(/append-only/);
+      await expect(db.$executeRawUnsafe("TRUNCATE audit_events")).rejects.toThrow(/append-only/);
+      expect(await db.auditEvent.count()).toBe(1);
+    } finally {
+      await db.$disconnect();
+    }
+  });
+});
+
+describe("startEmbeddedPostgres", () => {
+  it("runs PostgreSQL with a minimal environment and moves an old cluster to a new password", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "db-env-"));
+    const saved = { ...process.env };
+    process.env.PULUMI_CONFIG_PASSPHRASE = "do-not-leak";
+    process.env.AWS_SECRET_ACCESS_KEY = "do-not-leak";
+    try {
+      const old = await startEmbeddedPostgres({ dataDir: path.join(dir, "pg"), password: "postgres" });
+      await old.stop();
+      const pgServer = await startEmbeddedPostgres({
+        dataDir: path.join(dir, "pg"),
+        password: "a-new-random-password",
+        legacyPasswords: ["postgres"],
+      });
+      try {
+        expect(pgServer.url).toContain("a-new-random-password");
+        expect(await query(pgServer.url, "SELECT 1 AS one")).toEqual([{ one: 1 }]);
+        const pid = (await query<{ pid: number }>(pgServer.url, "SELECT pg_backend_pid() AS pid"))[0]?.pid;
+        const postmaster = Number(readFileSync(`/proc/${pid}/stat`, "utf8").split(" ")[3]);
+        const environ = readFileSync(`/proc/${postmaster}/environ`, "utf8");
+        expect(environ).not.toContain("do-not-leak");
+        expect(
+          environ
+            .split("\0")
+            .filter(Boolean)
+            .map((kv) => kv.split("=")[0])
+            .sort(),
+        ).toEqual(["LANG", "LC_ALL", "LC_MESSAGES", "PATH", "TZ"]);
+        // The old password no longer works.
+        await expect(
+          query(pgServer.url.replace("a-new-random-password", "postgres"), "SELECT 1"),
+        ).rejects.toThrow(/password/);
+      } finally {
+        await pgServer.stop();
+      }
+    } finally {
+      process.env = saved;
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });

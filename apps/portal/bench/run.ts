@@ -16,6 +16,7 @@ import {
   destroyEnvironment,
 } from "../src/features/environments/commands";
 import { startQueue } from "../src/server/queue";
+import { makePrincipal } from "../src/shared/access";
 import { waitFor } from "../test/helpers/database";
 import { appDir, killProcessesUnder, startPortal } from "../test/helpers/portal-process";
 
@@ -103,7 +104,7 @@ async function main() {
 
     // 2 + 3. four real local operations; start latency and page times while they run
     const boss = await startQueue(url, { role: "sender" });
-    const ctx: CommandContext = { db, boss, user: "bench@example.com" };
+    const ctx: CommandContext = { db, boss, principal: makePrincipal("bench@example.com", "admin") };
     const names = ["bench-live-1", "bench-live-2", "bench-live-3", "bench-live-4"];
     for (const name of names) {
       const r = await createEnvironment(ctx, {

@@ -28,6 +28,7 @@ export const environmentSpecSchema = z
       })
       .strict()
       .optional(),
+    app: z.object({ allowReset: z.boolean().optional() }).strict().optional(),
     local: z
       .object({
         voteOptions: voteOptionsSchema.optional(),
@@ -60,6 +61,7 @@ export const operationsConfigSchema = z.object({
     ),
   passphrase: z.string().min(1).optional(),
   dataDir: z.string().min(1),
+  workspacesDir: z.string().min(1).optional(),
   pulumiHome: z.string().min(1).optional(),
   cliRoot: z.string().min(1).optional(),
   redisServerPath: z.string().min(1).optional(),

@@ -14,6 +14,8 @@ export interface AppConfig {
   replicaName: string;
   logLevel: LogLevel;
   redis: RedisConfig;
+  /** Whether "reset all votes" (the form and DELETE /api/votes) is offered; off unless ALLOW_RESET=true. */
+  allowReset: boolean;
 }
 
 export interface RedisEndpoint {
@@ -123,6 +125,7 @@ export const EnvSchema = z
     REDIS_PORT: port("REDIS_PORT", 6379).refine((p) => p > 0, "REDIS_PORT must be between 1 and 65535"),
     REDIS_PASSWORD: z.string().optional(),
     REDIS_TLS: boolean("REDIS_TLS"),
+    ALLOW_RESET: boolean("ALLOW_RESET"),
     REDIS_READ_HOST: hostname("REDIS_READ_HOST").optional(),
     REDIS_READ_PORT: port("REDIS_READ_PORT", 0).refine(
       (p) => p >= 0,
@@ -180,6 +183,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     options,
     replicaName: e.REPLICA_NAME ?? os.hostname(),
     logLevel: e.LOG_LEVEL,
+    allowReset: e.ALLOW_RESET,
     redis: {
       primary: { host: e.REDIS_HOST, port: e.REDIS_PORT },
       read: e.REDIS_READ_HOST

@@ -8,7 +8,7 @@ let app: RunningApp;
 
 beforeAll(async () => {
   redis = await startRedisServer();
-  app = await startTestApp({ REDIS_PORT: String(redis.port), REPLICA_NAME: "api-test" });
+  app = await startTestApp({ REDIS_PORT: String(redis.port), REPLICA_NAME: "api-test", ALLOW_RESET: "true" });
 });
 afterAll(async () => {
   await app?.close();
@@ -135,10 +135,68 @@ describe("page and no-JavaScript forms", () => {
     expect(await counts(app.url)).toEqual({ Cats: 0, Dogs: 0 });
   });
 
+  const post = (path: string, headers: Record<string, string>, body = "option=Cats") =>
+    fetch(`${app.url}${path}`, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded", ...headers },
+      body,
+      redirect: "manual",
+    });
+
+  it("refuses form posts from another site (Origin or Sec-Fetch-Site) and changes nothing", async () => {
+    await vote(app.url, "Dogs");
+    const host = new URL(app.url).host;
+    for (const headers of <Record<string, string>[]>[
+      { origin: "https://evil.example" },
+      { origin: "null" },
+      { origin: `http://${host}.evil.example` },
+      { "sec-fetch-site": "cross-site" },
+      { "sec-fetch-site": "same-site" },
+    ]) {
+      for (const path of ["/vote", "/reset"]) {
+        const res = await post(path, headers);
+        expect(res.status, `${path} ${JSON.stringify(headers)}`).toBe(403);
+        expect(await res.text()).toContain("sent from another site");
+      }
+    }
+    expect(await counts(app.url)).toEqual({ Cats: 0, Dogs: 1 });
+    // The same site's own page (Origin = this host, also as the load balancer forwards it) is accepted.
+    expect((await post("/vote", { origin: app.url, "sec-fetch-site": "same-origin" })).status).toBe(303);
+    expect(
+      (await post("/vote", { origin: "http://vote.example", "x-forwarded-host": "vote.example" })).status,
+    ).toBe(303);
+    expect(await counts(app.url)).toEqual({ Cats: 2, Dogs: 1 });
+  });
+
   it("ignores unknown options in the ?voted= notice", async () => {
     const page = await (await fetch(`${app.url}/?voted=<script>`)).text();
     expect(page).not.toContain("<script>alert");
     expect(page).not.toContain('data-testid="notice"');
+  });
+});
+
+describe("reset is off unless ALLOW_RESET is set", () => {
+  it("offers no reset form and refuses the form post and the API call", async () => {
+    const plain = await startTestApp({ REDIS_PORT: String(redis.port), REDIS_KEY: "test:no-reset" });
+    try {
+      await vote(plain.url, "Cats");
+      const html = await (await fetch(plain.url)).text();
+      expect(html).not.toContain(`id="reset-form"`);
+      expect(html).not.toContain("Reset votes");
+      const form = await fetch(`${plain.url}/reset`, {
+        method: "POST",
+        headers: { origin: plain.url },
+        redirect: "manual",
+      });
+      expect(form.status).toBe(403);
+      expect(await form.text()).toContain("turned off for this environment");
+      const api = await fetch(`${plain.url}/api/votes`, { method: "DELETE" });
+      expect(api.status).toBe(403);
+      expect(await api.json()).toMatchObject({ error: "reset_disabled" });
+      expect(await counts(plain.url)).toEqual({ Cats: 1, Dogs: 0 });
+    } finally {
+      await plain.close();
+    }
   });
 });
 

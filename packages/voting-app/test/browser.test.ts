@@ -16,7 +16,11 @@ let browser: Browser;
 beforeAll(async () => {
   mkdirSync(SHOTS, { recursive: true });
   redis = await startRedisServer();
-  app = await startTestApp({ REDIS_PORT: String(redis.port), REPLICA_NAME: "browser-test" });
+  app = await startTestApp({
+    REDIS_PORT: String(redis.port),
+    REPLICA_NAME: "browser-test",
+    ALLOW_RESET: "true",
+  });
   browser = await launchChromium();
 });
 afterAll(async () => {

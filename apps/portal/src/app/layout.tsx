@@ -1,7 +1,8 @@
 import type { Metadata } from "next";
 import Link from "next/link";
 import type { ReactNode } from "react";
-import { currentUser } from "../server/identity";
+import { config } from "../server/env";
+import { currentPrincipal } from "../server/identity";
 import "./globals.css";
 
 export const metadata: Metadata = {
@@ -12,7 +13,8 @@ export const metadata: Metadata = {
 export const dynamic = "force-dynamic";
 
 export default async function RootLayout({ children }: { children: ReactNode }) {
-  const user = await currentUser();
+  const principal = await currentPrincipal();
+  const canCreate = principal && principal.role !== "viewer";
   return (
     <html lang="en">
       <body className="min-h-screen font-sans">
@@ -34,21 +36,57 @@ export default async function RootLayout({ children }: { children: ReactNode }) 
                 </span>
                 Environments
               </Link>
-              <nav aria-label="Main" className="flex gap-4 text-sm">
-                <Link href="/" className="rounded px-1 text-slate-600 hover:text-slate-900">
-                  All environments
-                </Link>
-                <Link href="/environments/new" className="rounded px-1 text-slate-600 hover:text-slate-900">
-                  New environment
-                </Link>
-              </nav>
+              {principal && (
+                <nav aria-label="Main" className="flex gap-4 text-sm">
+                  <Link href="/" className="rounded px-1 text-slate-600 hover:text-slate-900">
+                    All environments
+                  </Link>
+                  {canCreate && (
+                    <Link
+                      href="/environments/new"
+                      className="rounded px-1 text-slate-600 hover:text-slate-900"
+                    >
+                      New environment
+                    </Link>
+                  )}
+                  {principal.role === "admin" && (
+                    <Link href="/audit" className="rounded px-1 text-slate-600 hover:text-slate-900">
+                      Audit log
+                    </Link>
+                  )}
+                </nav>
+              )}
             </div>
-            <p className="text-sm text-slate-500">
-              Signed in as{" "}
-              <span className="font-medium text-slate-700" data-testid="current-user">
-                {user}
-              </span>
-            </p>
+            {principal && (
+              <div className="flex items-center gap-3 text-sm text-slate-600">
+                <p>
+                  Signed in as{" "}
+                  <span
+                    className="font-medium text-slate-800"
+                    data-testid="current-user"
+                    title={principal.id}
+                  >
+                    {principal.name}
+                  </span>{" "}
+                  <span
+                    className="rounded bg-slate-100 px-1.5 py-0.5 text-xs text-slate-700"
+                    data-testid="current-role"
+                  >
+                    {principal.role}
+                  </span>
+                </p>
+                {config().AUTH_MODE === "oidc" && (
+                  <form method="post" action="/auth/signout">
+                    <button
+                      type="submit"
+                      className="rounded-md border border-slate-300 px-2 py-1 text-slate-700 hover:bg-slate-50"
+                    >
+                      Sign out
+                    </button>
+                  </form>
+                )}
+              </div>
+            )}
           </div>
         </header>
         <main id="main" className="mx-auto max-w-6xl px-6 py-8">

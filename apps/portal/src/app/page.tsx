@@ -5,7 +5,7 @@ import { TableHead } from "../features/environments/components/table-head";
 import { age, frontendUrlOf } from "../features/environments/format";
 import { listEnvironments, PAGE_SIZE } from "../features/environments/queries";
 import { config } from "../server/env";
-import { currentUser } from "../server/identity";
+import { requirePrincipal } from "../server/identity";
 import { listFilterSchema } from "../shared/environment-schemas";
 import { ENVIRONMENT_STATUSES, STATUS_LABEL } from "../shared/status";
 
@@ -17,9 +17,9 @@ export default async function EnvironmentListPage({
   searchParams: Promise<Record<string, string | string[] | undefined>>;
 }) {
   const params = await searchParams;
+  const principal = await requirePrincipal("/");
   const filter = listFilterSchema.parse(params);
-  const user = await currentUser();
-  const { items: environments, total } = await listEnvironments(filter, user);
+  const { items: environments, total } = await listEnvironments(filter, principal.id);
   const first = (filter.page - 1) * PAGE_SIZE;
   const pageHref = (page: number) => {
     const q = new URLSearchParams({
@@ -41,12 +41,14 @@ export default async function EnvironmentListPage({
             Voting-app environments: create, scale and tear them down.
           </p>
         </div>
-        <Link
-          href="/environments/new"
-          className="rounded-md bg-indigo-600 px-4 py-2 text-sm font-medium text-white shadow-sm hover:bg-indigo-500"
-        >
-          New environment
-        </Link>
+        {principal.role !== "viewer" && (
+          <Link
+            href="/environments/new"
+            className="rounded-md bg-indigo-600 px-4 py-2 text-sm font-medium text-white shadow-sm hover:bg-indigo-500"
+          >
+            New environment
+          </Link>
+        )}
       </div>
 
       {removed && (
@@ -104,10 +106,15 @@ export default async function EnvironmentListPage({
         <div className="rounded-lg border border-dashed border-slate-300 bg-white p-10 text-center">
           <p className="font-medium">No environments match.</p>
           <p className="mt-1 text-sm text-slate-600">
-            <Link href="/environments/new" className="text-indigo-700 underline">
-              Create one
-            </Link>{" "}
-            or change the filters.
+            {principal.role !== "viewer" && (
+              <>
+                <Link href="/environments/new" className="text-indigo-700 underline">
+                  Create one
+                </Link>{" "}
+                or{" "}
+              </>
+            )}
+            change the filters.
           </p>
         </div>
       ) : (
@@ -170,6 +177,14 @@ export default async function EnvironmentListPage({
                       <span className="block max-w-[11rem] truncate text-slate-700" title={e.owner}>
                         {e.owner}
                       </span>
+                      {e.team && (
+                        <span
+                          className="block max-w-[11rem] truncate text-xs text-slate-600"
+                          data-testid="team"
+                        >
+                          team {e.team}
+                        </span>
+                      )}
                       <span
                         className="block text-xs tabular-nums text-slate-600"
                         title={e.createdAt.toISOString()}

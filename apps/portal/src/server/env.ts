@@ -18,6 +18,18 @@ const list = z
       .filter(Boolean),
   );
 
+const optionalUrl = (name: string) =>
+  z
+    .string()
+    .refine((u) => URL.canParse(u) && /^https?:/.test(u), `${name} must be an http(s) URL`)
+    .optional();
+
+export const AUTH_MODES = ["dev", "oidc", "proxy-jwt"] as const;
+
+const LOOPBACK_HOSTS = new Set(["127.0.0.1", "::1", "localhost", "[::1]"]);
+/** True when LISTEN_HOST accepts connections from this machine only. */
+export const isLoopback = (host: string) => LOOPBACK_HOSTS.has(host) || /^127\.\d+\.\d+\.\d+$/.test(host);
+
 const configSchema = z
   .object({
     PORT: int(3000, 0),
@@ -31,6 +43,79 @@ const configSchema = z
     PORTAL_ROLE: z.enum(["all", "web", "worker"]).default("all"),
     WORKER_CONCURRENCY: int(4, 1),
     WORKER_NICE: z.coerce.number().int().min(0).max(19).default(10),
+    // Sign-in (README "Run it for your company").
+    AUTH_MODE: z.enum(AUTH_MODES).default("dev"),
+    /** The portal's address as people open it (OIDC redirect URL, Origin checks). Default: http://localhost:PORT. */
+    PUBLIC_URL: optionalUrl("PUBLIC_URL"),
+    OIDC_ISSUER_URL: optionalUrl("OIDC_ISSUER_URL"),
+    OIDC_CLIENT_ID: z.string().optional(),
+    OIDC_CLIENT_SECRET: z.string().optional(),
+    OIDC_SCOPES: z.string().default("openid email profile"),
+    /** Allow an http:// issuer (a test or laptop identity provider). */
+    OIDC_ALLOW_INSECURE_ISSUER: z
+      .enum(["0", "1", "true", "false"])
+      .default("0")
+      .transform((v) => v === "1" || v === "true"),
+    GROUPS_CLAIM: z.string().min(1).default("groups"),
+    EMAIL_CLAIM: z.string().min(1).default("email"),
+    NAME_CLAIM: z.string().min(1).default("name"),
+    SESSION_SECRET: z.string().min(32, "SESSION_SECRET must be at least 32 characters").optional(),
+    SESSION_HOURS: int(12, 1),
+    PROXY_JWT_HEADER: z
+      .string()
+      .transform((s) => s.toLowerCase())
+      .optional(),
+    PROXY_JWT_JWKS_URL: optionalUrl("PROXY_JWT_JWKS_URL"),
+    /** AWS ALB: per-key PEM URL with {kid}, e.g. https://public-keys.auth.elb.eu-west-1.amazonaws.com/{kid} */
+    PROXY_JWT_PEM_KEY_URL: z
+      .string()
+      .refine(
+        (u) => u.includes("{kid}") && URL.canParse(u.replace("{kid}", "k")),
+        "PROXY_JWT_PEM_KEY_URL must be an http(s) URL containing {kid}",
+      )
+      .optional(),
+    PROXY_JWT_ISSUER: z.string().optional(),
+    PROXY_JWT_AUDIENCE: list,
+    /** AWS ALB: the load balancer's ARN, checked against the token's `signer` header. */
+    PROXY_JWT_ALB_ARN: z.string().startsWith("arn:", "PROXY_JWT_ALB_ARN must be an ARN").optional(),
+    PROXY_JWT_ALGORITHMS: list
+      .pipe(
+        z.array(
+          z.enum(["RS256", "RS384", "RS512", "PS256", "ES256", "ES384", "ES512", "EdDSA"], {
+            message: "PROXY_JWT_ALGORITHMS: unknown algorithm",
+          }),
+        ),
+      )
+      .transform((a) => (a.length ? a : ["RS256", "ES256"])),
+    // Roles from the identity provider's groups.
+    ADMIN_GROUPS: list.transform((a) => (a.length ? a : ["portal-admins"])),
+    MEMBER_GROUPS: list.transform((a) => (a.length ? a : ["portal-members"])),
+    VIEWER_GROUPS: list.transform((a) => (a.length ? a : ["portal-viewers"])),
+    /** Role of a signed-in person in none of the groups above: none (no access), viewer or member. */
+    DEFAULT_ROLE: z.enum(["none", "viewer", "member"]).default("none"),
+    /** Admins by e-mail whatever their groups (e.g. the first admin, or with Google IAP, which sends no groups). */
+    ADMIN_USERS: list.transform((a) => a.map((u) => u.toLowerCase())),
+    /** Which of a person's groups are teams: those starting with this prefix (empty: every non-role group). */
+    TEAM_GROUP_PREFIX: z.string().default(""),
+    /** dev mode: the groups header (comma-separated) and the local user's groups without it. */
+    AUTH_GROUPS_HEADER: z
+      .string()
+      .default("x-forwarded-groups")
+      .transform((s) => s.toLowerCase()),
+    LOCAL_GROUPS: list.transform((a) => (a.length ? a : ["portal-admins"])),
+    // Quotas and rate limits.
+    QUOTA_ENVIRONMENTS_PER_PERSON: int(5, 1),
+    QUOTA_ENVIRONMENTS_PER_TEAM: int(15, 1),
+    QUOTA_ENVIRONMENTS_TOTAL: int(50, 1),
+    QUOTA_REPLICAS_PER_ENVIRONMENT: int(12, 2),
+    DEFAULT_TTL_HOURS: int(24, 1),
+    RATE_LIMIT_ACTIONS_PER_MINUTE: int(30, 1),
+    RATE_LIMIT_STREAMS_PER_MINUTE: int(60, 1),
+    /** The web process's database role: one that cannot read or write the Pulumi state table. */
+    WEB_DATABASE_URL: z
+      .string()
+      .refine((u) => /^postgres(ql)?:\/\//.test(u), "WEB_DATABASE_URL must be a postgres:// URL")
+      .optional(),
     AUTH_USER_HEADER: z
       .string()
       .default("x-forwarded-email")
@@ -72,6 +157,49 @@ const configSchema = z
           path: [`${tier}_REPLICAS_DEFAULT`],
           message: "must lie within min..max",
         });
+    }
+    if (c.DEFAULT_TTL_HOURS > c.MAX_TTL_HOURS) {
+      ctx.addIssue({ code: "custom", path: ["DEFAULT_TTL_HOURS"], message: "must be ≤ MAX_TTL_HOURS" });
+    }
+    const need = (key: keyof typeof c, why: string) => {
+      if (!c[key]) ctx.addIssue({ code: "custom", path: [key], message: `is required ${why}` });
+    };
+    if (c.AUTH_MODE === "dev" && c.PORTAL_ROLE !== "worker" && !isLoopback(c.LISTEN_HOST)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["AUTH_MODE"],
+        message: `AUTH_MODE=dev trusts anyone who can reach the portal, so it listens on loopback only; LISTEN_HOST=${c.LISTEN_HOST} reaches beyond this machine. Set AUTH_MODE=oidc or AUTH_MODE=proxy-jwt (see "Run it for your company" in apps/portal/README.md), or LISTEN_HOST=127.0.0.1`,
+      });
+    }
+    if (c.AUTH_MODE === "oidc") {
+      need("OIDC_ISSUER_URL", "when AUTH_MODE=oidc");
+      need("OIDC_CLIENT_ID", "when AUTH_MODE=oidc");
+      if (c.OIDC_ISSUER_URL?.startsWith("http:") && !c.OIDC_ALLOW_INSECURE_ISSUER) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["OIDC_ISSUER_URL"],
+          message: "must be https:// (set OIDC_ALLOW_INSECURE_ISSUER=1 only for a test identity provider)",
+        });
+      }
+    }
+    if (c.AUTH_MODE === "proxy-jwt") {
+      need("PROXY_JWT_HEADER", "when AUTH_MODE=proxy-jwt");
+      need("PROXY_JWT_ISSUER", "when AUTH_MODE=proxy-jwt");
+      if (!c.PROXY_JWT_JWKS_URL === !c.PROXY_JWT_PEM_KEY_URL) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["PROXY_JWT_JWKS_URL"],
+          message: "set exactly one of PROXY_JWT_JWKS_URL and PROXY_JWT_PEM_KEY_URL when AUTH_MODE=proxy-jwt",
+        });
+      }
+      if (c.PROXY_JWT_AUDIENCE.length === 0 && !c.PROXY_JWT_ALB_ARN) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["PROXY_JWT_AUDIENCE"],
+          message:
+            "is required when AUTH_MODE=proxy-jwt (AWS ALB tokens have none: set PROXY_JWT_ALB_ARN instead)",
+        });
+      }
     }
     if (c.STALE_AFTER_SECONDS <= c.HEARTBEAT_SECONDS * 2) {
       ctx.addIssue({
@@ -116,11 +244,17 @@ export function awsEnabled(c: PortalConfig): boolean {
   return Boolean(c.AWS_ACCESS_KEY_ID || c.AWS_PROFILE) && c.AWS_REGIONS.length > 0;
 }
 
+/** The portal's address as people open it. */
+export const publicUrl = (c: PortalConfig) =>
+  (c.PUBLIC_URL ?? `http://localhost:${c.PORT}`).replace(/\/+$/, "");
+
 export function limitsFrom(c: PortalConfig): Limits {
   return {
     frontendReplicas: { min: c.FRONTEND_REPLICAS_MIN, max: c.FRONTEND_REPLICAS_MAX },
     redisReplicas: { min: c.REDIS_REPLICAS_MIN, max: c.REDIS_REPLICAS_MAX },
     awsRegions: awsEnabled(c) ? c.AWS_REGIONS : [],
     maxTtlHours: c.MAX_TTL_HOURS,
+    defaultTtlHours: c.DEFAULT_TTL_HOURS,
+    replicasPerEnvironment: c.QUOTA_REPLICAS_PER_ENVIRONMENT,
   };
 }

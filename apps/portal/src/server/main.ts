@@ -9,6 +9,8 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { applyMigrations, createDbClient, type LocalPostgres, startEmbeddedPostgres } from "@platform/db";
 import type PgBoss from "pg-boss";
+import { secretFile } from "./auth/secret-file";
+import { checkWebRole, ensureLoginRole, grantWebRole, withCredentials } from "./db-roles";
 import { ConfigError, config as loadConfig, type PortalConfig } from "./env";
 import { startQueue } from "./queue";
 import { createRealOperations } from "./worker/operations";
@@ -30,14 +32,22 @@ function runningPostmaster(dataDir: string): { pid: number; port: number } | nul
   }
 }
 
+/** The embedded PostgreSQL's superuser password: generated once per data folder (mode 0600). */
+const embeddedPassword = (config: PortalConfig) =>
+  secretFile(path.join(config.DATA_DIR, "postgres-password"));
+/** The web process's role on the embedded PostgreSQL. */
+const EMBEDDED_WEB_ROLE = "portal_web";
+
 async function startDatabase(config: PortalConfig): Promise<{ url: string; embedded?: LocalPostgres }> {
   if (config.DATABASE_URL) return { url: config.DATABASE_URL };
   const pgDir = path.join(config.DATA_DIR, "postgres");
+  mkdirSync(config.DATA_DIR, { recursive: true });
+  const password = embeddedPassword(config);
   const orphan = runningPostmaster(pgDir);
   if (orphan) {
     // Reuse it rather than fail on its lock file; stop it with ours.
     log(`reusing the embedded PostgreSQL left running (pid ${orphan.pid}, port ${orphan.port})`);
-    const url = `postgres://postgres:postgres@127.0.0.1:${orphan.port}/portal`;
+    const url = `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${orphan.port}/portal`;
     return {
       url,
       embedded: {
@@ -52,14 +62,76 @@ async function startDatabase(config: PortalConfig): Promise<{ url: string; embed
       },
     };
   }
-  mkdirSync(config.DATA_DIR, { recursive: true });
   const embedded = await startEmbeddedPostgres({
     dataDir: pgDir,
+    password,
+    // Data folders made before passwords were generated used this one.
+    legacyPasswords: ["postgres"],
     onLog: (line) => process.env.PORTAL_DEBUG && console.log(`[postgres] ${line.trimEnd()}`),
   });
   const url = await embedded.database("portal");
   log(`embedded PostgreSQL on port ${embedded.port} (data in ${path.join(config.DATA_DIR, "postgres")})`);
   return { url, embedded };
+}
+
+/**
+ * The web process's database URL: a role that cannot read or write the Pulumi state table. Embedded PostgreSQL:
+ * the start command creates it (password generated once per data folder). Operator PostgreSQL: WEB_DATABASE_URL
+ * (see README "Database roles"); without it only AUTH_MODE=dev may share DATABASE_URL's role, with a warning.
+ */
+async function webDatabaseUrl(
+  config: PortalConfig,
+  ownerUrl: string | undefined,
+  embedded: boolean,
+): Promise<string> {
+  if (!ownerUrl) return config.WEB_DATABASE_URL as string; // a web-only process given only its own role
+  const stateTable = config.PULUMI_STATE_TABLE;
+  // The queue's schema is made by the owner, so the web role needs no CREATE right.
+  const setup = await startQueue(ownerUrl, { role: "sender" });
+  await setup.stop({ graceful: false, wait: true }).catch(() => {});
+  let webUrl = config.WEB_DATABASE_URL;
+  if (embedded) {
+    const password = secretFile(path.join(config.DATA_DIR, "postgres-web-password"));
+    await ensureLoginRole(ownerUrl, EMBEDDED_WEB_ROLE, password);
+    webUrl = withCredentials(ownerUrl, EMBEDDED_WEB_ROLE, password);
+  }
+  if (!webUrl) {
+    if (config.AUTH_MODE !== "dev") {
+      throw new ConfigError(
+        "WEB_DATABASE_URL is not set: with AUTH_MODE=" +
+          config.AUTH_MODE +
+          " the web process must connect as a role that cannot read the Pulumi state table (README: Database roles)",
+      );
+    }
+    log(
+      "warning: WEB_DATABASE_URL is not set; the web process uses DATABASE_URL's role, which can read the Pulumi state",
+    );
+    return ownerUrl;
+  }
+  const role = decodeURIComponent(new URL(webUrl).username);
+  await grantWebRole(ownerUrl, role, stateTable);
+  const check = await checkWebRole(ownerUrl, webUrl, stateTable);
+  if (check.problem)
+    throw new ConfigError(`WEB_DATABASE_URL: ${check.problem}; the web role must not reach ${stateTable}`);
+  return webUrl;
+}
+
+/** The web process's environment: no owner database URL, no Pulumi passphrase, no cloud secrets. */
+function webEnvironment(webUrl: string, config: PortalConfig): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    DATABASE_URL: webUrl,
+    DATA_DIR: config.DATA_DIR,
+    NEXT_TELEMETRY_DISABLED: "1",
+  };
+  for (const secret of [
+    "PULUMI_CONFIG_PASSPHRASE",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "WEB_DATABASE_URL",
+  ])
+    delete env[secret];
+  return env;
 }
 
 function startWeb(config: PortalConfig, databaseUrl: string): ChildProcess {
@@ -80,12 +152,7 @@ function startWeb(config: PortalConfig, databaseUrl: string): ChildProcess {
     {
       cwd: appDir,
       stdio: "inherit",
-      env: {
-        ...process.env,
-        DATABASE_URL: databaseUrl,
-        DATA_DIR: config.DATA_DIR,
-        NEXT_TELEMETRY_DISABLED: "1",
-      },
+      env: webEnvironment(databaseUrl, config),
     },
   );
   log(`web on http://${config.LISTEN_HOST}:${config.PORT}`);
@@ -106,9 +173,15 @@ async function main(): Promise<void> {
     );
     process.exit(2);
   }
-  const { url, embedded } = await startDatabase(config);
-  const migrated = await applyMigrations(url);
-  if (migrated.applied.length) log(`applied migrations: ${migrated.applied.join(", ")}`);
+  // A web-only process may be given only its own restricted role (WEB_DATABASE_URL): then it migrates nothing.
+  const webOnlyRole = config.PORTAL_ROLE === "web" && !config.DATABASE_URL && !!config.WEB_DATABASE_URL;
+  const { url, embedded } = webOnlyRole
+    ? { url: config.WEB_DATABASE_URL as string, embedded: undefined }
+    : await startDatabase(config);
+  if (!webOnlyRole) {
+    const migrated = await applyMigrations(url);
+    if (migrated.applied.length) log(`applied migrations: ${migrated.applied.join(", ")}`);
+  }
 
   let web: ChildProcess | undefined;
   let worker: OperationWorker | undefined;
@@ -137,7 +210,19 @@ async function main(): Promise<void> {
   process.on("SIGTERM", () => void stop("SIGTERM"));
 
   if (config.PORTAL_ROLE !== "worker") {
-    web = startWeb(config, url);
+    let webUrl: string;
+    try {
+      webUrl = await webDatabaseUrl(
+        config,
+        webOnlyRole ? undefined : url,
+        !!embedded && !config.DATABASE_URL,
+      );
+    } catch (e) {
+      console.error(`[portal] ${e instanceof Error ? e.message : e}`);
+      await stop("the web database role is not usable", 2);
+      return;
+    }
+    web = startWeb(config, webUrl);
     web.on("exit", (code) => void stop(`web exited with ${code}`, code ?? 1));
   }
   if (config.PORTAL_ROLE !== "web") {

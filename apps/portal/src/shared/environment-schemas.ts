@@ -19,6 +19,10 @@ export interface Limits {
   awsRegions: string[];
   /** Longest time-to-live offered, in hours. */
   maxTtlHours: number;
+  /** Time-to-live the create form starts with. */
+  defaultTtlHours: number;
+  /** Quota: frontends + Redis nodes of one environment. */
+  replicasPerEnvironment: number;
 }
 
 const replicas = (label: string, b: ReplicaBounds) =>
@@ -27,6 +31,9 @@ const replicas = (label: string, b: ReplicaBounds) =>
     .int(`${label} must be a whole number.`)
     .min(b.min, `${label}: at least ${b.min}.`)
     .max(b.max, `${label}: at most ${b.max}.`);
+
+// Quotas (replicas per environment, required time-to-live, environments per person/team/portal) are not
+// checked here but by the commands, which record every refusal in the audit log.
 
 /** Form fields arrive as strings; an empty optional field means "not set". */
 const emptyToUndefined = (v: unknown) => (v === "" || v === null ? undefined : v);
@@ -48,6 +55,9 @@ export function createEnvironmentSchema(limits: Limits) {
           .max(limits.maxTtlHours, `Time to live: at most ${limits.maxTtlHours} hours.`)
           .optional(),
       ),
+      team: z.preprocess(emptyToUndefined, z.string().max(200).optional()),
+      /** The voting app's "reset all votes" (a checkbox: present means on). */
+      allowReset: z.preprocess((v) => v === "on" || v === "true" || v === true, z.boolean()).optional(),
       idempotencyKey: z.string().uuid("Reload the page and submit again."),
     })
     .superRefine((v, ctx) => {

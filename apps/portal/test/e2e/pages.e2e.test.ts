@@ -22,6 +22,7 @@ import {
   scaleEnvironment,
 } from "../../src/features/environments/commands";
 import { startQueue } from "../../src/server/queue";
+import { makePrincipal } from "../../src/shared/access";
 import { launchChromium } from "../helpers/chromium";
 import { startTestDatabaseServer, type TestDatabaseServer, waitFor } from "../helpers/database";
 import { appDir, type PortalProcess, startPortal } from "../helpers/portal-process";
@@ -48,7 +49,7 @@ let scriptFile: string;
 const script = (s: ScriptJson) => writeScript(scriptFile, s);
 const cleanups: Array<() => Promise<unknown>> = [];
 
-const as = (user: string): CommandContext => ({ db, boss: sender, user });
+const as = (user: string): CommandContext => ({ db, boss: sender, principal: makePrincipal(user, "admin") });
 const key = () => randomUUID();
 
 beforeAll(async () => {
@@ -149,14 +150,20 @@ const envRows = async (page: Page) =>
 
 async function finished(name: string) {
   return await waitFor(`${name}'s operation to finish`, async () => {
-    const env = await db.environment.findUniqueOrThrow({ where: { name }, include: { lastOperation: true } });
+    const env = await db.environment.findFirstOrThrow({
+      where: { name, deletedAt: null },
+      include: { lastOperation: true },
+    });
     const s = env.lastOperation?.status;
     return s && s !== "queued" && s !== "running" ? env : null;
   });
 }
 const running = (name: string) =>
   waitFor(`${name}'s operation to run`, async () => {
-    const env = await db.environment.findUniqueOrThrow({ where: { name }, include: { lastOperation: true } });
+    const env = await db.environment.findFirstOrThrow({
+      where: { name, deletedAt: null },
+      include: { lastOperation: true },
+    });
     return env.lastOperation?.status === "running" && env.lastOperation.progressDone === 3 ? env : null;
   });
 
@@ -403,7 +410,7 @@ describe("every page in its main states", () => {
   });
 
   it("an operation's event stream ends when the operation ends and when its reader goes away", async () => {
-    const env = await db.environment.findUniqueOrThrow({ where: { name: "web-running" } });
+    const env = await db.environment.findFirstOrThrow({ where: { name: "web-running" } });
     const url = `${webB.url}/api/environments/web-running/operations/${env.lastOperationId}/events`;
     const response = await fetch(url);
     expect(response.headers.get("content-type")).toMatch(/text\/event-stream/);
@@ -424,7 +431,7 @@ describe("every page in its main states", () => {
     expect(text).toMatch(/event: end\ndata: \{"status":"cancelled"/);
     await expect.poll(() => eventStreams(webB)).toBe(0);
 
-    const held = await db.environment.findUniqueOrThrow({ where: { name: "web-updating" } });
+    const held = await db.environment.findFirstOrThrow({ where: { name: "web-updating" } });
     const abort = new AbortController();
     const open = await fetch(
       `${webB.url}/api/environments/web-updating/operations/${held.lastOperationId}/events`,

@@ -27,7 +27,7 @@ export async function startPortal(env: Record<string, string> = {}): Promise<Por
   }
   const dataDir = env.DATA_DIR ?? mkdtempSync(path.join(tmpdir(), "portal-e2e-"));
   mkdirSync(dataDir, { recursive: true });
-  const port = await freePort();
+  const port = Number(env.PORT) || (await freePort());
   let out = "";
   const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", "src/server/main.ts"], {
     cwd: appDir,

@@ -17,6 +17,7 @@ import {
 import * as forms from "../../src/features/environments/form-handlers";
 import { OPERATIONS_QUEUE, startQueue } from "../../src/server/queue";
 import { OperationWorker } from "../../src/server/worker/worker";
+import { makePrincipal } from "../../src/shared/access";
 import { startTestDatabaseServer, type TestDatabaseServer, waitFor } from "../helpers/database";
 import { DatabaseStackLocks, ScriptedOperations } from "../helpers/scripted-operations";
 import { startScriptedWorker, writeScript } from "../helpers/scripted-worker-process";
@@ -49,7 +50,7 @@ async function setup(): Promise<Setup> {
     () => db.$disconnect(),
     () => boss.stop({ graceful: false, wait: true }),
   );
-  return { url, db, boss, ctx: { db, boss, user: "tester@example.com" } };
+  return { url, db, boss, ctx: { db, boss, principal: makePrincipal("tester@example.com", "admin") } };
 }
 
 async function startWorker(
@@ -92,7 +93,7 @@ const scale = (ctx: CommandContext, name: string, frontendReplicas: number, redi
   scaleEnvironment(ctx, { name, frontendReplicas, redisReplicas, idempotencyKey: randomUUID() });
 
 const envOf = (db: PrismaClient, name: string) =>
-  db.environment.findUniqueOrThrow({ where: { name }, include: { lastOperation: true } });
+  db.environment.findFirstOrThrow({ where: { name, deletedAt: null }, include: { lastOperation: true } });
 
 const finished = (db: PrismaClient, name: string) =>
   waitFor(`${name}'s last operation to finish`, async () => {
@@ -272,7 +273,7 @@ describe("queue and worker", () => {
     const ready = await finished(s.db, "short-lived");
     expect(ready.status).toBe("ready");
     expect(ready.expiresAt?.getTime()).toBeGreaterThan(Date.now() + 3500_000);
-    await s.db.environment.update({
+    await s.db.environment.updateMany({
       where: { name: "short-lived" },
       data: { expiresAt: new Date(Date.now() - 1000) },
     });
@@ -374,6 +375,8 @@ describe("the server actions (form handlers) answer impossible actions with a me
     redisReplicas: { min: 1, max: 5 },
     awsRegions: [],
     maxTtlHours: 336,
+    defaultTtlHours: 24,
+    replicasPerEnvironment: 15,
   };
 
   it("scale while destroying, destroy twice, unknown environment, retry of a non-failed operation, cancel of nothing", async () => {

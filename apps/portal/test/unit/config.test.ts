@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
+import { devResolver } from "../../src/server/auth/resolvers";
 import { ConfigError, limitsFrom, parseConfig } from "../../src/server/env";
-import { userFrom } from "../../src/server/identity";
 import { pulumiBackendUrl } from "../../src/server/worker/operations";
 
 describe("configuration", () => {
@@ -38,11 +38,51 @@ describe("configuration", () => {
   });
 });
 
-describe("identity", () => {
-  it("takes the trusted header's user, else the local default", () => {
-    expect(userFrom(" ada@example.com ", "dev@localhost")).toBe("ada@example.com");
-    expect(userFrom(null, "dev@localhost")).toBe("dev@localhost");
-    expect(userFrom("", "dev@localhost")).toBe("dev@localhost");
-    expect(userFrom("x".repeat(201), "dev@localhost")).toBe("dev@localhost");
+describe("dev sign-in", () => {
+  const resolve = (headers: Record<string, string>, env: Record<string, string> = {}) =>
+    devResolver(parseConfig(env)).resolve({ header: (n) => headers[n] ?? null, cookie: () => undefined });
+
+  it("takes the identity header's user (and groups), else the local user as an admin", async () => {
+    expect(await resolve({ "x-forwarded-email": " ada@example.com " })).toMatchObject({
+      ok: true,
+      principal: { id: "ada@example.com", role: "admin" },
+    });
+    expect(await resolve({})).toMatchObject({ ok: true, principal: { id: "dev@localhost", role: "admin" } });
+    expect(
+      await resolve({
+        "x-forwarded-email": "bo@example.com",
+        "x-forwarded-groups": "portal-members, team-a",
+      }),
+    ).toMatchObject({ ok: true, principal: { id: "bo@example.com", role: "member", teams: ["team-a"] } });
+    expect(await resolve({ "x-forwarded-groups": "elsewhere" })).toMatchObject({ ok: false });
+  });
+
+  it("refuses to listen beyond loopback, naming AUTH_MODE", () => {
+    expect(() => parseConfig({ LISTEN_HOST: "0.0.0.0" })).toThrow(/AUTH_MODE=dev.*LISTEN_HOST=0\.0\.0\.0/s);
+    expect(() => parseConfig({ LISTEN_HOST: "192.168.1.5", AUTH_MODE: "dev" })).toThrow(/AUTH_MODE/);
+    expect(parseConfig({ LISTEN_HOST: "127.0.0.1" }).AUTH_MODE).toBe("dev");
+    expect(parseConfig({ LISTEN_HOST: "::1" }).AUTH_MODE).toBe("dev");
+    // A worker does not listen.
+    expect(parseConfig({ LISTEN_HOST: "0.0.0.0", PORTAL_ROLE: "worker" }).AUTH_MODE).toBe("dev");
+  });
+
+  it("names what each sign-in mode needs", () => {
+    expect(() => parseConfig({ AUTH_MODE: "oidc" })).toThrow(/OIDC_ISSUER_URL[\s\S]*OIDC_CLIENT_ID/);
+    expect(() =>
+      parseConfig({ AUTH_MODE: "oidc", OIDC_ISSUER_URL: "http://idp.test", OIDC_CLIENT_ID: "portal" }),
+    ).toThrow(/https/);
+    expect(() => parseConfig({ AUTH_MODE: "proxy-jwt" })).toThrow(
+      /PROXY_JWT_HEADER[\s\S]*PROXY_JWT_ISSUER[\s\S]*PROXY_JWT_JWKS_URL[\s\S]*PROXY_JWT_AUDIENCE/,
+    );
+    const alb = parseConfig({
+      AUTH_MODE: "proxy-jwt",
+      LISTEN_HOST: "0.0.0.0",
+      PROXY_JWT_HEADER: "X-Amzn-Oidc-Data",
+      PROXY_JWT_ISSUER: "https://idp.example.com",
+      PROXY_JWT_PEM_KEY_URL: "https://public-keys.auth.elb.eu-west-1.amazonaws.com/{kid}",
+      PROXY_JWT_ALB_ARN: "arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/app/portal/abc",
+    });
+    expect(alb.PROXY_JWT_HEADER).toBe("x-amzn-oidc-data");
+    expect(alb.PROXY_JWT_ALGORITHMS).toEqual(["RS256", "ES256"]);
   });
 });

@@ -16,6 +16,8 @@ const limits: Limits = {
   redisReplicas: { min: 1, max: 5 },
   awsRegions: [],
   maxTtlHours: 48,
+  defaultTtlHours: 24,
+  replicasPerEnvironment: 15,
 };
 const key = randomUUID();
 const form = (over: Record<string, unknown> = {}) => ({

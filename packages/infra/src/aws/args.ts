@@ -224,6 +224,8 @@ export const votingEnvironmentArgsSchema = z
       .min(1, "appTitle must not be empty")
       .max(100, "appTitle is too long")
       .optional(),
+    /** The voting app's "reset all votes" form and API (ALLOW_RESET); off by default. */
+    allowReset: z.boolean().default(false),
     redisImage: z.string().min(1).default(DEFAULT_REDIS_IMAGE),
     /** Fixed Redis password (stored as a secret). Default: a random 32-character password. */
     redisPassword: z.string().min(16, "redisPassword must be at least 16 characters").optional(),

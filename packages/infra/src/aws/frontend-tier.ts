@@ -121,6 +121,7 @@ export function createFrontendTier(ctx: TierContext, w: FrontendWiring): Fronten
   }
   if (args.voteOptions) environment.push({ name: "VOTE_OPTIONS", value: args.voteOptions.join(",") });
   if (args.appTitle) environment.push({ name: "APP_TITLE", value: args.appTitle });
+  if (args.allowReset) environment.push({ name: "ALLOW_RESET", value: "true" });
 
   const logGroup = createLogGroup(ctx, "frontend-logs", names.logGroups.frontend);
   const taskDefinition = createTaskDefinition(ctx, "frontend", args.frontend, {

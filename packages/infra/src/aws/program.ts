@@ -85,6 +85,7 @@ export function awsEnvironmentProgram(
     // The voting app's texts travel in the spec's `local` options today; they apply to both targets.
     voteOptions: spec.local?.voteOptions?.split(",").map((o) => o.trim()) ?? overrides.voteOptions,
     appTitle: spec.local?.appTitle ?? overrides.appTitle,
+    allowReset: spec.app?.allowReset ?? overrides.allowReset ?? false,
   };
   // Fail now, not halfway through a Pulumi run.
   parseVotingEnvironmentArgs(args);

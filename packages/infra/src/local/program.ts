@@ -119,6 +119,7 @@ export function localEnvironmentProgram(spec: EnvironmentSpec, ctx: LocalProgram
       };
       if (spec.local?.voteOptions) appEnv.VOTE_OPTIONS = spec.local.voteOptions;
       if (spec.local?.appTitle) appEnv.APP_TITLE = spec.local.appTitle;
+      if (spec.app?.allowReset) appEnv.ALLOW_RESET = "true";
       frontends.push(
         new LocalProcess(
           `frontend-${i}`,

@@ -1,6 +1,5 @@
 import { createHmac } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
-import os from "node:os";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import path from "node:path";
 import {
   type EngineEvent,
@@ -152,7 +151,7 @@ export function createEnvironmentOperations(rawConfig: OperationsConfig): Enviro
     PULUMI_BACKEND_URL: config.backendUrl,
     PULUMI_HOME: pulumiHome,
     // The dynamic-provider plugin (a shell script) finds @pulumi/pulumi through NODE_PATH: our workspaces
-    // live in the temp folder, outside any node_modules tree.
+    // live in the data folder, outside any node_modules tree.
     NODE_PATH: [nodeModulesOfPulumi(), process.env.NODE_PATH].filter(Boolean).join(path.delimiter),
     PULUMI_DIY_BACKEND_NO_LEGACY_WARNING: "true",
   };
@@ -163,8 +162,14 @@ export function createEnvironmentOperations(rawConfig: OperationsConfig): Enviro
 
   const envDirOf = (name: string) => path.join(dataDir, name);
 
-  /** Temporary workspaces live in one folder, named `<pid>-<environment>-…` so a killed run's can be found. */
-  const workspacesRoot = path.join(os.tmpdir(), "platform-pulumi-workspaces");
+  /**
+   * Temporary workspaces live in one folder, named `<pid>-<environment>-…` so a killed run's can be found. It is
+   * under the data folder with mode 0700, never in a shared temp folder: workspaces hold the stack settings, and
+   * another local user must not read or plant files there.
+   */
+  const workspacesRoot = path.resolve(config.workspacesDir ?? path.join(dataDir, ".workspaces"));
+  mkdirSync(workspacesRoot, { recursive: true, mode: 0o700 });
+  chmodSync(workspacesRoot, 0o700);
   const removeStaleWorkspaces = () => {
     if (!existsSync(workspacesRoot)) return;
     for (const dir of readdirSync(workspacesRoot)) {
@@ -243,7 +248,7 @@ export function createEnvironmentOperations(rawConfig: OperationsConfig): Enviro
         removeStaleWorkspaces();
         const pulumiCommand = await resolvePulumiCommand(config.cliRoot);
         const openStack = async (program: PulumiFn, create: boolean) => {
-          mkdirSync(workspacesRoot, { recursive: true });
+          mkdirSync(workspacesRoot, { recursive: true, mode: 0o700 });
           const workDir = mkdtempSync(path.join(workspacesRoot, `${process.pid}-${environment}-`));
           workDirs.push(workDir);
           const args = { stackName: environment, projectName: PROJECT_NAME, program };

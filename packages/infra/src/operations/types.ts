@@ -17,6 +17,13 @@ export interface EnvironmentSpec {
   owner?: string;
   aws?: AwsTargetOptions;
   local?: LocalTargetOptions;
+  /** Options of the voting app itself, on both targets. */
+  app?: AppOptions;
+}
+
+export interface AppOptions {
+  /** The app's "reset all votes" form and API (ALLOW_RESET); off unless true. */
+  allowReset?: boolean;
 }
 
 export interface AwsTargetOptions {
@@ -143,6 +150,11 @@ export interface OperationsConfig {
   passphrase?: string;
   /** Folder for the local target's process logs and pid files. */
   dataDir: string;
+  /**
+   * Folder for the Automation API's temporary workspaces (mode 0700; never a shared temp folder: they hold the
+   * stack settings). Default: `<dataDir>/.workspaces`.
+   */
+  workspacesDir?: string;
   /** PULUMI_HOME for the CLI (plugins, credentials). Default: `<dataDir>/pulumi-home`. */
   pulumiHome?: string;
   /** Folder above `bin/pulumi`. Default: PULUMI_CLI_ROOT, else `~/.pulumi/versions/<sdk version>`, else PATH. */

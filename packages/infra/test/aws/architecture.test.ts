@@ -372,6 +372,7 @@ describe("options", () => {
       logRetentionDays: 30,
       voteOptions: ["Tabs", "Spaces"],
       appTitle: "Tabs or spaces?",
+      allowReset: true,
     });
     const tg = res.named(T.targetGroup, "opts-web");
     expect(tg.inputs.healthCheck.path).toBe("/healthz");
@@ -386,9 +387,17 @@ describe("options", () => {
       PORT: "3000",
       VOTE_OPTIONS: "Tabs,Spaces",
       APP_TITLE: "Tabs or spaces?",
+      ALLOW_RESET: "true",
     });
     expect(res.named(T.service, "opts-frontend").inputs.loadBalancers[0].containerPort).toBe(3000);
     for (const g of res.ofType(T.logGroup)) expect(g.inputs.retentionInDays).toBe(30);
+  });
+
+  it("offers the app's vote reset only when asked (ALLOW_RESET)", async () => {
+    const { res } = await buildEnvironment({ name: "plain" });
+    expect(envOf(containerOf(taskOf(res, res.named(T.service, "plain-frontend"))))).not.toHaveProperty(
+      "ALLOW_RESET",
+    );
   });
 
   it("can give each availability zone its own NAT gateway", async () => {

@@ -279,7 +279,7 @@ describe("local target", () => {
       ),
     ).toBe(true);
     expect(events.some((e) => e.type === "log")).toBe(true);
-    expect(leftoverWorkspaces("alpha")).toEqual([]);
+    expect(leftoverWorkspaces(dataDir, "alpha")).toEqual([]);
   });
 
   it("keeps the state in PostgreSQL", async () => {
@@ -300,6 +300,8 @@ describe("local target", () => {
       expect(statSync(path.join(envDir("alpha"), file)).mode & 0o077, file).toBe(0);
     }
     expect(statSync(path.join(dataDir, "pulumi-passphrase")).mode & 0o777).toBe(0o600);
+    // Workspaces (stack settings) live in the data folder, readable by their owner only, not in the temp folder.
+    expect(statSync(path.join(dataDir, ".workspaces")).mode & 0o777).toBe(0o700);
   });
 
   it("replaces a SIGKILLed frontend by itself within seconds, on its port, while the balancer keeps serving", async () => {
@@ -525,7 +527,7 @@ describe("local target", () => {
     await expect(cancelled).rejects.toMatchObject({ code: "cancelled" });
     // The steps in flight finished and were recorded: no process runs that the state does not know.
     await expectProcessTableMatchesState("alpha");
-    expect(leftoverWorkspaces("alpha")).toEqual([]);
+    expect(leftoverWorkspaces(dataDir, "alpha")).toEqual([]);
     expect(ops.cancel({ name: "alpha", target: "local" }), "nothing left to cancel").toBe(false);
 
     // A cancel that comes before the CLI has started (here: during the recovery) changes nothing.
@@ -577,7 +579,7 @@ describe("local target", () => {
     await sleep(300);
     const pluginsOfKilledRun = pluginProcesses();
     expect(pluginsOfKilledRun.length).toBeGreaterThan(0);
-    expect(leftoverWorkspaces("delta").length).toBe(1);
+    expect(leftoverWorkspaces(dataDir, "delta").length).toBe(1);
     const recorded = new Set(await stateServices("delta"));
     const orphans = services(envDir("delta")).filter((r) => !recorded.has(r.name));
     expect(orphans.some((r) => r.name.startsWith("frontend-"))).toBe(true);
@@ -620,7 +622,7 @@ describe("local target", () => {
     // Nor the killed CLI's provider plugin, nor its temporary workspace.
     const stillRunning = new Set(pluginProcesses());
     expect(pluginsOfKilledRun.filter((p) => stillRunning.has(p))).toEqual([]);
-    expect(leftoverWorkspaces("delta")).toEqual([]);
+    expect(leftoverWorkspaces(dataDir, "delta")).toEqual([]);
 
     // And the next up completes the environment.
     const result = await slowOps.up(spec("delta", 3, 2));
@@ -676,7 +678,7 @@ describe("local target", () => {
       for (const r of records) expect(await portFree(r.port), `${name}/${r.name} port ${r.port}`).toBe(true);
       expect(existsSync(envDir(name))).toBe(false);
       expect(await stateRows(name)).toEqual([]);
-      expect(leftoverWorkspaces(name)).toEqual([]);
+      expect(leftoverWorkspaces(dataDir, name)).toEqual([]);
     }
     await expect(ops.refresh({ name: "alpha", target: "local" })).rejects.toMatchObject({
       code: "stack-not-found",

@@ -67,7 +67,7 @@ describe("operation errors", () => {
     await expect(ops.destroy({ name: "err", target: "local" })).rejects.toMatchObject({
       code: "backend-unreachable",
     });
-    expect(leftoverWorkspaces("err")).toEqual([]);
+    expect(leftoverWorkspaces(base.dataDir, "err")).toEqual([]);
     await ops.close();
   });
 
@@ -102,7 +102,7 @@ describe("operation errors", () => {
         /prints no version \(a build without its version stamped\?\).*npm run pulumi-cli/,
       ),
     });
-    expect(leftoverWorkspaces("err")).toEqual([]);
+    expect(leftoverWorkspaces(base.dataDir, "err")).toEqual([]);
     await missing.close();
     await tooOld.close();
     await noVersion.close();
@@ -152,7 +152,7 @@ describe("operation errors", () => {
           e.type === "diagnostic" && e.severity === "error" && e.message.includes("cannot start: no config"),
       ),
     ).toBe(true);
-    expect(leftoverWorkspaces("crash")).toEqual([]);
+    expect(leftoverWorkspaces(base.dataDir, "crash")).toEqual([]);
     const destroyed = await ops.destroy({ name: "crash", target: "local" });
     expect(destroyed.changes.delete).toBeGreaterThan(0);
     expect(environmentProcesses(path.join(base.dataDir, "crash"))).toEqual([]);

@@ -1,6 +1,5 @@
 import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import type { OperationEvent } from "../../src/index";
 import { processControl } from "./infra";
@@ -157,8 +156,9 @@ export function environmentProcesses(envDir: string): TableProcess[] {
 }
 
 /** Temporary Pulumi workspaces of an environment still on disk. */
-export function leftoverWorkspaces(name: string): string[] {
-  const root = path.join(os.tmpdir(), "platform-pulumi-workspaces");
+/** Workspaces of `name` left in the data folder's workspace folder (`<dataDir>/.workspaces`, mode 0700). */
+export function leftoverWorkspaces(dataDir: string, name: string): string[] {
+  const root = path.join(dataDir, ".workspaces");
   return existsSync(root) ? readdirSync(root).filter((f) => f.includes(`-${name}-`)) : [];
 }
 

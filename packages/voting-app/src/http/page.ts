@@ -10,6 +10,8 @@ export interface PageView {
   notice?: { kind: "success" | "error"; text: string };
   /** Per-response CSP nonce for the one inline script. */
   nonce: string;
+  /** Offer "reset all votes" (ALLOW_RESET). */
+  allowReset?: boolean;
 }
 
 const escapeMap: Record<string, string> = {
@@ -83,19 +85,21 @@ ${rows}
   </section>
   <footer>
     <span>Served by <strong data-testid="served-by">${escapeHtml(view.servedBy)}</strong></span>
-    <details>
-      <summary>Reset votes</summary>
-      <form id="reset-form" method="post" action="/reset">
-        <p>This clears every vote for everyone.</p>
-        <button type="submit" class="danger">Yes, reset all votes</button>
-      </form>
-    </details>
+    ${view.allowReset ? RESET_FORM : ""}
   </footer>
 </main>
 <script nonce="${view.nonce}">${CLIENT_SCRIPT}</script>
 </body>
 </html>`;
 }
+
+const RESET_FORM = `<details>
+      <summary>Reset votes</summary>
+      <form id="reset-form" method="post" action="/reset">
+        <p>This clears every vote for everyone.</p>
+        <button type="submit" class="danger">Yes, reset all votes</button>
+      </form>
+    </details>`;
 
 // Inline icon (a check mark on the first palette colour): no extra request, no 404 for /favicon.ico.
 const FAVICON = `data:image/svg+xml,${encodeURIComponent(
@@ -204,7 +208,7 @@ const CLIENT_SCRIPT = `(() => {
     }
     refresh();
   });
-  document.getElementById("reset-form").addEventListener("submit", async (e) => {
+  document.getElementById("reset-form")?.addEventListener("submit", async (e) => {
     e.preventDefault();
     const res = await fetch("/api/votes", { method: "DELETE" }).catch(() => undefined);
     if (res && res.ok) say("success", "All votes were reset.");

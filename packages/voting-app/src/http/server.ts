@@ -1,7 +1,12 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import formbody from "@fastify/formbody";
-import Fastify, { type FastifyInstance, type FastifyReply, LogController } from "fastify";
+import Fastify, {
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  LogController,
+} from "fastify";
 import type { AppConfig } from "../config.js";
 import { StoreUnavailableError, type Tally, VoteStore } from "../store/vote-store.js";
 import { installErrorHandlers } from "./errors.js";
@@ -156,11 +161,16 @@ async function apiRoutes(api: FastifyInstance, config: AppConfig): Promise<void>
     },
   );
 
-  // Reset: DELETE the votes collection; answers with the (now empty) tally.
+  // Reset: DELETE the votes collection; answers with the (now empty) tally. Off unless ALLOW_RESET is set.
   api.delete(
     "/votes",
-    { schema: { response: { 200: jsonSchema(ResultsResponse), 503: errors[503] } } },
-    async () => {
+    {
+      schema: {
+        response: { 200: jsonSchema(ResultsResponse), 403: jsonSchema(ErrorResponse), 503: errors[503] },
+      },
+    },
+    async (_request, reply) => {
+      if (!config.allowReset) return reply.code(403).send(RESET_DISABLED);
       await api.store.reset();
       api.log.info("votes reset");
       return {
@@ -170,6 +180,30 @@ async function apiRoutes(api: FastifyInstance, config: AppConfig): Promise<void>
       };
     },
   );
+}
+
+const RESET_DISABLED: ErrorResponse = {
+  error: "reset_disabled",
+  message: "Resetting the votes is turned off for this environment.",
+};
+
+/**
+ * A form post from another site (cross-site request forgery) is refused: the browser's Origin header, else its
+ * Sec-Fetch-Site header, must name this site. Requests without either (curl, scripts) are not from a browser
+ * page and pass. The JSON API needs no such check: its content type and DELETE make browsers ask first (CORS).
+ */
+export function isCrossSite(headers: IncomingMessage["headers"], host: string): boolean {
+  const origin = headers.origin;
+  if (typeof origin === "string") {
+    if (origin === "null") return true;
+    try {
+      return new URL(origin).host !== host;
+    } catch {
+      return true;
+    }
+  }
+  const site = headers["sec-fetch-site"];
+  return site === "cross-site" || site === "same-site";
 }
 
 function unknownOption(option: string, options: readonly string[]): ErrorResponse {
@@ -183,6 +217,15 @@ function unknownOption(option: string, options: readonly string[]): ErrorRespons
 async function pageRoutes(html: FastifyInstance, config: AppConfig): Promise<void> {
   await html.register(formbody, { bodyLimit: API_BODY_LIMIT });
   const known = new Set(config.options);
+
+  const crossSitePost = (request: FastifyRequest, reply: FastifyReply) => {
+    if (!isCrossSite(request.headers, request.host)) return undefined;
+    request.log.warn({ origin: request.headers.origin, url: request.url }, "cross-site form post refused");
+    return sendPage(reply, 403, {
+      kind: "error",
+      text: "That form was sent from another site, so it was refused; nothing was changed.",
+    });
+  };
 
   const sendPage = async (reply: FastifyReply, status: number, notice?: PageView["notice"]) => {
     let tally: Tally | undefined;
@@ -210,6 +253,7 @@ async function pageRoutes(html: FastifyInstance, config: AppConfig): Promise<voi
           servedBy: config.replicaName,
           notice,
           nonce,
+          allowReset: config.allowReset,
         }),
       );
   };
@@ -226,6 +270,8 @@ async function pageRoutes(html: FastifyInstance, config: AppConfig): Promise<voi
   });
 
   html.post("/vote", async (request, reply) => {
+    const refused = crossSitePost(request, reply);
+    if (refused) return refused;
     const form = VoteForm.safeParse(request.body);
     if (!form.success || !known.has(form.data.option)) {
       return sendPage(reply, 400, {
@@ -246,7 +292,12 @@ async function pageRoutes(html: FastifyInstance, config: AppConfig): Promise<voi
     return reply.redirect(`/?voted=${encodeURIComponent(form.data.option)}`, 303);
   });
 
-  html.post("/reset", async (_request, reply) => {
+  html.post("/reset", async (request, reply) => {
+    const refused = crossSitePost(request, reply);
+    if (refused) return refused;
+    if (!config.allowReset) {
+      return sendPage(reply, 403, { kind: "error", text: RESET_DISABLED.message });
+    }
     try {
       await html.store.reset();
     } catch (err) {

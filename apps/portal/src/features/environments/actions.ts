@@ -1,11 +1,14 @@
 "use server";
-// Server actions behind the forms. The work (validate, record + enqueue, answer with messages, never throw)
-// is in form-handlers.ts; here only what needs the request: its user, cache revalidation and redirects.
+// Server actions behind the forms. The work (validate, authorise, check quotas, record + audit + enqueue, answer
+// with messages, never throw) is in form-handlers.ts and commands.ts; here only what needs the request: who is
+// signed in and from where, cache revalidation and redirects. Next.js itself refuses an action posted from
+// another origin (its Origin/Host check), which test/e2e/access.e2e.test.ts proves.
 import { revalidatePath } from "next/cache";
 import { redirect } from "next/navigation";
 import { db } from "../../server/db";
 import { config, limitsFrom } from "../../server/env";
-import { currentUser } from "../../server/identity";
+import { clientAddress, currentPrincipal } from "../../server/identity";
+import { quotasFrom, rateLimiters } from "../../server/limits";
 import { sender } from "../../server/sender";
 import type { FormState } from "../../shared/environment-schemas";
 import {
@@ -20,7 +23,18 @@ import {
 } from "./form-handlers";
 
 const deps = (): FormDeps => ({
-  context: async () => ({ db: db(), boss: await sender(), user: await currentUser() }),
+  context: async () => {
+    const principal = await currentPrincipal();
+    if (!principal) return null;
+    return {
+      db: db(),
+      boss: await sender(),
+      principal,
+      address: await clientAddress(),
+      quotas: quotasFrom(config()),
+      rateLimiter: rateLimiters().actions,
+    };
+  },
   limits: limitsFrom(config()),
 });
 

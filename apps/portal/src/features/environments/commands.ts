@@ -1,9 +1,13 @@
-// What people ask of environments: validate, check the action is possible now, record it, enqueue it.
-// Never waits for Pulumi. Free of Next.js so the worker tests and the benchmark can call it directly.
+// What people ask of environments: rate limit, authorise, check the action is possible now and within the
+// quotas, record it (with its audit entry), enqueue it. Every refusal is audited with its reason and changes
+// nothing else. Never waits for Pulumi. Free of Next.js, so the server actions, the worker (time-to-live), the
+// tests and the benchmark all call the same code.
 import { Prisma, type PrismaClient } from "@platform/db/client";
 import type { EnvironmentSpec } from "@platform/infra/types";
 import type PgBoss from "pg-boss";
 import { enqueueOperation } from "../../server/queue";
+import type { RateLimiter } from "../../server/rate-limit";
+import { type AccessAction, type Principal, refusalFor } from "../../shared/access";
 import type {
   CreateEnvironmentInput,
   DestroyEnvironmentInput,
@@ -11,11 +15,32 @@ import type {
   ScaleEnvironmentInput,
 } from "../../shared/environment-schemas";
 import { type EnvironmentAction, type OperationKind, refusal } from "../../shared/status";
+import { type AuditAction, writeAudit } from "../audit/audit-log";
 
 export interface CommandContext {
   db: PrismaClient;
   boss: PgBoss;
-  user: string;
+  /** Who asks: authorised on every command, recorded as owner, on operations and in the audit log. */
+  principal: Principal;
+  /** Where the request came from (audit log). */
+  address?: string;
+  /** Limits of create and scale; absent only for system actors (the workers' time-to-live). */
+  quotas?: Quotas;
+  /** Requests per identity; absent for system actors and where no limit applies. */
+  rateLimiter?: RateLimiter;
+}
+
+/** Configured limits (README "Quotas"), checked inside the create/scale transaction. */
+export interface Quotas {
+  /** Live (not destroyed, not removed) environments one person owns. */
+  environmentsPerPerson: number;
+  environmentsPerTeam: number;
+  /** Live environments in the whole portal. */
+  environmentsTotal: number;
+  /** Frontend + Redis replicas of one environment. */
+  replicasPerEnvironment: number;
+  /** Members must set a time-to-live of at most this; admins may choose none ("never"). */
+  maxTtlHours: number;
 }
 
 /**
@@ -26,21 +51,81 @@ export type RequestedConfig = EnvironmentSpec;
 
 export type CommandResult =
   | { ok: true; environment: string; operationId?: string; message: string; duplicate?: boolean }
-  | { ok: false; code: "not-found" | "refused" | "conflict"; message: string; field?: string };
+  | {
+      ok: false;
+      code: "not-found" | "refused" | "conflict" | "forbidden" | "quota" | "rate-limited";
+      message: string;
+      field?: string;
+    };
+type Refusal = Extract<CommandResult, { ok: false }>;
 
 const isUniqueViolation = (e: unknown, field?: string) =>
   e instanceof Prisma.PrismaClientKnownRequestError &&
   e.code === "P2002" &&
   (!field || JSON.stringify(e.meta ?? {}).includes(field));
 
-const notFound = (name: string): CommandResult => ({
+const notFound = (name: string): Refusal => ({
   ok: false,
   code: "not-found",
   message: `There is no environment named “${name}”. It may have been removed.`,
 });
 
+/** The audit entry of a command's outcome. */
+async function audit(
+  ctx: CommandContext,
+  action: AuditAction,
+  result: CommandResult,
+  env?: { name: string; id?: string },
+  details?: Record<string, unknown>,
+  db: Parameters<typeof writeAudit>[0] = ctx.db,
+): Promise<void> {
+  await writeAudit(db, {
+    actor: ctx.principal,
+    action,
+    outcome: result.ok ? "accepted" : "refused",
+    reason: result.ok ? undefined : result.message,
+    environment: env?.name ?? (result.ok ? result.environment : undefined),
+    environmentId: env?.id,
+    operationId: result.ok ? result.operationId : undefined,
+    address: ctx.address,
+    details: { ...details, ...(result.ok ? {} : { code: result.code }) },
+  });
+}
+
+/** A refusal, recorded in the audit log before it is returned. */
+async function refuse(
+  ctx: CommandContext,
+  action: AuditAction,
+  refusal: Refusal,
+  env?: { name: string; id?: string },
+  details?: Record<string, unknown>,
+): Promise<Refusal> {
+  await audit(ctx, action, refusal, env, details);
+  return refusal;
+}
+
+/** The per-identity rate limit of commands; null when the request may go on. */
+async function rateLimited(ctx: CommandContext): Promise<Refusal | null> {
+  const wait = await ctx.rateLimiter?.consume(ctx.principal.id);
+  if (!wait) return null;
+  return {
+    ok: false,
+    code: "rate-limited",
+    message: `Too many requests: at most ${ctx.rateLimiter?.perMinute} actions a minute per person. Nothing was changed; try again in ${wait} s.`,
+  };
+}
+
+const forbidden = (ctx: CommandContext, action: AccessAction, env?: Parameters<typeof refusalFor>[2]) => {
+  const why = refusalFor(ctx.principal, action, env);
+  return why ? ({ ok: false, code: "forbidden", message: why } as Refusal) : null;
+};
+
+/** A live environment (removed records are history only). */
+export const findLiveEnvironment = (db: PrismaClient, name: string) =>
+  db.environment.findFirst({ where: { name, deletedAt: null }, include: { lastOperation: true } });
+
 async function loadState(ctx: CommandContext, name: string) {
-  const env = await ctx.db.environment.findUnique({ where: { name }, include: { lastOperation: true } });
+  const env = await findLiveEnvironment(ctx.db, name);
   if (!env) return null;
   const everStarted =
     (await ctx.db.operation.count({ where: { environmentId: env.id, startedAt: { not: null } } })) > 0;
@@ -62,22 +147,43 @@ async function recordOperation(
   kind: OperationKind,
   requestedConfig: RequestedConfig,
   idempotencyKey: string,
-  extra: { retryOfId?: string; desired?: { frontend: number; redis: number } } = {},
+  extra: {
+    retryOfId?: string;
+    desired?: { frontend: number; redis: number };
+    audit?: AuditAction;
+    /** Runs first in the transaction; a refusal rolls everything back (quotas). */
+    check?: (tx: Prisma.TransactionClient) => Promise<Refusal | null>;
+  } = {},
 ): Promise<CommandResult> {
   const { id: environmentId, name: environmentName } = env;
+  const action = extra.audit ?? kind;
   let operationId: string;
   try {
-    operationId = await ctx.db.$transaction(async (tx) => {
+    const outcome = await ctx.db.$transaction(async (tx) => {
+      const refused = await extra.check?.(tx);
+      if (refused) return refused;
       const op = await tx.operation.create({
         data: {
           environmentId,
           kind,
           requestedConfig: requestedConfig as unknown as Prisma.InputJsonValue,
-          requestedBy: ctx.user,
+          requestedBy: ctx.principal.id,
           idempotencyKey,
           retryOfId: extra.retryOfId,
         },
       });
+      await audit(
+        ctx,
+        action,
+        accepted(environmentName, "requested", op.id),
+        { name: environmentName, id: environmentId },
+        {
+          kind,
+          frontendReplicas: requestedConfig.frontendReplicas,
+          redisReplicas: requestedConfig.redisReplicas,
+        },
+        tx,
+      );
       await tx.environment.update({
         where: { id: environmentId },
         data: {
@@ -89,6 +195,8 @@ async function recordOperation(
       });
       return op.id;
     });
+    if (typeof outcome !== "string") return await refuse(ctx, action, outcome, env);
+    operationId = outcome;
   } catch (e) {
     if (isUniqueViolation(e, "idempotency_key")) {
       const existing = await ctx.db.operation.findUnique({ where: { idempotencyKey } });
@@ -96,11 +204,12 @@ async function recordOperation(
     }
     // The partial unique index: another operation became active between our check and insert.
     if (isUniqueViolation(e)) {
-      return {
-        ok: false,
-        code: "conflict",
-        message: "Another operation on this environment was just requested.",
-      };
+      return await refuse(
+        ctx,
+        action,
+        { ok: false, code: "conflict", message: "Another operation on this environment was just requested." },
+        env,
+      );
     }
     throw e;
   }
@@ -115,6 +224,7 @@ export function configOf(env: {
   owner: string;
   desiredFrontendReplicas: number;
   desiredRedisReplicas: number;
+  allowVoteReset: boolean;
 }): RequestedConfig {
   return {
     name: env.name,
@@ -123,7 +233,80 @@ export function configOf(env: {
     redisReplicas: env.desiredRedisReplicas,
     owner: env.owner,
     ...(env.target === "aws" && env.region ? { aws: { region: env.region } } : {}),
+    ...(env.allowVoteReset ? { app: { allowReset: true } } : {}),
   };
+}
+
+/** Serialises quota checks of creates, so two at once cannot both take the last place. */
+const QUOTA_LOCK = 0x0e1e_0008;
+
+/** Environments that count against quotas: neither destroyed nor removed. */
+const LIVE = { deletedAt: null, status: { not: "destroyed" } } satisfies Prisma.EnvironmentWhereInput;
+
+function replicaQuota(q: Quotas | undefined, frontend: number, redis: number): Refusal | null {
+  if (!q || frontend + redis <= q.replicasPerEnvironment) return null;
+  return {
+    ok: false,
+    code: "quota",
+    field: "frontendReplicas",
+    message: `Quota: at most ${q.replicasPerEnvironment} replicas per environment (frontends + Redis nodes); ${frontend} + ${redis} asked.`,
+  };
+}
+
+function ttlQuota(ctx: CommandContext, ttlHours: number | undefined): Refusal | null {
+  const q = ctx.quotas;
+  if (!q) return null;
+  if (ttlHours === undefined) {
+    if (ctx.principal.role === "admin") return null; // admins may choose "never"
+    return {
+      ok: false,
+      code: "quota",
+      field: "ttlHours",
+      message: `Members must set a time to live (at most ${q.maxTtlHours} hours); only admins may keep an environment forever.`,
+    };
+  }
+  if (ttlHours > q.maxTtlHours) {
+    return {
+      ok: false,
+      code: "quota",
+      field: "ttlHours",
+      message: `Time to live: at most ${q.maxTtlHours} hours.`,
+    };
+  }
+  return null;
+}
+
+/** Per person, per team and global caps of live environments, counted inside the create transaction. */
+async function environmentQuota(
+  tx: Prisma.TransactionClient,
+  ctx: CommandContext,
+  team: string | null,
+): Promise<Refusal | null> {
+  const q = ctx.quotas;
+  if (!q) return null;
+  await tx.$executeRaw`SELECT pg_advisory_xact_lock(${QUOTA_LOCK})`;
+  const refusal = (message: string): Refusal => ({ ok: false, code: "quota", message });
+  const own = await tx.environment.count({ where: { ...LIVE, owner: ctx.principal.id } });
+  if (own >= q.environmentsPerPerson) {
+    return refusal(
+      `Quota: you have ${own} environments, at most ${q.environmentsPerPerson} per person. Destroy one first.`,
+    );
+  }
+  if (team) {
+    const ofTeam = await tx.environment.count({ where: { ...LIVE, team } });
+    if (ofTeam >= q.environmentsPerTeam) {
+      return refusal(
+        `Quota: team ${team} has ${ofTeam} environments, at most ${q.environmentsPerTeam} per team.`,
+      );
+    }
+  }
+  const total = await tx.environment.count({ where: LIVE });
+  if (total >= q.environmentsTotal) {
+    return refusal(
+      `Quota: the portal runs ${total} environments, its limit is ${q.environmentsTotal}. Destroy one first.`,
+    );
+  }
+  return null;
 }
 
 export async function createEnvironment(
@@ -133,34 +316,79 @@ export async function createEnvironment(
   // A double submit carries the same key: return the environment the first submit created.
   const again = await ctx.db.environment.findUnique({ where: { idempotencyKey: input.idempotencyKey } });
   if (again) return accepted(again.name, "Already requested.", undefined, true);
+  const target = { name: input.name };
+  const details = {
+    target: input.target,
+    region: input.region,
+    frontendReplicas: input.frontendReplicas,
+    redisReplicas: input.redisReplicas,
+    ttlHours: input.ttlHours ?? null,
+    team: input.team ?? null,
+  };
 
-  let env: Parameters<typeof configOf>[0] & { id: string };
+  const early =
+    (await rateLimited(ctx)) ??
+    forbidden(ctx, "create") ??
+    (input.team && !ctx.principal.teams.includes(input.team)
+      ? ({
+          ok: false,
+          code: "forbidden",
+          field: "team",
+          message: `You are not in team ${input.team}; choose one of your teams.`,
+        } as Refusal)
+      : null) ??
+    replicaQuota(ctx.quotas, input.frontendReplicas, input.redisReplicas) ??
+    ttlQuota(ctx, input.ttlHours);
+  if (early) return await refuse(ctx, "create", early, target, details);
+
+  let result: CommandResult;
   try {
-    env = await ctx.db.environment.create({
-      data: {
-        name: input.name,
-        target: input.target,
-        region: input.target === "aws" ? (input.region ?? null) : null,
-        owner: ctx.user,
-        desiredFrontendReplicas: input.frontendReplicas,
-        desiredRedisReplicas: input.redisReplicas,
-        expiresAt: input.ttlHours ? new Date(Date.now() + input.ttlHours * 3600_000) : null,
-        idempotencyKey: input.idempotencyKey,
-      },
+    result = await ctx.db.$transaction(async (tx) => {
+      const overQuota = await environmentQuota(tx, ctx, input.team ?? null);
+      if (overQuota) return overQuota;
+      const env = await tx.environment.create({
+        data: {
+          name: input.name,
+          target: input.target,
+          region: input.target === "aws" ? (input.region ?? null) : null,
+          owner: ctx.principal.id,
+          team: input.team ?? null,
+          desiredFrontendReplicas: input.frontendReplicas,
+          desiredRedisReplicas: input.redisReplicas,
+          allowVoteReset: input.allowReset ?? false,
+          expiresAt: input.ttlHours ? new Date(Date.now() + input.ttlHours * 3600_000) : null,
+          idempotencyKey: input.idempotencyKey,
+        },
+      });
+      const op = await tx.operation.create({
+        data: {
+          environmentId: env.id,
+          kind: "create",
+          requestedConfig: configOf(env) as unknown as Prisma.InputJsonValue,
+          requestedBy: ctx.principal.id,
+          idempotencyKey: input.idempotencyKey,
+        },
+      });
+      await tx.environment.update({ where: { id: env.id }, data: { lastOperationId: op.id } });
+      const ok = accepted(env.name, "Create requested.", op.id);
+      await audit(ctx, "create", ok, { name: env.name, id: env.id }, details, tx);
+      return ok;
     });
   } catch (e) {
     if (!isUniqueViolation(e)) throw e;
     // Concurrent double submits race on both unique keys; the key decides whether this is the same request.
     const first = await ctx.db.environment.findUnique({ where: { idempotencyKey: input.idempotencyKey } });
     if (first) return accepted(first.name, "Already requested.", undefined, true);
-    return {
+    result = {
       ok: false,
       code: "conflict",
       field: "name",
       message: `The name “${input.name}” is taken. Choose another.`,
     };
   }
-  return await recordOperation(ctx, env, "create", configOf(env), input.idempotencyKey);
+  if (!result.ok) return await refuse(ctx, "create", result, target, details);
+  await enqueueOperation(ctx.boss, result.operationId as string, result.environment);
+  return result;
 }
 
 type Loaded = NonNullable<Awaited<ReturnType<typeof loadState>>>;
@@ -175,14 +403,19 @@ async function guarded(
   action: EnvironmentAction,
   run: (loaded: Loaded) => Promise<CommandResult>,
 ): Promise<CommandResult> {
+  const limited = await rateLimited(ctx);
+  if (limited) return await refuse(ctx, action, limited, { name: input.name });
   const loaded = await loadState(ctx, input.name);
-  if (!loaded) return notFound(input.name);
+  if (!loaded) return await refuse(ctx, action, notFound(input.name), { name: input.name });
   if (input.idempotencyKey) {
     const already = await ctx.db.operation.findUnique({ where: { idempotencyKey: input.idempotencyKey } });
     if (already) return accepted(input.name, "Already requested.", already.id, true);
   }
+  const ref = { name: loaded.env.name, id: loaded.env.id };
+  const denied = forbidden(ctx, action, loaded.env);
+  if (denied) return await refuse(ctx, action, denied, ref);
   const why = refusal(action, loaded.state);
-  if (why) return { ok: false, code: "refused", message: why };
+  if (why) return await refuse(ctx, action, { ok: false, code: "refused", message: why }, ref);
   return await run(loaded);
 }
 
@@ -206,14 +439,16 @@ export async function scaleEnvironment(
       env.desiredRedisReplicas === input.redisReplicas &&
       env.status === "ready"
     ) {
-      return {
-        ok: false,
-        code: "refused",
-        message: "Nothing to change: those are the current replica counts.",
-      };
+      return await refuse(
+        ctx,
+        "scale",
+        { ok: false, code: "refused", message: "Nothing to change: those are the current replica counts." },
+        env,
+      );
     }
     return await recordOperation(ctx, env, "scale", scaledConfig(env, input), input.idempotencyKey, {
       desired: { frontend: input.frontendReplicas, redis: input.redisReplicas },
+      check: async () => replicaQuota(ctx.quotas, input.frontendReplicas, input.redisReplicas),
     });
   });
 }
@@ -224,7 +459,9 @@ export async function previewScale(
   input: ScaleEnvironmentInput,
 ): Promise<CommandResult> {
   return await guarded(ctx, input, "preview", ({ env }) =>
-    recordOperation(ctx, env, "preview", scaledConfig(env, input), input.idempotencyKey),
+    recordOperation(ctx, env, "preview", scaledConfig(env, input), input.idempotencyKey, {
+      check: async () => replicaQuota(ctx.quotas, input.frontendReplicas, input.redisReplicas),
+    }),
   );
 }
 
@@ -252,9 +489,14 @@ export async function retryOperation(
 ): Promise<CommandResult> {
   return await guarded(ctx, input, "retry", async ({ env }) => {
     const last = env.lastOperation;
-    if (!last) return { ok: false, code: "refused", message: "Nothing to retry." };
+    if (!last)
+      return await refuse(ctx, "retry", { ok: false, code: "refused", message: "Nothing to retry." }, env);
     const config = last.requestedConfig as unknown as RequestedConfig;
-    return await recordOperation(ctx, env, last.kind, config, input.idempotencyKey, { retryOfId: last.id });
+    return await recordOperation(ctx, env, last.kind, config, input.idempotencyKey, {
+      retryOfId: last.id,
+      audit: "retry",
+      check: async () => replicaQuota(ctx.quotas, config.frontendReplicas, config.redisReplicas),
+    });
   });
 }
 
@@ -271,11 +513,16 @@ export async function cancelOperation(
         status: "cancelled",
         finishedAt: new Date(),
         cancelRequested: true,
-        error: `cancelled by ${ctx.user}`,
+        error: `cancelled by ${ctx.principal.id}`,
       },
     });
+    const done = async (message: string) => {
+      const ok = accepted(env.name, message, opId);
+      await audit(ctx, "cancel", ok, env, { kind: env.lastOperation?.kind, wasQueued: dequeued.count === 1 });
+      return ok;
+    };
     if (dequeued.count === 1 && env.lastOperation?.kind === "preview") {
-      return accepted(env.name, "The queued preview was cancelled.", opId);
+      return await done("The queued preview was cancelled.");
     }
     if (dequeued.count === 1) {
       // Never started: a queued create leaves nothing behind; others leave the environment as it was.
@@ -287,13 +534,13 @@ export async function cancelOperation(
         where: { id: env.id },
         data: { status: previous ? (previous.kind === "destroy" ? "destroyed" : "ready") : "failed" },
       });
-      return accepted(env.name, "The queued operation was cancelled.", opId);
+      return await done("The queued operation was cancelled.");
     }
     await ctx.db.operation.updateMany({
       where: { id: opId, status: "running" },
       data: { cancelRequested: true },
     });
-    return accepted(env.name, "Cancelling: the running operation is being stopped.", opId);
+    return await done("Cancelling: the running operation is being stopped.");
   });
 }
 
@@ -302,7 +549,15 @@ export async function removeEnvironment(
   input: EnvironmentActionInput,
 ): Promise<CommandResult> {
   return await guarded(ctx, { name: input.name }, "remove", async ({ env }) => {
-    await ctx.db.environment.delete({ where: { id: env.id } });
-    return accepted(env.name, `The record of “${env.name}” was removed.`);
+    // Soft deletion: the row, its operations and the audit log stay; the name becomes free again.
+    const ok = accepted(env.name, `The record of “${env.name}” was removed.`);
+    await ctx.db.$transaction(async (tx) => {
+      const removed = await tx.environment.updateMany({
+        where: { id: env.id, deletedAt: null },
+        data: { deletedAt: new Date(), idempotencyKey: null },
+      });
+      if (removed.count === 1) await audit(ctx, "remove", ok, env, undefined, tx);
+    });
+    return ok;
   });
 }

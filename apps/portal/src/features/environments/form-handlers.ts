@@ -27,10 +27,13 @@ import {
 } from "./commands";
 
 export interface FormDeps {
-  /** The database, the queue sender and the user of the request. */
-  context: () => Promise<CommandContext>;
+  /** The database, the queue sender and the request's principal; null when nobody is signed in. */
+  context: () => Promise<CommandContext | null>;
   limits: Limits;
 }
+
+export const SIGNED_OUT_MESSAGE =
+  "You are not signed in (or your session has ended): sign in again. Nothing was changed.";
 
 /** The page's new state, and the environment the request was about when it was accepted. */
 export interface FormAnswer {
@@ -78,7 +81,18 @@ async function handle<S extends z.ZodType>(
         },
       };
     }
-    return answer(await command(await deps.context(), parsed.data), form);
+    const ctx = await deps.context();
+    if (!ctx) {
+      return {
+        state: {
+          status: "error",
+          message: SIGNED_OUT_MESSAGE,
+          values: valuesOf(form),
+          nextKey: randomUUID(),
+        },
+      };
+    }
+    return answer(await command(ctx, parsed.data), form);
   } catch (e) {
     console.error(`[portal] action failed: ${e instanceof Error ? e.stack : e}`);
     return {

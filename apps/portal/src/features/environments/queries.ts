@@ -10,6 +10,7 @@ const listSelect = {
   region: true,
   status: true,
   owner: true,
+  team: true,
   desiredFrontendReplicas: true,
   desiredRedisReplicas: true,
   currentFrontendReplicas: true,
@@ -39,7 +40,7 @@ export async function listEnvironments(
   filter: ListFilter,
   user: string,
 ): Promise<{ items: EnvironmentListItem[]; total: number }> {
-  const where: Prisma.EnvironmentWhereInput = {};
+  const where: Prisma.EnvironmentWhereInput = { deletedAt: null };
   if (filter.status === "active") where.status = { not: "destroyed" };
   else if (filter.status !== "all") where.status = filter.status;
   if (filter.mine) where.owner = user;
@@ -57,12 +58,12 @@ export async function listEnvironments(
 }
 
 export async function countEnvironments(): Promise<number> {
-  return await db().environment.count();
+  return await db().environment.count({ where: { deletedAt: null } });
 }
 
 export async function getEnvironment(name: string) {
-  const env = await db().environment.findUnique({
-    where: { name },
+  const env = await db().environment.findFirst({
+    where: { name, deletedAt: null },
     include: {
       lastOperation: true,
       operations: { orderBy: { createdAt: "desc" }, take: 25 },
@@ -86,7 +87,20 @@ export async function eventsAfter(operationId: string, afterId: bigint, take = 5
 
 export async function operationProgress(environmentName: string, operationId: string) {
   return await db().operation.findFirst({
-    where: { id: operationId, environment: { name: environmentName } },
+    where: { id: operationId, environment: { name: environmentName, deletedAt: null } },
     select: { id: true, kind: true, status: true, progressDone: true, progressExpected: true, error: true },
   });
+}
+
+/** Live environments counted by the quotas: the person's, each of their teams', and the portal's. */
+export async function quotaUsage(owner: string, teams: string[]) {
+  const live = { deletedAt: null, status: { not: "destroyed" as const } };
+  const [own, total, byTeam] = await Promise.all([
+    db().environment.count({ where: { ...live, owner } }),
+    db().environment.count({ where: live }),
+    teams.length
+      ? db().environment.groupBy({ by: ["team"], where: { ...live, team: { in: teams } }, _count: true })
+      : Promise.resolve([]),
+  ]);
+  return { own, total, teams: Object.fromEntries(byTeam.map((t) => [t.team as string, t._count])) };
 }

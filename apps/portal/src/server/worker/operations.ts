@@ -25,5 +25,7 @@ export async function createRealOperations(
     passphrase: config.PULUMI_CONFIG_PASSPHRASE ?? infra.localPassphrase(config.DATA_DIR),
     // Each environment's process logs and pid files: <DATA_DIR>/environments/<name>/.
     dataDir: path.join(config.DATA_DIR, "environments"),
+    // The Automation API's workspaces: under the data folder (mode 0700), never in a shared temp folder.
+    workspacesDir: path.join(config.DATA_DIR, "pulumi-workspaces"),
   });
 }

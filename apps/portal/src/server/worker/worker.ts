@@ -6,6 +6,7 @@ import type { Prisma, PrismaClient } from "@platform/db/client";
 import type PgBoss from "pg-boss";
 import { destroyEnvironment } from "../../features/environments/commands";
 import { changesEnvironment, type OperationKind, statusAfter, statusWhileRunning } from "../../shared/status";
+import { systemPrincipal } from "../auth/principal";
 import { enqueueOperation, jobPending, OPERATIONS_QUEUE, type OperationJob } from "../queue";
 import { EventSink } from "./event-sink";
 import type { EnvironmentOperations, EnvironmentSpec, OperationResult } from "./operations-contract";
@@ -296,6 +297,7 @@ export class OperationWorker {
     const expired = await this.o.db.environment.findMany({
       where: {
         expiresAt: { lt: new Date() },
+        deletedAt: null,
         status: { in: ["ready", "failed"] },
         NOT: { lastOperation: { status: { in: ["queued", "running"] } } },
       },
@@ -305,7 +307,7 @@ export class OperationWorker {
     const requested: string[] = [];
     for (const { name } of expired) {
       const result = await destroyEnvironment(
-        { db: this.o.db, boss: this.o.boss, user: "time-to-live" },
+        { db: this.o.db, boss: this.o.boss, principal: systemPrincipal("time-to-live") },
         // One key per environment: several workers reaping at once request one destroy.
         { name, confirmation: name, idempotencyKey: uuidFrom(`ttl-destroy:${name}`) },
       );

@@ -1,4 +1,5 @@
-// Liveness and readiness: answers 200 when the database answers. Also reports open event streams.
+// Liveness and readiness: answers 200 when the database answers. Also reports open event streams. Public (load
+// balancers call it): it never says more than "unavailable" about a failure; the details go to the log.
 import { db } from "../../../server/db";
 import { openEventStreams } from "../../../server/event-streams";
 
@@ -9,9 +10,10 @@ export async function GET() {
     await db().$queryRaw`SELECT 1`;
     return Response.json({ status: "ok", eventStreams: openEventStreams() });
   } catch (e) {
+    console.error(`[portal] health: database unavailable: ${e instanceof Error ? e.message : String(e)}`);
     return Response.json(
-      { status: "unavailable", error: e instanceof Error ? e.message : String(e) },
-      { status: 503 },
+      { status: "unavailable", error: "the database does not answer" },
+      { status: 503, headers: { "cache-control": "no-store" } },
     );
   }
 }

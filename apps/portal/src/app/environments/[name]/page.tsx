@@ -18,6 +18,8 @@ import { age, duration, frontendUrlOf } from "../../../features/environments/for
 import { probeHealth } from "../../../features/environments/health";
 import { getEnvironment } from "../../../features/environments/queries";
 import { config, limitsFrom } from "../../../server/env";
+import { requirePrincipal } from "../../../server/identity";
+import { refusalFor } from "../../../shared/access";
 import { environmentNameSchema } from "../../../shared/environment-schemas";
 import { type EnvironmentState, isOperationActive, refusal } from "../../../shared/status";
 
@@ -57,6 +59,7 @@ function Field({ label, children }: { label: string; children: React.ReactNode }
 
 export default async function EnvironmentPage({ params }: Params) {
   const raw = decodeURIComponent((await params).name);
+  const principal = await requirePrincipal(`/environments/${encodeURIComponent(raw)}`);
   const parsedName = environmentNameSchema.safeParse(raw);
   const env = parsedName.success ? await getEnvironment(parsedName.data) : null;
   if (!env) notFound(); // not-found.tsx: a message with the name, and a 404 status
@@ -72,7 +75,11 @@ export default async function EnvironmentPage({ params }: Params) {
   };
   const url = frontendUrlOf(env.outputs);
   const outputs = (env.outputs ?? {}) as Record<string, unknown>;
-  const can = (a: Parameters<typeof refusal>[0]) => refusal(a, state) === null;
+  // Buttons show only when both the person may (roles, ownership, team) and the state allows it; the commands
+  // check both again on the server.
+  const accessRefusal = refusalFor(principal, "destroy", env);
+  const mayChange = accessRefusal === null;
+  const can = (a: Parameters<typeof refusal>[0]) => mayChange && refusal(a, state) === null;
   const key = () => randomUUID();
   const busy = isOperationActive(op?.status);
   // The operation buttons that can work in the current state (the server checks again).
@@ -141,7 +148,10 @@ export default async function EnvironmentPage({ params }: Params) {
                 {env.target}
                 {env.region ? ` · ${env.region}` : ""}
               </Field>
-              <Field label="Owner">{env.owner}</Field>
+              <Field label="Owner">
+                <span className="break-all">{env.owner}</span>
+              </Field>
+              <Field label="Team">{env.team ?? "—"}</Field>
               <Field label="Age">{age(env.createdAt)}</Field>
               <Field label="Expires">
                 {env.expiresAt ? env.expiresAt.toISOString().replace("T", " ").slice(0, 16) : "never"}
@@ -251,7 +261,15 @@ export default async function EnvironmentPage({ params }: Params) {
         </div>
 
         <aside className="space-y-6 md:col-span-2 lg:col-span-1" aria-label="Actions">
-          {env.status !== "destroyed" && (
+          {!mayChange && (
+            <p
+              className="rounded-lg border border-slate-200 bg-white p-4 text-sm text-slate-700"
+              data-testid="read-only-reason"
+            >
+              {refusalFor(principal, "scale", env)}
+            </p>
+          )}
+          {mayChange && env.status !== "destroyed" && (
             <section className="rounded-lg border border-slate-200 bg-white p-5 shadow-sm">
               <ScaleForm
                 name={env.name}
@@ -265,17 +283,19 @@ export default async function EnvironmentPage({ params }: Params) {
             </section>
           )}
 
-          <section className="space-y-3 rounded-lg border border-slate-200 bg-white p-5 shadow-sm">
-            <h3 className="text-sm font-semibold">Operations</h3>
-            <OperationButtons
-              key={env.name}
-              name={env.name}
-              idempotencyKey={key()}
-              buttons={operationButtons}
-            />
-          </section>
+          {mayChange && (
+            <section className="space-y-3 rounded-lg border border-slate-200 bg-white p-5 shadow-sm">
+              <h3 className="text-sm font-semibold">Operations</h3>
+              <OperationButtons
+                key={env.name}
+                name={env.name}
+                idempotencyKey={key()}
+                buttons={operationButtons}
+              />
+            </section>
+          )}
 
-          {env.status !== "destroyed" && (
+          {mayChange && env.status !== "destroyed" && (
             <section className="rounded-lg border border-rose-200 bg-white p-5 shadow-sm">
               <DestroyForm
                 name={env.name}

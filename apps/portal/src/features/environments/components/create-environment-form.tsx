@@ -16,10 +16,16 @@ import { ReplicaSliders } from "./replica-slider";
 export function CreateEnvironmentForm({
   limits,
   defaults,
+  teams,
+  ttlRequired,
   idempotencyKey,
 }: {
   limits: Limits;
   defaults: { frontendReplicas: number; redisReplicas: number };
+  /** The creator's teams: the environment can belong to one of them. */
+  teams: string[];
+  /** Members must set a time to live; admins may leave it empty (never). */
+  ttlRequired: boolean;
   idempotencyKey: string;
 }) {
   const [state, action, pending] = useActionState<FormState, FormData>(createEnvironmentAction, {
@@ -167,24 +173,77 @@ export function CreateEnvironmentForm({
         />
       </div>
 
-      <div className="max-w-xs">
-        <label htmlFor="ttlHours" className="text-sm font-medium text-slate-800">
-          Time to live <span className="font-normal text-slate-500">(hours, optional)</span>
-        </label>
-        <input
-          id="ttlHours"
-          name="ttlHours"
-          type="number"
-          inputMode="numeric"
-          min={1}
-          max={limits.maxTtlHours}
-          defaultValue={v.ttlHours ?? ""}
-          aria-invalid={errors.ttlHours ? true : undefined}
-          aria-describedby={errors.ttlHours ? "ttlHours-error" : undefined}
-          className={inputClass}
-        />
-        <FieldError id="ttlHours-error" message={errors.ttlHours} />
+      <p className="text-xs text-slate-600" id="replicas-quota">
+        At most {limits.replicasPerEnvironment} replicas per environment (frontends + Redis nodes).
+      </p>
+
+      <div className="grid gap-6 sm:grid-cols-2">
+        <div>
+          <label htmlFor="ttlHours" className="text-sm font-medium text-slate-800">
+            Time to live{" "}
+            <span className="font-normal text-slate-500">
+              (hours{ttlRequired ? ", required" : ", optional"})
+            </span>
+          </label>
+          <input
+            id="ttlHours"
+            name="ttlHours"
+            type="number"
+            inputMode="numeric"
+            min={1}
+            max={limits.maxTtlHours}
+            required={ttlRequired}
+            defaultValue={v.ttlHours ?? (ttlRequired ? String(limits.defaultTtlHours) : "")}
+            aria-invalid={errors.ttlHours ? true : undefined}
+            aria-describedby={`ttlHours-hint${errors.ttlHours ? " ttlHours-error" : ""}`}
+            className={inputClass}
+          />
+          <p id="ttlHours-hint" className="mt-1 text-xs text-slate-600">
+            Destroyed automatically after this; at most {limits.maxTtlHours} hours.
+            {ttlRequired ? "" : " Empty: never."}
+          </p>
+          <FieldError id="ttlHours-error" message={errors.ttlHours} />
+        </div>
+        <div>
+          <label htmlFor="team" className="text-sm font-medium text-slate-800">
+            Team
+          </label>
+          <select
+            id="team"
+            name="team"
+            defaultValue={v.team ?? teams[0] ?? ""}
+            aria-describedby={`team-hint${errors.team ? " team-error" : ""}`}
+            aria-invalid={errors.team ? true : undefined}
+            className={inputClass}
+          >
+            <option value="">No team (only you and admins)</option>
+            {teams.map((t) => (
+              <option key={t} value={t}>
+                {t}
+              </option>
+            ))}
+          </select>
+          <p id="team-hint" className="mt-1 text-xs text-slate-600">
+            Members of the team can also scale and destroy it.
+          </p>
+          <FieldError id="team-error" message={errors.team} />
+        </div>
       </div>
+
+      <label className="flex items-start gap-2 text-sm text-slate-800">
+        <input
+          type="checkbox"
+          name="allowReset"
+          defaultChecked={v.allowReset === "on"}
+          className="mt-0.5 h-4 w-4 rounded border-slate-300"
+        />
+        <span>
+          Allow resetting the votes
+          <span className="block text-xs text-slate-600">
+            Offers “reset all votes” in the voting app (off by default).
+          </span>
+        </span>
+      </label>
 
       <div className="flex items-center gap-3 border-t border-slate-200 pt-6">
         <button type="submit" disabled={pending} className={primaryButton} data-testid="create-submit">

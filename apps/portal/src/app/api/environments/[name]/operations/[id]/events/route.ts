@@ -5,6 +5,8 @@
 import { z } from "zod";
 import { eventsAfter, operationProgress } from "../../../../../../../features/environments/queries";
 import { streamClosed, streamOpened } from "../../../../../../../server/event-streams";
+import { routePrincipal } from "../../../../../../../server/identity";
+import { rateLimiters } from "../../../../../../../server/limits";
 import { isOperationActive } from "../../../../../../../shared/status";
 
 export const dynamic = "force-dynamic";
@@ -16,6 +18,16 @@ const POLL_MS = 500;
 const KEEP_ALIVE_MS = 15_000;
 
 export async function GET(request: Request, { params }: { params: Promise<{ name: string; id: string }> }) {
+  // Signed in (any role may watch), and within the per-person limit on opening streams.
+  const principal = await routePrincipal(request);
+  if (principal instanceof Response) return principal;
+  const wait = await rateLimiters().streams.consume(principal.id);
+  if (wait) {
+    return Response.json(
+      { error: "rate-limited", message: `Too many event streams opened: try again in ${wait} s.` },
+      { status: 429, headers: { "retry-after": String(wait), "cache-control": "no-store" } },
+    );
+  }
   const parsed = paramsSchema.safeParse(await params);
   if (!parsed.success) return Response.json({ error: "unknown operation" }, { status: 404 });
   const { name, id } = parsed.data;

@@ -1,0 +1,30 @@
+// Starts an OpenID Connect sign-in: remembers state, nonce and PKCE verifier in a short-lived signed cookie and
+// sends the browser to the identity provider.
+
+import { startLogin } from "../../../server/auth/oidc";
+import { loginCookieName } from "../../../server/auth/session";
+import { config } from "../../../server/env";
+
+export const dynamic = "force-dynamic";
+
+export async function GET(request: Request) {
+  const c = config();
+  const to = (location: string) => new Response(null, { status: 303, headers: { location } });
+  if (c.AUTH_MODE !== "oidc") return to("/");
+  const next = new URL(request.url).searchParams.get("next") ?? "/";
+  try {
+    const { url, cookie } = await startLogin(c, next);
+    const secure = url.protocol === "https:" && (c.PUBLIC_URL?.startsWith("https:") ?? false);
+    return new Response(null, {
+      status: 303,
+      headers: {
+        location: url.toString(),
+        "set-cookie": `${loginCookieName(secure)}=${cookie}; Path=/; HttpOnly; SameSite=Lax; Max-Age=600${secure ? "; Secure" : ""}`,
+        "cache-control": "no-store",
+      },
+    });
+  } catch (e) {
+    console.error(`[portal] sign-in could not start: ${e instanceof Error ? e.message : e}`);
+    return to("/signin?error=provider");
+  }
+}
