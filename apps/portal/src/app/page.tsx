@@ -1,5 +1,6 @@
 import Link from "next/link";
 import { AutoRefresh } from "../features/environments/components/auto-refresh";
+import { DriftBadge } from "../features/environments/components/drift-badge";
 import { StatusBadge } from "../features/environments/components/status-badge";
 import { TableHead } from "../features/environments/components/table-head";
 import { age, frontendUrlOf } from "../features/environments/format";
@@ -8,6 +9,7 @@ import { config } from "../server/env";
 import { requirePrincipal } from "../server/identity";
 import { listFilterSchema } from "../shared/environment-schemas";
 import { ENVIRONMENT_STATUSES, STATUS_LABEL } from "../shared/status";
+import { syncOf } from "../shared/sync";
 
 export const dynamic = "force-dynamic";
 
@@ -129,6 +131,7 @@ export default async function EnvironmentListPage({
               {environments.map((e) => {
                 const url = frontendUrlOf(e.outputs);
                 const op = e.lastOperation;
+                const sync = syncOf(e);
                 return (
                   <tr key={e.id} data-testid={`env-row-${e.name}`} className="hover:bg-slate-50">
                     <td className="px-3 py-3 lg:px-4">
@@ -144,7 +147,10 @@ export default async function EnvironmentListPage({
                       </span>
                     </td>
                     <td className="px-3 py-3 lg:px-4">
-                      <StatusBadge status={e.status} />
+                      <span className="flex flex-wrap items-center gap-1">
+                        <StatusBadge status={e.status} />
+                        {sync.drifted && <DriftBadge reasons={sync.reasons} />}
+                      </span>
                     </td>
                     <td className="px-3 py-3 tabular-nums text-slate-700 lg:px-4">
                       <Replicas

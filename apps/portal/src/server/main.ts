@@ -13,7 +13,9 @@ import { secretFile } from "./auth/secret-file";
 import { checkWebRole, ensureLoginRole, grantWebRole, withCredentials } from "./db-roles";
 import { ConfigError, config as loadConfig, type PortalConfig } from "./env";
 import { startQueue } from "./queue";
+import { DriftMonitor } from "./worker/drift";
 import { createRealOperations } from "./worker/operations";
+import { RepairRecorder } from "./worker/repairs";
 import { OperationWorker } from "./worker/worker";
 
 const appDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -185,6 +187,8 @@ async function main(): Promise<void> {
 
   let web: ChildProcess | undefined;
   let worker: OperationWorker | undefined;
+  let drift: DriftMonitor | undefined;
+  let repairs: RepairRecorder | undefined;
   let boss: PgBoss | undefined;
   const db = createDbClient(url, { poolSize: config.WORKER_CONCURRENCY + 4 });
   let stopping = false;
@@ -196,6 +200,7 @@ async function main(): Promise<void> {
     const webExited =
       web && web.exitCode === null ? new Promise((r) => web?.once("exit", r)) : Promise.resolve();
     web?.kill("SIGTERM");
+    await Promise.all([drift?.stop(), repairs?.stop()]);
     await worker?.stop(config.SHUTDOWN_GRACE_SECONDS * 1000);
     // Connections closing during shutdown are expected; do not report them as queue errors.
     boss?.removeAllListeners("error");
@@ -248,6 +253,17 @@ async function main(): Promise<void> {
       eventRetentionDays: config.EVENT_RETENTION_DAYS,
     });
     await worker.start();
+    // Drift checks and the supervisors' repairs: beside the operations, one environment at a time.
+    drift = new DriftMonitor({
+      db,
+      ops,
+      localSeconds: config.DRIFT_CHECK_LOCAL_SECONDS,
+      awsSeconds: config.DRIFT_CHECK_AWS_SECONDS,
+      workerId: worker.id,
+    });
+    repairs = new RepairRecorder({ db, ops, scanSeconds: config.REPAIR_SCAN_SECONDS });
+    drift.start();
+    repairs.start();
   }
 }
 

@@ -36,8 +36,9 @@ function word(value: string, what: string): string {
 
 /**
  * Health checks every second; a frontend that refuses a connection during a request is marked down at once
- * (`observe layer4`) and the request goes to another one (`retries` + `redispatch`: only connection
- * failures are retried, so a POST is never sent twice). A restarted one is back after one passing check.
+ * (`observe layer4`) and the request goes to another one (`retries` + `redispatch`; beyond connection failures
+ * only idempotent requests are retried, so a POST is never sent twice). A restarted one is back after one
+ * passing check.
  */
 export function renderHaproxyConfig(c: BalancerConfig): string {
   const serverLines = c.backends.map(
@@ -64,16 +65,23 @@ export function renderHaproxyConfig(c: BalancerConfig): string {
       "  timeout client 60s",
       "  timeout server 60s",
       "  timeout http-request 10s",
-      "  timeout http-keep-alive 5s",
+      // Longer than clients keep idle connections (browsers, Node's fetch: a few seconds), as an ALB's 60 s
+      // idle timeout is: a client must never send a request on a connection the balancer is closing.
+      "  timeout http-keep-alive 60s",
       "  timeout queue 5s",
       "  timeout check 800ms",
       "  retries 3",
       "  option redispatch 1",
+      // Retried on another frontend: a refused connection (any request: nothing was sent), and for what is
+      // safe to repeat also a connection closed without an answer (a frontend killed mid-request). A vote
+      // (POST) is never sent twice.
+      "  retry-on conn-failure empty-response response-timeout",
       "  option forwardfor",
       "",
       "frontend web",
       `  bind ${word(c.listenHost, "listen host")}:${Number(c.listenPort)}`,
       "  http-request set-header X-Forwarded-Proto http",
+      "  http-request disable-l7-retry unless METH_GET || METH_OPTIONS",
       "  default_backend frontends",
       "",
       "backend frontends",

@@ -496,6 +496,11 @@ export function createEnvironmentOperations(rawConfig: OperationsConfig): Enviro
       );
     },
 
+    hostsEnvironment(rawRef) {
+      const ref = parse(environmentRefSchema, rawRef, "environment reference");
+      return ref.target !== "local" || existsSync(envDirOf(ref.name));
+    },
+
     async readRepairs(rawRef, cursor) {
       const ref = parse(environmentRefSchema, rawRef, "environment reference");
       if (ref.target !== "local" || !existsSync(envDirOf(ref.name))) return undefined;

@@ -190,6 +190,11 @@ export interface EnvironmentOperations {
    */
   detectDrift?(ref: EnvironmentRef, options?: RunOptions): Promise<DriftReport>;
   /**
+   * Whether this machine runs the environment's resources: always for aws (any machine reaches AWS); for the
+   * local target only where its folder is (its processes run there).
+   */
+  hostsEnvironment?(ref: EnvironmentRef): boolean;
+  /**
    * Local target: the repairs the environment's supervisor made by itself since `cursor` (processes that
    * exited and were started again, or given up on), and the cursor to pass next time. `undefined` when this
    * machine has no such local environment (it runs on another host, or was never created).

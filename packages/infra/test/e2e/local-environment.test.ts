@@ -148,22 +148,25 @@ afterAll(async () => {
 /** Votes and reads through the public URL, one after another each, until stopped; records every answer. */
 function traffic(url: string) {
   const log = {
-    votes: [] as { status: number; ms: number; at: number }[],
-    reads: [] as { status: number; ms: number; at: number }[],
+    votes: [] as { status: number; ms: number; at: number; error?: string }[],
+    reads: [] as { status: number; ms: number; at: number; error?: string }[],
   };
   let running = true;
   const loop = async (request: () => Promise<Response>, into: (typeof log)["votes"]) => {
     while (running) {
       const at = Date.now();
       let status = 0;
+      let error: string | undefined;
       try {
         const res = await request();
         await res.arrayBuffer();
         status = res.status;
-      } catch {
-        status = 0; // no answer at all
+      } catch (err) {
+        // No answer at all: say why, should it ever happen.
+        const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+        error = `${(err as Error).message}: ${cause?.code ?? ""} ${cause?.message ?? ""}`;
       }
-      into.push({ status, ms: Date.now() - at, at });
+      into.push({ status, ms: Date.now() - at, at, ...(error ? { error } : {}) });
       await sleep(20);
     }
   };

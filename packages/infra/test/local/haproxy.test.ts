@@ -157,6 +157,26 @@ describe("HTTP balancer", () => {
     expect((await get(`http://127.0.0.1:${lb.port}/`)).status).toBe(503);
   });
 
+  it("retries a GET that a frontend dropped without an answer on another one, but never a POST (no double vote)", async () => {
+    const dropped: string[] = [];
+    const dropper = createHttpServer((req) => {
+      dropped.push(req.method ?? "?");
+      req.socket.destroy(); // killed mid-request
+    });
+    const a = { name: "a", port: await listen(dropper) };
+    const b = await frontend("b");
+    const lb = await startBalancer("http", [a, b].map(backendOf));
+    for (let i = 0; i < 6; i++) expect((await get(`http://127.0.0.1:${lb.port}/`)).body).toMatch(/^b /);
+    const posts: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      posts.push((await get(`http://127.0.0.1:${lb.port}/vote`, { method: "POST", body: "x" })).status);
+    }
+    const droppedPosts = dropped.filter((m) => m === "POST").length;
+    // Each POST that reached the dropping frontend failed (502) and was not sent again.
+    expect(posts.filter((s) => s === 502).length).toBe(droppedPosts);
+    expect(posts.filter((s) => s === 200).length).toBe(6 - droppedPosts);
+  });
+
   it("reloads with new backends on SIGUSR2: same port, same master process, new version applied", async () => {
     const a = await frontend("a");
     const lb = await startBalancer("http", [backendOf(a)]);

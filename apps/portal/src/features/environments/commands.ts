@@ -14,7 +14,7 @@ import type {
   EnvironmentActionInput,
   ScaleEnvironmentInput,
 } from "../../shared/environment-schemas";
-import { type EnvironmentAction, type OperationKind, refusal } from "../../shared/status";
+import { type EnvironmentAction, type RequestableKind, refusal } from "../../shared/status";
 import { type AuditAction, writeAudit } from "../audit/audit-log";
 
 export interface CommandContext {
@@ -144,7 +144,7 @@ async function loadState(ctx: CommandContext, name: string) {
 async function recordOperation(
   ctx: CommandContext,
   env: { id: string; name: string },
-  kind: OperationKind,
+  kind: RequestableKind,
   requestedConfig: RequestedConfig,
   idempotencyKey: string,
   extra: {
@@ -434,9 +434,13 @@ export async function scaleEnvironment(
   input: ScaleEnvironmentInput,
 ): Promise<CommandResult> {
   return await guarded(ctx, input, "scale", async ({ env }) => {
+    // Nothing to do only when the counts asked for are also the counts running (after a refresh found a
+    // replica gone, scaling to the same counts repairs it).
     if (
       env.desiredFrontendReplicas === input.frontendReplicas &&
       env.desiredRedisReplicas === input.redisReplicas &&
+      env.currentFrontendReplicas === input.frontendReplicas &&
+      env.currentRedisReplicas === input.redisReplicas &&
       env.status === "ready"
     ) {
       return await refuse(
@@ -474,6 +478,20 @@ export async function refreshEnvironment(
   );
 }
 
+/**
+ * Makes the environment what was asked again: an up with the counts and options asked for. Pulumi creates what
+ * is gone, updates what changed and leaves the rest (a no-op when nothing differs). Offered when the counts
+ * deployed differ from those asked for, or a refresh or drift check found something gone or changed.
+ */
+export async function reconcileEnvironment(
+  ctx: CommandContext,
+  input: EnvironmentActionInput,
+): Promise<CommandResult> {
+  return await guarded(ctx, input, "reconcile", ({ env }) =>
+    recordOperation(ctx, env, "reconcile", configOf(env), input.idempotencyKey),
+  );
+}
+
 export async function destroyEnvironment(
   ctx: CommandContext,
   input: DestroyEnvironmentInput,
@@ -489,7 +507,7 @@ export async function retryOperation(
 ): Promise<CommandResult> {
   return await guarded(ctx, input, "retry", async ({ env }) => {
     const last = env.lastOperation;
-    if (!last)
+    if (!last || last.kind === "repair")
       return await refuse(ctx, "retry", { ok: false, code: "refused", message: "Nothing to retry." }, env);
     const config = last.requestedConfig as unknown as RequestedConfig;
     return await recordOperation(ctx, env, last.kind, config, input.idempotencyKey, {

@@ -144,8 +144,9 @@ export class OperationWorker {
       | { status: "failed" | "cancelled" | "interrupted"; code: string; message: string }
       | undefined;
     try {
-      if (kind === "create" || kind === "scale") result = await this.o.ops.up(spec, runOptions);
-      else if (kind === "preview") result = await this.o.ops.preview(spec, runOptions);
+      if (kind === "create" || kind === "scale" || kind === "reconcile") {
+        result = await this.o.ops.up(spec, runOptions);
+      } else if (kind === "preview") result = await this.o.ops.preview(spec, runOptions);
       else if (kind === "refresh") result = await this.o.ops.refresh(ref, runOptions);
       else result = await this.o.ops.destroy(ref, runOptions);
     } catch (error) {
@@ -205,6 +206,13 @@ export class OperationWorker {
             Object.assign(envData, {
               currentFrontendReplicas: spec.frontendReplicas,
               currentRedisReplicas: spec.redisReplicas,
+            });
+          } else if (result?.observed) {
+            // What the refreshed state holds: a process found gone no longer counts (the page then offers a
+            // reconcile); the outputs keep what was asked.
+            Object.assign(envData, {
+              currentFrontendReplicas: result.observed.frontendReplicas,
+              currentRedisReplicas: result.observed.redisReplicas,
             });
           }
         }
