@@ -39,6 +39,8 @@ export const RESERVED_ENVIRONMENT_NAMES: readonly string[] = [
   "metrics",
   "login",
   "logout",
+  "signin",
+  "signout",
   "auth",
   "callback",
   "users",
