@@ -76,29 +76,64 @@ export class EventSink {
     const events = this.buffer.splice(0);
     const progress = this.progress;
     this.progress = null;
+    try {
+      await this.writeEvents(events);
+    } catch (e) {
+      this.keepUnwritten(events, progress);
+      throw e;
+    }
+    if (progress) {
+      await this.db.operation
+        .update({
+          where: { id: this.operationId },
+          data: { progressDone: progress.done, progressExpected: progress.expected },
+        })
+        .catch((e) => {
+          this.keepUnwritten([], progress);
+          throw e;
+        });
+    }
+  }
+
+  /**
+   * A failed write (the database down for a moment) keeps its events, ahead of those that came meanwhile, and
+   * its progress unless newer came: the next flush writes them, so the live log loses nothing.
+   */
+  private keepUnwritten(events: StoredEvent[], progress: { done: number; expected: number } | null): void {
+    this.buffer.unshift(...events);
+    // A long outage: keep the newest, as many as the operation keeps at all.
+    if (this.buffer.length > this.maxEvents) this.buffer.splice(0, this.buffer.length - this.maxEvents);
+    this.progress ??= progress;
+  }
+
+  private async writeEvents(events: StoredEvent[]): Promise<void> {
     if (events.length > 0) {
       await this.db.operationEvent.createMany({
         data: events.map((e) => ({ operationId: this.operationId, ...e })),
       });
       this.written += events.length;
       if (this.written > this.maxEvents) {
+        // Written: a failed prune must not write them again (the next write prunes).
         await this.db.$executeRaw`
           DELETE FROM operation_events WHERE operation_id = ${this.operationId}::uuid AND id <= (
             SELECT id FROM operation_events WHERE operation_id = ${this.operationId}::uuid
-            ORDER BY id DESC OFFSET ${this.maxEvents} LIMIT 1)`;
-        this.written = this.maxEvents;
+            ORDER BY id DESC OFFSET ${this.maxEvents} LIMIT 1)`
+          .then(() => {
+            this.written = this.maxEvents;
+          })
+          .catch((e) => console.error(`[worker] pruning events: ${e}`));
       }
-    }
-    if (progress) {
-      await this.db.operation.update({
-        where: { id: this.operationId },
-        data: { progressDone: progress.done, progressExpected: progress.expected },
-      });
     }
   }
 
-  async close(): Promise<void> {
+  /** Stops the timer and writes what is left, retrying for up to `retryForMs` while the database fails. */
+  async close(retryForMs = 15_000): Promise<void> {
     clearInterval(this.timer);
+    const deadline = Date.now() + retryForMs;
     await this.flush();
+    while ((this.buffer.length > 0 || this.progress) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 500));
+      await this.flush();
+    }
   }
 }
