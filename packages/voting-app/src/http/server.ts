@@ -235,27 +235,31 @@ async function pageRoutes(html: FastifyInstance, config: AppConfig): Promise<voi
       if (!(err instanceof StoreUnavailableError)) throw err;
     }
     const nonce = randomBytes(16).toString("base64");
-    return reply
-      .code(tally === undefined && status < 400 ? 503 : status)
-      .header("content-type", "text/html; charset=utf-8")
-      .header("cache-control", "no-store")
-      .header(
-        "content-security-policy",
-        `default-src 'self'; script-src 'nonce-${nonce}'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'`,
-      )
-      .header("x-content-type-options", "nosniff")
-      .header("referrer-policy", "no-referrer")
-      .send(
-        renderPage({
-          title: config.title,
-          options: config.options,
-          tally,
-          servedBy: config.replicaName,
-          notice,
-          nonce,
-          allowReset: config.allowReset,
-        }),
-      );
+    return (
+      reply
+        .code(tally === undefined && status < 400 ? 503 : status)
+        .header("content-type", "text/html; charset=utf-8")
+        .header("cache-control", "no-store")
+        .header(
+          "content-security-policy",
+          `default-src 'self'; script-src 'nonce-${nonce}'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'`,
+        )
+        .header("x-content-type-options", "nosniff")
+        // Not no-referrer: with it Chromium sends `Origin: null` on the page's own form posts, which the
+        // cross-site check (below) must refuse. same-origin still leaks nothing to other sites.
+        .header("referrer-policy", "same-origin")
+        .send(
+          renderPage({
+            title: config.title,
+            options: config.options,
+            tally,
+            servedBy: config.replicaName,
+            notice,
+            nonce,
+            allowReset: config.allowReset,
+          }),
+        )
+    );
   };
 
   html.get("/", async (request, reply) => {
