@@ -65,11 +65,21 @@ export class RepairRecorder {
     if (!ops.readRepairs) return [];
     const environments = await db.environment.findMany({
       where: { deletedAt: null, target: "local", status: { notIn: ["queued", "destroyed"] } },
-      select: { id: true, name: true },
+      select: { id: true, name: true, drift: { select: { repairCursor: true } } },
     });
     const recorded: string[] = [];
     for (const env of environments) {
-      if (!(ops.hostsEnvironment?.({ name: env.name, target: "local" }) ?? true)) continue;
+      const ref = { name: env.name, target: "local" as const };
+      if (!(ops.hostsEnvironment?.(ref) ?? true)) continue;
+      // A look first, without a transaction: most scans find nothing new.
+      const stored = (env.drift?.repairCursor ?? undefined) as RepairCursor | undefined;
+      const peek = await ops.readRepairs(ref, stored);
+      if (
+        !peek ||
+        (peek.repairs.length === 0 && JSON.stringify(peek.cursor) === JSON.stringify(stored ?? null))
+      ) {
+        continue;
+      }
       const id = await this.recordFor(env.id);
       if (id) recorded.push(id);
     }
