@@ -439,7 +439,7 @@ export function createEnvironmentOperations(rawConfig: OperationsConfig): Enviro
         });
         if (ref.target === "local") {
           // Every resource is deleted: nothing of this environment may keep running. A process the state
-          // never knew (killed run, lost pid file) is found in the process table and stopped too.
+          // never knew (killed run, a dead supervisor) is found in the process table and stopped too.
           const envDir = envDirOf(ref.name);
           await reapOrphans(envDir, undefined, (message) => ctx.emit({ type: "notice", message }));
           rmSync(envDir, { recursive: true, force: true });

@@ -51,7 +51,7 @@ export interface RecoveryInput {
   store: StateStore;
   project: string;
   stack: string;
-  /** The local target's folder for this environment (pid files); absent for aws. */
+  /** The local target's folder for this environment (its supervisor, configs); absent for aws. */
   envDir?: string;
   /** PULUMI_HOME of our CLI runs: identifies provider plugins a killed run left behind. */
   pulumiHome?: string;

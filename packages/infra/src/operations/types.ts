@@ -148,7 +148,7 @@ export interface OperationsConfig {
    * kept in `<dataDir>/pulumi-passphrase` (mode 0600).
    */
   passphrase?: string;
-  /** Folder for the local target's process logs and pid files. */
+  /** Folder for the local target's environments: their supervisor, configs, logs and data. */
   dataDir: string;
   /**
    * Folder for the Automation API's temporary workspaces (mode 0700; never a shared temp folder: they hold the
