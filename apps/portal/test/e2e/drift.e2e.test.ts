@@ -150,9 +150,10 @@ describe("self-healing and drift in the portal", () => {
     const writer = pidOf("redis-0");
     process.kill(writer, "SIGKILL");
     await expect.poll(() => pidOf("redis-0"), { timeout: 15_000, interval: 200 }).not.toBe(writer);
-    await new Promise((r) => setTimeout(r, 1500));
+    // Reads go on across both restarts and a while after (however slow a busy machine makes each read).
+    const atRestart = load.statuses.length;
+    await expect.poll(() => load.statuses.length, { timeout: 30_000 }).toBeGreaterThan(atRestart + 10);
     await load.stop();
-    expect(load.statuses.length).toBeGreaterThan(20);
     expect(
       load.statuses.filter((s) => s !== 200),
       "reads that failed",
