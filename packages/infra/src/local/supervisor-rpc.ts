@@ -26,8 +26,8 @@ export class RpcUnreachable extends Error {
   override name = "RpcUnreachable";
 }
 
-const escape = (s: string) => s.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;");
-const unescape = (s: string) =>
+const xmlEscape = (s: string) => s.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;");
+const xmlUnescape = (s: string) =>
   s
     .replaceAll("&lt;", "<")
     .replaceAll("&gt;", ">")
@@ -38,7 +38,7 @@ const unescape = (s: string) =>
 function encode(value: string | number | boolean): string {
   if (typeof value === "boolean") return `<value><boolean>${value ? 1 : 0}</boolean></value>`;
   if (typeof value === "number") return `<value><int>${Math.trunc(value)}</int></value>`;
-  return `<value><string>${escape(value)}</string></value>`;
+  return `<value><string>${xmlEscape(value)}</string></value>`;
 }
 
 /** A cursor over an XML-RPC answer's tokens: tags (`<struct>`, `</value>`) and the text between them. */
@@ -62,7 +62,7 @@ class Tokens {
     const t = this.list[this.i];
     if (t === undefined || t.startsWith("<")) return "";
     this.i++;
-    return unescape(t);
+    return xmlUnescape(t);
   }
   seek(tag: string): boolean {
     const k = this.list.indexOf(tag, this.i);
