@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what a fresh machine lacks for running (`start`) or testing (`test`) the product:
 # redis-server (the local target's Redis), haproxy (its load balancers), supervisor (supervisord, which runs
-# and restarts its processes), chromium (browser tests only) and the Pulumi CLI.
+# and restarts its processes), chromium and openssl (tests only) and the Pulumi CLI.
 # Idempotent and quick when everything is there; run by the root `prestart` and `pretest` scripts.
 set -euo pipefail
 purpose="${1:-start}"
@@ -11,7 +11,11 @@ missing=()
 command -v redis-server >/dev/null || missing+=(redis-server)
 command -v haproxy >/dev/null || [[ -x /usr/sbin/haproxy ]] || missing+=(haproxy)
 command -v supervisord >/dev/null || missing+=(supervisor)
-if [[ "$purpose" == "test" ]]; then command -v chromium >/dev/null || missing+=(chromium); fi
+if [[ "$purpose" == "test" ]]; then
+  command -v chromium >/dev/null || missing+=(chromium)
+  # The voting app's Redis TLS test makes its certificates with openssl.
+  command -v openssl >/dev/null || missing+=(openssl)
+fi
 
 if ((${#missing[@]})); then
   if [[ "$(id -u)" == "0" ]] && command -v apt-get >/dev/null; then

@@ -20,6 +20,18 @@ export { localPassphrase } from "./operations/passphrase";
 export { defaultCliRoot, resolvePulumiCommand, sdkVersion } from "./operations/pulumi-cli";
 export * from "./operations/types";
 export {
+  CACHE_KIND_LABELS,
+  CACHE_KIND_LOCAL_MEANING,
+  CACHE_KINDS,
+  CACHE_NODE_TYPES,
+  type CacheKind,
+  cacheOptionsSchema,
+  DATABASE_BACKUP_RETENTION_DAYS,
+  DATABASE_ENGINE_LABELS,
+  DATABASE_ENGINES,
+  DATABASE_INSTANCE_CLASSES,
+  DATABASE_STORAGE_GB,
+  databaseOptionsSchema,
   environmentRefSchema,
   environmentSpecSchema,
   operationsConfigSchema,

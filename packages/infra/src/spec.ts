@@ -14,6 +14,91 @@ const voteOptionsSchema = z
   )
   .refine((v) => !/[\p{Cc}]/u.test(v), "voteOptions must not contain control characters");
 
+// ---- per-environment options of the tiers: the one place that lists them (the portal's form reads these) ----
+
+/** The cache (Redis) tier: Redis tasks on Fargate, or a managed ElastiCache replication group. */
+export const CACHE_KINDS = ["redis", "elasticache"] as const;
+export type CacheKind = (typeof CACHE_KINDS)[number];
+export const CACHE_KIND_LABELS: Record<CacheKind, string> = {
+  redis: "Redis on Fargate",
+  elasticache: "ElastiCache",
+};
+/** What each cache kind is on the local target, where neither Fargate nor ElastiCache exists. */
+export const CACHE_KIND_LOCAL_MEANING: Record<CacheKind, string> = {
+  redis: "redis-server processes without persistence (a restarted primary comes back empty)",
+  elasticache:
+    "redis-server processes with AOF persistence, as a managed cache keeps its data (a restarted primary keeps it)",
+};
+/** ElastiCache node types offered (Graviton, current generation). */
+export const CACHE_NODE_TYPES = [
+  "cache.t4g.micro",
+  "cache.t4g.small",
+  "cache.t4g.medium",
+  "cache.m7g.large",
+  "cache.r7g.large",
+] as const;
+export type CacheNodeType = (typeof CACHE_NODE_TYPES)[number];
+
+export const cacheOptionsSchema = z
+  .object({
+    kind: z.enum(CACHE_KINDS, { error: `cache.kind must be one of ${CACHE_KINDS.join(", ")}` }),
+    /** ElastiCache only: the node type of every node (primary and replicas). */
+    nodeType: z
+      .enum(CACHE_NODE_TYPES, { error: `cache.nodeType must be one of ${CACHE_NODE_TYPES.join(", ")}` })
+      .default("cache.t4g.micro"),
+  })
+  .strict();
+export type CacheOptions = z.input<typeof cacheOptionsSchema>;
+
+/** The database tier: none (votes live in the cache only) or PostgreSQL (RDS on AWS). */
+export const DATABASE_ENGINES = ["postgres"] as const;
+export const DATABASE_ENGINE_LABELS: Record<(typeof DATABASE_ENGINES)[number] | "none", string> = {
+  none: "None",
+  postgres: "PostgreSQL",
+};
+/** RDS instance classes offered (Graviton, current generation). */
+export const DATABASE_INSTANCE_CLASSES = [
+  "db.t4g.micro",
+  "db.t4g.small",
+  "db.t4g.medium",
+  "db.m7g.large",
+  "db.r7g.large",
+] as const;
+export type DatabaseInstanceClass = (typeof DATABASE_INSTANCE_CLASSES)[number];
+export const DATABASE_STORAGE_GB = { min: 20, max: 1000, default: 20 } as const;
+export const DATABASE_BACKUP_RETENTION_DAYS = { min: 0, max: 35, default: 1 } as const;
+
+export const databaseOptionsSchema = z
+  .object({
+    engine: z.enum(DATABASE_ENGINES, { error: "database.engine must be postgres" }),
+    instanceClass: z
+      .enum(DATABASE_INSTANCE_CLASSES, {
+        error: `database.instanceClass must be one of ${DATABASE_INSTANCE_CLASSES.join(", ")}`,
+      })
+      .default("db.t4g.micro"),
+    /** Allocated storage (gp3). */
+    storageGb: z
+      .number()
+      .int("database.storageGb must be a whole number")
+      .min(DATABASE_STORAGE_GB.min, `database.storageGb must be at least ${DATABASE_STORAGE_GB.min}`)
+      .max(DATABASE_STORAGE_GB.max, `database.storageGb must be at most ${DATABASE_STORAGE_GB.max}`)
+      .default(DATABASE_STORAGE_GB.default),
+    /** Automated backups kept for this many days (0 turns them off). */
+    backupRetentionDays: z
+      .number()
+      .int("database.backupRetentionDays must be a whole number")
+      .min(0, "database.backupRetentionDays must be between 0 and 35")
+      .max(35, "database.backupRetentionDays must be between 0 and 35")
+      .default(DATABASE_BACKUP_RETENTION_DAYS.default),
+    /**
+     * Off for ephemeral environments (destroy deletes the database, no final snapshot). On: AWS refuses to delete
+     * the instance (destroy fails until it is turned off again), and a final snapshot is taken when it is deleted.
+     */
+    deletionProtection: z.boolean().default(false),
+  })
+  .strict();
+export type DatabaseOptions = z.input<typeof databaseOptionsSchema>;
+
 export const environmentSpecSchema = z
   .object({
     name: existingEnvironmentNameSchema,
@@ -21,6 +106,10 @@ export const environmentSpecSchema = z
     frontendReplicas: z.number().int().min(1).max(20),
     redisReplicas: z.number().int().min(1).max(6),
     owner: z.string().min(1).max(120).optional(),
+    /** Absent: Redis on Fargate (locally: redis-server without persistence). */
+    cache: cacheOptionsSchema.optional(),
+    /** Absent: no database. */
+    database: databaseOptionsSchema.optional(),
     aws: z
       .object({
         region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, "region must look like eu-west-1"),

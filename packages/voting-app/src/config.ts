@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import os from "node:os";
 import { z } from "zod";
 
@@ -14,6 +15,8 @@ export interface AppConfig {
   replicaName: string;
   logLevel: LogLevel;
   redis: RedisConfig;
+  /** PostgreSQL for the durable vote record; absent: Redis is the only store (votes live in memory there). */
+  database?: DatabaseConfig;
   /** Whether "reset all votes" (the form and DELETE /api/votes) is offered; off unless ALLOW_RESET=true. */
   allowReset: boolean;
 }
@@ -29,8 +32,32 @@ export interface RedisConfig {
   read?: RedisEndpoint;
   password?: string;
   tls: boolean;
+  /** PEM file with the CA(s) that sign Redis's certificate; default: Node's built-in public CAs. */
+  tlsCaFile?: string;
   /** Hash that holds the counts, one field per option. */
   key: string;
+}
+
+export const DATABASE_SSL_MODES = ["disable", "require", "verify-full"] as const;
+export type DatabaseSslMode = (typeof DATABASE_SSL_MODES)[number];
+
+export interface DatabaseConfig {
+  /** node-postgres connection settings. */
+  host: string;
+  port: number;
+  database: string;
+  user: string;
+  password?: string;
+  /** disable: plain TCP; require: TLS without checking the server's certificate; verify-full: TLS, checked. */
+  ssl: DatabaseSslMode;
+  /** PEM file with the CA(s) for verify-full (e.g. Amazon RDS's bundle); default: Node's built-in public CAs. */
+  sslCaFile?: string;
+  /** Votes wait in memory at most this long before they are written (one batch per interval). */
+  flushIntervalMs: number;
+  /** Most votes written in one transaction. */
+  batchMax: number;
+  /** Most acknowledged votes waiting for the database (e.g. during an outage); more are refused with 503. */
+  backlogMax: number;
 }
 
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
@@ -110,6 +137,54 @@ const hostname = (name: string) =>
     .max(253, `${name} is too long`)
     .regex(/^[A-Za-z0-9._:-]+$/, `${name} must be a host name or IP address`);
 
+const integer = (name: string, fallback: number, min: number, max: number) =>
+  z
+    .string()
+    .trim()
+    .regex(/^\d+$/, `${name} must be a whole number between ${min} and ${max}`)
+    .transform(Number)
+    .refine((n) => n >= min && n <= max, `${name} must be a whole number between ${min} and ${max}`)
+    .optional()
+    .transform((v) => v ?? fallback);
+
+const readableFile = (name: string) =>
+  z
+    .string()
+    .refine((f) => existsSync(f), `${name}: no such file`)
+    .optional();
+
+/** postgres://user:password@host:port/database (postgresql:// too); the query string is not used. */
+const databaseUrl = z
+  .string()
+  .trim()
+  .transform((raw, ctx) => {
+    let url: URL;
+    try {
+      url = new URL(raw);
+    } catch {
+      ctx.addIssue({
+        code: "custom",
+        message: "DATABASE_URL must be postgres://user:password@host:port/database",
+      });
+      return z.NEVER;
+    }
+    if (!["postgres:", "postgresql:"].includes(url.protocol) || !url.hostname || url.pathname.length < 2) {
+      ctx.addIssue({
+        code: "custom",
+        message: "DATABASE_URL must be postgres://user:password@host:port/database",
+      });
+      return z.NEVER;
+    }
+    return {
+      host: url.hostname.replace(/^\[|\]$/g, ""),
+      port: url.port ? Number(url.port) : 5432,
+      database: decodeURIComponent(url.pathname.slice(1)),
+      user: decodeURIComponent(url.username),
+      password: url.password ? decodeURIComponent(url.password) : undefined,
+    };
+  })
+  .optional();
+
 /** One schema for the whole environment contract. Keys are the variable names, so errors name them. */
 export const EnvSchema = z
   .object({
@@ -125,6 +200,7 @@ export const EnvSchema = z
     REDIS_PORT: port("REDIS_PORT", 6379).refine((p) => p > 0, "REDIS_PORT must be between 1 and 65535"),
     REDIS_PASSWORD: z.string().optional(),
     REDIS_TLS: boolean("REDIS_TLS"),
+    REDIS_TLS_CA_FILE: readableFile("REDIS_TLS_CA_FILE"),
     ALLOW_RESET: boolean("ALLOW_RESET"),
     REDIS_READ_HOST: hostname("REDIS_READ_HOST").optional(),
     REDIS_READ_PORT: port("REDIS_READ_PORT", 0).refine(
@@ -138,8 +214,55 @@ export const EnvSchema = z
       .max(200)
       .regex(/^[\w:.{}-]+$/, "REDIS_KEY may contain letters, digits and _ : . { } - only")
       .default("voting-app:votes"),
+    DATABASE_URL: databaseUrl,
+    DATABASE_HOST: hostname("DATABASE_HOST").optional(),
+    DATABASE_PORT: port("DATABASE_PORT", 5432).refine(
+      (p) => p > 0,
+      "DATABASE_PORT must be between 1 and 65535",
+    ),
+    DATABASE_NAME: z.string().trim().min(1).max(63).optional(),
+    DATABASE_USER: z.string().trim().min(1).max(63).optional(),
+    DATABASE_PASSWORD: z.string().optional(),
+    DATABASE_SSL: z
+      .enum(DATABASE_SSL_MODES, { error: `DATABASE_SSL must be one of ${DATABASE_SSL_MODES.join(", ")}` })
+      .default("disable"),
+    DATABASE_SSL_CA_FILE: readableFile("DATABASE_SSL_CA_FILE"),
+    DATABASE_FLUSH_INTERVAL_MS: integer("DATABASE_FLUSH_INTERVAL_MS", 50, 5, 10_000),
+    DATABASE_BATCH_MAX: integer("DATABASE_BATCH_MAX", 2000, 1, 10_000),
+    DATABASE_BACKLOG_MAX: integer("DATABASE_BACKLOG_MAX", 100_000, 10, 10_000_000),
   })
   .superRefine((env, ctx) => {
+    if (env.DATABASE_URL && env.DATABASE_HOST) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["DATABASE_HOST"],
+        message: "DATABASE_HOST and DATABASE_URL are both set; give one of them",
+      });
+    }
+    if (env.DATABASE_HOST && !env.DATABASE_USER) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["DATABASE_USER"],
+        message: "DATABASE_USER is required with DATABASE_HOST",
+      });
+    }
+    if (env.DATABASE_URL && !env.DATABASE_URL.user) {
+      ctx.addIssue({ code: "custom", path: ["DATABASE_URL"], message: "DATABASE_URL must name the user" });
+    }
+    if (env.DATABASE_SSL_CA_FILE && env.DATABASE_SSL !== "verify-full") {
+      ctx.addIssue({
+        code: "custom",
+        path: ["DATABASE_SSL_CA_FILE"],
+        message: "DATABASE_SSL_CA_FILE applies only with DATABASE_SSL=verify-full",
+      });
+    }
+    if (env.REDIS_TLS_CA_FILE && !env.REDIS_TLS) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["REDIS_TLS_CA_FILE"],
+        message: "REDIS_TLS_CA_FILE applies only with REDIS_TLS=true",
+      });
+    }
     if (env.REDIS_READ_PORT !== 0 && !env.REDIS_READ_HOST) {
       ctx.addIssue({
         code: "custom",
@@ -191,7 +314,29 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
         : undefined,
       password: e.REDIS_PASSWORD,
       tls: e.REDIS_TLS,
+      tlsCaFile: e.REDIS_TLS_CA_FILE,
       key: e.REDIS_KEY,
     },
+    database: databaseConfig(e),
+  };
+}
+
+function databaseConfig(e: z.output<typeof EnvSchema>): DatabaseConfig | undefined {
+  const target =
+    e.DATABASE_URL ?? (e.DATABASE_HOST ? { host: e.DATABASE_HOST, port: e.DATABASE_PORT } : undefined);
+  if (!target) return undefined;
+  const fromUrl = e.DATABASE_URL;
+  return {
+    host: target.host,
+    port: target.port,
+    database: fromUrl?.database ?? e.DATABASE_NAME ?? "postgres",
+    user: fromUrl?.user ?? e.DATABASE_USER ?? "postgres",
+    // A separate DATABASE_PASSWORD wins: on ECS it arrives as a secret, apart from the rest of the settings.
+    password: e.DATABASE_PASSWORD ?? fromUrl?.password,
+    ssl: e.DATABASE_SSL,
+    sslCaFile: e.DATABASE_SSL_CA_FILE,
+    flushIntervalMs: e.DATABASE_FLUSH_INTERVAL_MS,
+    batchMax: e.DATABASE_BATCH_MAX,
+    backlogMax: e.DATABASE_BACKLOG_MAX,
   };
 }

@@ -10,6 +10,7 @@ import { requirePrincipal } from "../server/identity";
 import { listFilterSchema } from "../shared/environment-schemas";
 import { ENVIRONMENT_STATUSES, STATUS_LABEL } from "../shared/status";
 import { syncOf } from "../shared/sync";
+import { cacheKindOf, describeTierOptions, storedTierOptions } from "../shared/tier-options";
 
 export const dynamic = "force-dynamic";
 
@@ -145,6 +146,7 @@ export default async function EnvironmentListPage({
                         {e.target}
                         {e.region ? ` · ${e.region}` : ""}
                       </span>
+                      <TierSummary options={e.options} target={e.target} />
                     </td>
                     <td className="px-3 py-3 lg:px-4">
                       <span className="flex flex-wrap items-center gap-1">
@@ -161,7 +163,7 @@ export default async function EnvironmentListPage({
                       <Replicas
                         current={e.currentRedisReplicas}
                         desired={e.desiredRedisReplicas}
-                        unit="redis"
+                        unit={cacheKindOf(storedTierOptions(e.options)) === "elasticache" ? "cache" : "redis"}
                       />
                     </td>
                     <td className="px-3 py-3 lg:px-4">
@@ -247,6 +249,19 @@ export default async function EnvironmentListPage({
         </div>
       )}
     </div>
+  );
+}
+
+/** The cache and database options, when they are not the defaults (Redis on Fargate, no database). */
+function TierSummary({ options, target }: { options: unknown; target: "local" | "aws" }) {
+  const o = storedTierOptions(options);
+  if (!o.cache && !o.database) return null;
+  const d = describeTierOptions(o, target);
+  const parts = [o.cache ? d.cache : undefined, o.database ? "PostgreSQL" : undefined].filter(Boolean);
+  return (
+    <span className="block whitespace-nowrap text-xs text-slate-600" data-testid="tier-options">
+      {parts.join(" · ")}
+    </span>
   );
 }
 

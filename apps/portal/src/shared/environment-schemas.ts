@@ -3,6 +3,7 @@
 import { environmentNameSchema, existingEnvironmentNameSchema } from "@platform/infra/environment-name";
 import { z } from "zod";
 import { ENVIRONMENT_STATUSES } from "./status";
+import { type TierFields, tierOptionFields } from "./tier-options";
 
 // The one name rule, shared with the operations and the AWS component.
 // New names: the syntax and no reserved route word; names of environments that exist: the syntax (one created
@@ -60,6 +61,8 @@ export function createEnvironmentSchema(limits: Limits) {
       team: z.preprocess(emptyToUndefined, z.string().max(200).optional()),
       /** The voting app's "reset all votes" (a checkbox: present means on). */
       allowReset: z.preprocess((v) => v === "on" || v === "true" || v === true, z.boolean()).optional(),
+      // The cache and database options (shared/tier-options.ts, from @platform/infra's spec).
+      ...tierOptionFields,
       idempotencyKey: z.string().uuid("Reload the page and submit again."),
     })
     .superRefine((v, ctx) => {
@@ -71,7 +74,12 @@ export function createEnvironmentSchema(limits: Limits) {
       }
     });
 }
-export type CreateEnvironmentInput = z.infer<ReturnType<typeof createEnvironmentSchema>>;
+/** What the create command takes: the parsed form; the tier options may be left out (the defaults). */
+export type CreateEnvironmentInput = Omit<
+  z.infer<ReturnType<typeof createEnvironmentSchema>>,
+  keyof typeof tierOptionFields
+> &
+  TierFields;
 
 export function scaleEnvironmentSchema(limits: Limits) {
   return z.object({

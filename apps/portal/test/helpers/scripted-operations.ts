@@ -55,6 +55,8 @@ export interface Call {
   method: "up" | "preview" | "refresh" | "destroy" | "recover";
   name: string;
   at: number;
+  /** The spec an up or preview was given. */
+  spec?: EnvironmentSpec;
 }
 
 export class ScriptedOperations implements EnvironmentOperations {
@@ -73,7 +75,7 @@ export class ScriptedOperations implements EnvironmentOperations {
     opts: RunOptions = {},
     spec?: EnvironmentSpec,
   ) {
-    this.calls.push({ method, name: ref.name, at: Date.now() });
+    this.calls.push({ method, name: ref.name, at: Date.now(), spec });
     await this.locks?.take(ref.name, this.owner);
     this.active++;
     this.maxActive = Math.max(this.maxActive, this.active);

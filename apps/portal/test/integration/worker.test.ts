@@ -221,6 +221,68 @@ describe("queue and worker", () => {
     expect(ready.lastOperation?.retryOfId).toBe(failed.lastOperationId);
   });
 
+  it("every operation on an environment sends the cache and database options it was created with", async () => {
+    const s = await setup();
+    const ops = new ScriptedOperations({ durationMs: 100 });
+    await startWorker(s, ops);
+    const created = await createEnvironment(s.ctx, {
+      name: "tiers",
+      target: "local",
+      frontendReplicas: 1,
+      redisReplicas: 2,
+      cacheKind: "elasticache",
+      database: "postgres",
+      dbStorageGb: 40,
+      idempotencyKey: randomUUID(),
+    });
+    expect(created.ok).toBe(true);
+    await finished(s.db, "tiers");
+    const options = {
+      cache: { kind: "elasticache", nodeType: "cache.t4g.micro" },
+      database: {
+        engine: "postgres",
+        instanceClass: "db.t4g.micro",
+        storageGb: 40,
+        backupRetentionDays: 1,
+        deletionProtection: false,
+      },
+    };
+    expect((await envOf(s.db, "tiers")).options).toEqual(options);
+
+    await scale(s.ctx, "tiers", 2, 3);
+    await finished(s.db, "tiers");
+    await previewScale(s.ctx, {
+      name: "tiers",
+      frontendReplicas: 3,
+      redisReplicas: 3,
+      idempotencyKey: randomUUID(),
+    });
+    await finished(s.db, "tiers");
+    ops.script = { durationMs: 100, failFor: new Set(["tiers"]) };
+    await scale(s.ctx, "tiers", 1, 3);
+    await finished(s.db, "tiers");
+    ops.script = { durationMs: 100 };
+    await retryOperation(s.ctx, { name: "tiers", idempotencyKey: randomUUID() });
+    await finished(s.db, "tiers");
+    await destroyEnvironment(s.ctx, { name: "tiers", confirmation: "tiers", idempotencyKey: randomUUID() });
+    await finished(s.db, "tiers");
+
+    // What the operations were given: the spec with the same options every time.
+    const specs = ops.calls.filter((c) => c.name === "tiers" && c.spec).map((c) => c.spec);
+    expect(specs.map((sp) => [sp?.frontendReplicas, sp?.redisReplicas])).toEqual([
+      [1, 2],
+      [2, 3],
+      [3, 3],
+      [1, 3],
+      [1, 3],
+    ]);
+    for (const sp of specs) expect(sp).toMatchObject(options);
+    // And what was recorded on every operation, the destroy's included.
+    const recorded = await s.db.operation.findMany({ where: { environment: { name: "tiers" } } });
+    expect(recorded).toHaveLength(6);
+    for (const op of recorded) expect(op.requestedConfig).toMatchObject(options);
+  });
+
   it("a scale preview reports what would change and changes nothing", async () => {
     const s = await setup();
     const ops = new ScriptedOperations({ durationMs: 100 });

@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { environmentSpecSchema } from "@platform/infra/spec";
 import { describe, expect, it } from "vitest";
 import type { z } from "zod";
 import {
@@ -11,6 +12,7 @@ import {
   listFilterSchema,
   scaleEnvironmentSchema,
 } from "../../src/shared/environment-schemas";
+import { storedTierOptions, tierOptionsOf } from "../../src/shared/tier-options";
 
 const limits: Limits = {
   frontendReplicas: { min: 1, max: 10 },
@@ -85,6 +87,65 @@ describe("create form", () => {
       frontendReplicas: 2,
       redisReplicas: 1,
       idempotencyKey: key,
+      // The tier options' defaults: Redis on Fargate, no database.
+      cacheKind: "redis",
+      database: "none",
+    });
+    expect(tierOptionsOf(r)).toEqual({});
+  });
+  it("turns the cache and database fields into the spec's options, as infra's schemas read them", () => {
+    const r = createEnvironmentSchema(limits).parse(
+      form({
+        cacheKind: "elasticache",
+        cacheNodeType: "cache.t4g.small",
+        database: "postgres",
+        dbInstanceClass: "db.t4g.medium",
+        dbStorageGb: "50",
+        dbBackupRetentionDays: "0",
+        dbDeletionProtection: "on",
+      }),
+    );
+    const options = tierOptionsOf(r);
+    expect(options).toEqual({
+      cache: { kind: "elasticache", nodeType: "cache.t4g.small" },
+      database: {
+        engine: "postgres",
+        instanceClass: "db.t4g.medium",
+        storageGb: 50,
+        backupRetentionDays: 0,
+        deletionProtection: true,
+      },
+    });
+    // What the worker hands to the operations passes the operations' own schema unchanged.
+    const spec = { name: "team-a", target: "local", frontendReplicas: 2, redisReplicas: 1, ...options };
+    expect(environmentSpecSchema.parse(spec)).toEqual(spec);
+    // Only the chosen database's fields count: PostgreSQL fields are ignored with "None".
+    expect(tierOptionsOf(createEnvironmentSchema(limits).parse(form({ dbStorageGb: "50" })))).toEqual({});
+  });
+  it("refuses tier options outside the spec's lists and bounds, each with its field's message", () => {
+    const r = createEnvironmentSchema(limits).safeParse(
+      form({
+        cacheKind: "memcached",
+        cacheNodeType: "cache.x1.huge",
+        database: "mysql",
+        dbInstanceClass: "db.x1.huge",
+        dbStorageGb: "10",
+        dbBackupRetentionDays: "40",
+      }),
+    );
+    const errors = fieldErrors(r.error as z.ZodError);
+    expect(errors.cacheKind).toBe("Choose a cache.");
+    expect(errors.cacheNodeType).toBe("Choose one of the offered node types.");
+    expect(errors.database).toBe("Choose a database.");
+    expect(errors.dbInstanceClass).toBe("Choose one of the offered instance classes.");
+    expect(errors.dbStorageGb).toBe("Storage: at least 20 GiB.");
+    expect(errors.dbBackupRetentionDays).toBe("Backup retention: 0 (off) to 35 days.");
+  });
+  it("reads a stored options column defensively", () => {
+    expect(storedTierOptions({})).toEqual({});
+    expect(storedTierOptions(null)).toEqual({});
+    expect(storedTierOptions({ cache: { kind: "elasticache" }, database: { engine: "oracle" } })).toEqual({
+      cache: { kind: "elasticache", nodeType: "cache.t4g.micro" },
     });
   });
   it("reports each bad field with its own message", () => {

@@ -4,6 +4,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { z } from "zod";
 import { existingEnvironmentNameSchema } from "../environment-name";
+import { cacheOptionsSchema, databaseOptionsSchema } from "../spec";
 
 /** Where the voting app (and its Dockerfile) lives: packages/voting-app, from src/aws or dist/aws alike. */
 export const DEFAULT_APP_PATH = path.resolve(__dirname, "..", "..", "..", "voting-app");
@@ -229,6 +230,10 @@ export const votingEnvironmentArgsSchema = z
     redisImage: z.string().min(1).default(DEFAULT_REDIS_IMAGE),
     /** Fixed Redis password (stored as a secret). Default: a random 32-character password. */
     redisPassword: z.string().min(16, "redisPassword must be at least 16 characters").optional(),
+    /** The cache tier (elasticache-tier.ts); `redisReplicas` counts its nodes either way. */
+    cache: cacheOptionsSchema.default({ kind: "redis", nodeType: "cache.t4g.micro" }),
+    /** A PostgreSQL tier (database-tier.ts); absent: none. */
+    database: databaseOptionsSchema.optional(),
   })
   .strict()
   .superRefine((a, ctx) => {
@@ -263,7 +268,14 @@ export const votingEnvironmentArgsSchema = z
       });
     }
     const ra = a.redis.autoscaling;
-    if (ra) {
+    if (ra && a.cache.kind === "elasticache") {
+      ctx.addIssue({
+        code: "custom",
+        path: ["redis", "autoscaling"],
+        message:
+          "redis.autoscaling scales Redis tasks on Fargate; an ElastiCache group has a fixed node count",
+      });
+    } else if (ra) {
       const readers = a.redisReplicas - 1;
       if (readers === 0) {
         ctx.addIssue({
@@ -319,6 +331,10 @@ export function awsNames(env: string) {
     frontendTargetGroup: `${env}-web`,
     writerTargetGroup: `${env}-redis-w`,
     readerTargetGroup: `${env}-redis-r`,
+    /** ElastiCache replication group id (≤ 40 characters) and its subnet group. */
+    cache: `${env}-cache`,
+    /** RDS instance identifier (≤ 63 characters) and its subnet group. */
+    database: `${env}-db`,
     logGroups: {
       frontend: `/platform/${env}/frontend`,
       redisWriter: `/platform/${env}/redis-writer`,

@@ -34,6 +34,10 @@ export interface FrontendWiring {
   hasRedisReaders: boolean;
   /** Start the app only once these are up: its readiness check needs Redis. */
   startAfter: pulumi.Resource[];
+  /** More settings (e.g. an ElastiCache cache's TLS and reader, a database); same names replace the above. */
+  extraEnvironment?: ContainerDefinition["environment"];
+  /** More ECS secrets (e.g. the database password). */
+  extraSecrets?: ContainerDefinition["secrets"];
 }
 
 export function createFrontendTier(ctx: TierContext, w: FrontendWiring): FrontendTier {
@@ -122,6 +126,11 @@ export function createFrontendTier(ctx: TierContext, w: FrontendWiring): Fronten
   if (args.voteOptions) environment.push({ name: "VOTE_OPTIONS", value: args.voteOptions.join(",") });
   if (args.appTitle) environment.push({ name: "APP_TITLE", value: args.appTitle });
   if (args.allowReset) environment.push({ name: "ALLOW_RESET", value: "true" });
+  for (const extra of w.extraEnvironment ?? []) {
+    const at = environment.findIndex((e) => e.name === extra.name);
+    if (at >= 0) environment[at] = extra;
+    else environment.push(extra);
+  }
 
   const logGroup = createLogGroup(ctx, "frontend-logs", names.logGroups.frontend);
   const taskDefinition = createTaskDefinition(ctx, "frontend", args.frontend, {
@@ -131,7 +140,7 @@ export function createFrontendTier(ctx: TierContext, w: FrontendWiring): Fronten
     portMappings: [{ containerPort: args.appPort, protocol: "tcp" }],
     environment,
     // The password reaches the container as an ECS secret, read from Secrets Manager at task start.
-    secrets: [redisPasswordSecret(ctx)],
+    secrets: [redisPasswordSecret(ctx), ...(w.extraSecrets ?? [])],
     // Liveness inside the task (the load balancer checks readiness). The app image is Node, which has fetch.
     healthCheck: {
       command: [

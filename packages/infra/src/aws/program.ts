@@ -48,7 +48,7 @@ export interface AwsEnvironmentOutputs extends VotingEnvironmentOutputs {
 /** Settings the portal's spec does not carry, for operators (e.g. an existing VPC, bigger tasks, autoscaling). */
 export type AwsEnvironmentOverrides = Omit<
   Partial<VotingEnvironmentArgs>,
-  "name" | "owner" | "frontendReplicas" | "redisReplicas" | "certificateArn"
+  "name" | "owner" | "frontendReplicas" | "redisReplicas" | "certificateArn" | "cache" | "database"
 >;
 
 /**
@@ -82,6 +82,9 @@ export function awsEnvironmentProgram(
     frontendReplicas: spec.frontendReplicas,
     redisReplicas: spec.redisReplicas,
     certificateArn,
+    // The tiers' options come from the spec alone (the portal's form): absent means Redis on Fargate, no database.
+    cache: spec.cache,
+    database: spec.database,
     // The voting app's texts travel in the spec's `local` options today; they apply to both targets.
     voteOptions: spec.local?.voteOptions?.split(",").map((o) => o.trim()) ?? overrides.voteOptions,
     appTitle: spec.local?.appTitle ?? overrides.appTitle,

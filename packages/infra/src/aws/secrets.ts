@@ -50,10 +50,13 @@ export interface ExecutionRole {
   grants: pulumi.Resource[];
 }
 
-/** The role ECS uses to start tasks: pull images, write logs, and read the Redis password, nothing more. */
+/**
+ * The role ECS uses to start tasks: pull images, write logs, and read the environment's secrets (the Redis
+ * password; the database's managed credentials when there is a database), nothing more.
+ */
 export function createExecutionRole(
   env: string,
-  passwordSecretArn: pulumi.Input<string>,
+  secretArns: pulumi.Input<string> | pulumi.Input<string>[],
   tags: Tags,
   parent: pulumi.Resource,
 ): ExecutionRole {
@@ -83,7 +86,11 @@ export function createExecutionRole(
       policy: pulumi.jsonStringify({
         Version: "2012-10-17",
         Statement: [
-          { Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: [passwordSecretArn] },
+          {
+            Effect: "Allow",
+            Action: ["secretsmanager:GetSecretValue"],
+            Resource: Array.isArray(secretArns) ? secretArns : [secretArns],
+          },
         ],
       }),
     },

@@ -27,8 +27,9 @@ import { named, type Tags } from "./tags";
 export interface SecurityGroups {
   alb: aws.ec2.SecurityGroup;
   frontend: aws.ec2.SecurityGroup;
-  nlb: aws.ec2.SecurityGroup;
-  redis: aws.ec2.SecurityGroup;
+  /** Redis on Fargate only (an ElastiCache cache and a database bring their own groups: elasticache-tier.ts, database-tier.ts). */
+  nlb?: aws.ec2.SecurityGroup;
+  redis?: aws.ec2.SecurityGroup;
 }
 
 const ANYWHERE_V4 = "0.0.0.0/0";
@@ -43,7 +44,8 @@ export function createSecurityGroups(
   parent: pulumi.Resource,
 ): SecurityGroups {
   const env = args.name;
-  const hasReaders = args.redisReplicas > 1;
+  const fargateRedis = args.cache.kind === "redis";
+  const hasReaders = fargateRedis && args.redisReplicas > 1;
   const group = (key: string, description: string) =>
     new aws.ec2.SecurityGroup(
       `${env}-${key}`,
@@ -53,12 +55,14 @@ export function createSecurityGroups(
   const sg: SecurityGroups = {
     alb: group("alb", "Public load balancer of the voting app: HTTP(S) from the internet"),
     frontend: group("frontend", "Voting app tasks: app port from the public load balancer only"),
-    nlb: group(
+  };
+  if (fargateRedis) {
+    sg.nlb = group(
       "redis-nlb",
       "Internal Redis load balancer: Redis ports from the frontend (and replicas) only",
-    ),
-    redis: group("redis", "Redis tasks: 6379 from the internal Redis load balancer only"),
-  };
+    );
+    sg.redis = group("redis", "Redis tasks: 6379 from the internal Redis load balancer only");
+  }
 
   const rule = (
     direction: "in" | "out",
@@ -69,7 +73,7 @@ export function createSecurityGroups(
   ) => {
     const name = `${env}-${on}-${direction}-${port}-${peer.key}`;
     const common = {
-      securityGroupId: sg[on].id,
+      securityGroupId: (sg[on] as aws.ec2.SecurityGroup).id,
       ipProtocol: "tcp",
       fromPort: port,
       toPort: port,
@@ -82,7 +86,7 @@ export function createSecurityGroups(
       : new aws.vpc.SecurityGroupEgressRule(name, common, { parent });
   };
   const internet: Peer = { cidr: ANYWHERE_V4, key: "internet" };
-  const peer = (key: keyof SecurityGroups): Peer => ({ group: sg[key], key });
+  const peer = (key: keyof SecurityGroups): Peer => ({ group: sg[key] as aws.ec2.SecurityGroup, key });
 
   // Public load balancer: only its listener ports are open to the internet.
   rule("in", "alb", 80, internet, "HTTP from the internet");
@@ -91,10 +95,11 @@ export function createSecurityGroups(
 
   // Frontend tasks.
   rule("in", "frontend", args.appPort, peer("alb"), "From the public load balancer only");
-  rule("out", "frontend", REDIS_PORT, peer("nlb"), "To the Redis writer endpoint");
-  if (hasReaders) rule("out", "frontend", REDIS_READER_PORT, peer("nlb"), "To the Redis reader endpoint");
   // ECR image pulls, CloudWatch Logs and Secrets Manager are HTTPS endpoints reached through the NAT gateway.
   rule("out", "frontend", HTTPS, internet, "HTTPS to AWS APIs (ECR, CloudWatch Logs, Secrets Manager)");
+  if (!fargateRedis) return sg;
+  rule("out", "frontend", REDIS_PORT, peer("nlb"), "To the Redis writer endpoint");
+  if (hasReaders) rule("out", "frontend", REDIS_READER_PORT, peer("nlb"), "To the Redis reader endpoint");
 
   // Internal Redis load balancer: the only way into Redis.
   rule("in", "nlb", REDIS_PORT, peer("frontend"), "Writer endpoint from the frontend tasks");

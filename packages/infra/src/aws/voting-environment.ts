@@ -10,6 +10,9 @@
 //                           │ 6379              │ 6379
 //                           ▼                   ▼
 //                  redis writer (1 task)   redis replicas (N-1 tasks, --replicaof the writer endpoint)
+//
+// Options: the cache as an ElastiCache replication group instead (elasticache-tier.ts: no NLB, no Redis tasks),
+// and a PostgreSQL database (database-tier.ts) that the frontend records every vote in.
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import {
@@ -18,8 +21,10 @@ import {
   REDIS_READER_PORT,
   type VotingEnvironmentArgs,
 } from "./args";
+import { createDatabaseTier, databaseContainerSettings } from "./database-tier";
+import { createElastiCacheTier } from "./elasticache-tier";
 import type { TierContext } from "./fargate";
-import { createFrontendTier } from "./frontend-tier";
+import { createFrontendTier, type FrontendWiring } from "./frontend-tier";
 import { createFrontendImage } from "./image";
 import { createNetwork } from "./network";
 import { createRedisTier } from "./redis-tier";
@@ -31,13 +36,15 @@ export const VOTING_ENVIRONMENT_TYPE = "platform:aws:VotingEnvironment";
 
 export interface ServiceNames {
   frontend: string;
-  redisWriter: string;
+  /** Redis on Fargate only. */
+  redisWriter?: string;
   redisReplicas?: string;
 }
 
 export interface LogGroupNames {
   frontend: string;
-  redisWriter: string;
+  /** Redis on Fargate only. */
+  redisWriter?: string;
   redisReplicas?: string;
 }
 
@@ -51,6 +58,8 @@ export interface VotingEnvironmentOutputs {
   imageUri: pulumi.Output<string>;
   logGroupNames: pulumi.Output<LogGroupNames>;
   vpcId: pulumi.Output<string>;
+  /** `<RDS address>:5432`, or undefined without a database. */
+  databaseEndpoint: pulumi.Output<string | undefined>;
 }
 
 export class VotingEnvironment extends pulumi.ComponentResource {
@@ -65,6 +74,7 @@ export class VotingEnvironment extends pulumi.ComponentResource {
   readonly imageUri: pulumi.Output<string>;
   readonly logGroupNames: pulumi.Output<LogGroupNames>;
   readonly vpcId: pulumi.Output<string>;
+  readonly databaseEndpoint: pulumi.Output<string | undefined>;
 
   /** Every output of the environment, e.g. to return from a program or to resolve in a test. */
   outputs(): VotingEnvironmentOutputs {
@@ -77,6 +87,7 @@ export class VotingEnvironment extends pulumi.ComponentResource {
       imageUri: this.imageUri,
       logGroupNames: this.logGroupNames,
       vpcId: this.vpcId,
+      databaseEndpoint: this.databaseEndpoint,
     };
   }
 
@@ -94,7 +105,17 @@ export class VotingEnvironment extends pulumi.ComponentResource {
     const network = createNetwork(settings, tags, this);
     const sgs = createSecurityGroups(settings, network.vpcId, tags, this);
     const password = createRedisPassword(settings, tags, this);
-    const executionRole = createExecutionRole(env, password.secret.arn, tags, this);
+    const base = { args: settings, tags, parent: this, privateSubnetIds: network.privateSubnetIds };
+    const database = createDatabaseTier(base, {
+      vpcId: network.vpcId,
+      frontendSecurityGroupId: sgs.frontend.id,
+    });
+    const executionRole = createExecutionRole(
+      env,
+      database ? [password.secret.arn, database.secretArn] : password.secret.arn,
+      tags,
+      this,
+    );
     const cluster = new aws.ecs.Cluster(
       env,
       { settings: [{ name: "containerInsights", value: "enabled" }], tags: named(tags, env) },
@@ -103,49 +124,93 @@ export class VotingEnvironment extends pulumi.ComponentResource {
     const image = createFrontendImage(settings, tags, this);
 
     const ctx: TierContext = {
-      args: settings,
-      tags,
-      parent: this,
+      ...base,
       region: aws.getRegionOutput({}, { parent: this }).region,
       cluster,
       executionRoleArn: executionRole.role.arn,
-      privateSubnetIds: network.privateSubnetIds,
       passwordSecretArn: password.secret.arn,
       taskPrerequisites: [password.version, ...executionRole.grants],
     };
-    const redis = createRedisTier(ctx, network.vpcId, sgs.nlb.id, sgs.redis.id);
-    const hasReaders = redis.replicas !== undefined;
-    const frontend = createFrontendTier(ctx, {
+    const dbSettings = database ? databaseContainerSettings(database) : undefined;
+    const frontendBase = {
       vpcId: network.vpcId,
       publicSubnetIds: network.publicSubnetIds,
       albSecurityGroupId: sgs.alb.id,
       frontendSecurityGroupId: sgs.frontend.id,
       imageUri: image.imageUri,
-      redisHost: redis.writerHost,
-      hasRedisReaders: hasReaders,
-      // The writer service waits for a healthy task, so the first frontend tasks find Redis ready.
-      startAfter: [redis.writerService],
-    });
+      extraSecrets: dbSettings?.secrets,
+    } satisfies Partial<FrontendWiring>;
+
+    let frontend: ReturnType<typeof createFrontendTier>;
+    if (settings.cache.kind === "elasticache") {
+      const cache = createElastiCacheTier(base, {
+        vpcId: network.vpcId,
+        frontendSecurityGroupId: sgs.frontend.id,
+        authToken: password.value,
+      });
+      const readers = settings.redisReplicas > 1;
+      frontend = createFrontendTier(ctx, {
+        ...frontendBase,
+        redisHost: cache.primaryHost,
+        hasRedisReaders: false,
+        startAfter: [cache.replicationGroup, ...(database ? [database.instance] : [])],
+        extraEnvironment: [
+          { name: "REDIS_TLS", value: "true" },
+          ...(readers
+            ? [
+                { name: "REDIS_READ_HOST", value: cache.readerHost },
+                { name: "REDIS_READ_PORT", value: String(REDIS_PORT) },
+              ]
+            : []),
+          ...(dbSettings?.environment ?? []),
+        ],
+      });
+      this.redisWriterEndpoint = pulumi.interpolate`${cache.primaryHost}:${REDIS_PORT}`;
+      this.redisReaderEndpoint = readers
+        ? pulumi.interpolate`${cache.readerHost}:${REDIS_PORT}`
+        : pulumi.output(undefined);
+      this.serviceNames = pulumi.output({ frontend: frontend.service.name });
+      this.logGroupNames = pulumi.output({ frontend: frontend.logGroup.name });
+    } else {
+      const redis = createRedisTier(
+        ctx,
+        network.vpcId,
+        (sgs.nlb as aws.ec2.SecurityGroup).id,
+        (sgs.redis as aws.ec2.SecurityGroup).id,
+      );
+      const hasReaders = redis.replicas !== undefined;
+      frontend = createFrontendTier(ctx, {
+        ...frontendBase,
+        redisHost: redis.writerHost,
+        hasRedisReaders: hasReaders,
+        // The writer service waits for a healthy task, so the first frontend tasks find Redis ready.
+        startAfter: [redis.writerService, ...(database ? [database.instance] : [])],
+        extraEnvironment: dbSettings?.environment,
+      });
+      this.redisWriterEndpoint = pulumi.interpolate`${redis.writerHost}:${REDIS_PORT}`;
+      this.redisReaderEndpoint = hasReaders
+        ? pulumi.interpolate`${redis.writerHost}:${REDIS_READER_PORT}`
+        : pulumi.output(undefined);
+      this.serviceNames = pulumi.output({
+        frontend: frontend.service.name,
+        redisWriter: redis.writerService.name,
+        redisReplicas: redis.replicas?.service.name,
+      });
+      this.logGroupNames = pulumi.output({
+        frontend: frontend.logGroup.name,
+        redisWriter: redis.writerLogGroup.name,
+        redisReplicas: redis.replicas?.logGroup.name,
+      });
+    }
 
     const scheme = settings.certificateArn ? "https" : "http";
     this.frontendUrl = pulumi.interpolate`${scheme}://${settings.domainName ?? frontend.loadBalancer.dnsName}`;
-    this.redisWriterEndpoint = pulumi.interpolate`${redis.writerHost}:${REDIS_PORT}`;
-    this.redisReaderEndpoint = hasReaders
-      ? pulumi.interpolate`${redis.writerHost}:${REDIS_READER_PORT}`
-      : pulumi.output(undefined);
     this.clusterName = cluster.name;
-    this.serviceNames = pulumi.output({
-      frontend: frontend.service.name,
-      redisWriter: redis.writerService.name,
-      redisReplicas: redis.replicas?.service.name,
-    });
     this.imageUri = image.imageUri;
-    this.logGroupNames = pulumi.output({
-      frontend: frontend.logGroup.name,
-      redisWriter: redis.writerLogGroup.name,
-      redisReplicas: redis.replicas?.logGroup.name,
-    });
     this.vpcId = network.vpcId;
+    this.databaseEndpoint = database
+      ? pulumi.interpolate`${database.host}:${database.port}`
+      : pulumi.output(undefined);
 
     this.registerOutputs(this.outputs());
   }

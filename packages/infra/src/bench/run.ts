@@ -67,6 +67,7 @@ async function main(): Promise<void> {
           dataDir,
           votingAppMain,
           redisPassword: "bench-redis-password",
+          databasePassword: "bench-database-password",
         }).program,
       },
       {

@@ -107,7 +107,7 @@ export interface SpawnedProcess {
 export function spawnDetached(
   command: string,
   args: string[],
-  options: { env: NodeJS.ProcessEnv; logFile: string; cwd?: string },
+  options: { env: NodeJS.ProcessEnv; logFile: string; cwd?: string; uid?: number; gid?: number },
 ): SpawnedProcess {
   const fd = openSync(options.logFile, "a");
   try {
@@ -116,6 +116,9 @@ export function spawnDetached(
       stdio: ["ignore", fd, fd],
       env: options.env,
       cwd: options.cwd,
+      // Another user (PostgreSQL under root runs as `postgres`); the log file descriptor is ours already.
+      uid: options.uid,
+      gid: options.gid,
     });
     child.unref();
     if (!child.pid) throw new Error(`could not start ${command}`);

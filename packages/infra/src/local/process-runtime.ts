@@ -8,10 +8,11 @@
 //   port. The resource is the supervised service, not a process: when the supervisor restarts a crashed
 //   process, the pid changes and the resource does not (no pid in its state), so refresh and up agree with
 //   reality. A service is gone when its supervisor no longer runs it (given up, stopped, or no supervisor).
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { chownSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { request } from "node:http";
 import path from "node:path";
 import { type Backend, balancerState, renderHaproxyConfig } from "./haproxy";
+import { ensureDatabase, initialiseCluster, type RunAs, runAsFor, serverArgs } from "./postgres-server";
 import {
   ENVIRONMENT_DIR_VAR,
   freePort,
@@ -41,7 +42,7 @@ import {
   writeAtomic,
 } from "./supervisor";
 
-export type ServiceKind = "redis" | "app" | "tcp-balancer" | "http-balancer";
+export type ServiceKind = "redis" | "app" | "tcp-balancer" | "http-balancer" | "postgres";
 export type LocalProcessKind = "supervisor" | ServiceKind;
 
 /** How services reach their supervisor: its config file (include folder) and its socket. */
@@ -67,6 +68,10 @@ export interface LocalProcessInputs {
   redisServer?: string;
   password?: string;
   replicaOf?: { host: string; port: number };
+  /** redis: `aof` keeps the data across restarts (appendonly, fsync every second), as a managed cache does. */
+  persistence?: "none" | "aof";
+  /** postgres: the folder of the PostgreSQL binaries (initdb, postgres); `password` is the user's password. */
+  postgresBin?: string;
   /** redis writer: node and the compiled redis-seed.js it runs before it starts (see redis-seed.ts). */
   seedScript?: string;
   /** app: the voting app's entry point and its environment. */
@@ -100,6 +105,8 @@ const SERVICE_INPUTS: (keyof LocalProcessInputs)[] = [
   "redisServer",
   "password",
   "replicaOf",
+  "persistence",
+  "postgresBin",
   "seedScript",
   "main",
   "env",
@@ -167,13 +174,17 @@ interface Launch {
   exec: string[];
   before?: string[];
   env?: Record<string, string>;
+  /** Run as this user (PostgreSQL refuses root); its start script is then that user's. */
+  runAs?: RunAs & { user: string };
+  /** How the supervisor stops it, when not TERM to its whole process group. */
+  stop?: { signal: string; asGroup: boolean; waitSeconds: number };
   /** Resolves when the service serves. */
   ready: (port: number) => Promise<boolean>;
   configVersion?: number;
 }
 
 /** Writes what a service needs to start on `port` (config files, the start script) and how to check it. */
-function prepareService(inputs: LocalProcessInputs, port: number): Launch {
+async function prepareService(inputs: LocalProcessInputs, port: number): Promise<Launch> {
   const d = dirs(inputs.envDir);
   switch (inputs.kind) {
     case "redis": {
@@ -188,7 +199,9 @@ function prepareService(inputs: LocalProcessInputs, port: number): Launch {
         "daemonize no",
         `dir ${workDir}`,
         'save ""',
-        "appendonly no",
+        // `aof` (the local stand-in for ElastiCache): a restarted primary reloads its data. Fsync every second,
+        // so a crash can lose the last second of writes (the voting app's run-id check then rebuilds the tally).
+        ...(inputs.persistence === "aof" ? ["appendonly yes", "appendfsync everysec"] : ["appendonly no"]),
         // Replicas sync over the socket right away instead of waiting 5 s for more replicas.
         "repl-diskless-sync yes",
         "repl-diskless-sync-delay 0",
@@ -216,6 +229,32 @@ function prepareService(inputs: LocalProcessInputs, port: number): Launch {
         env: { NODE_ENV: "production", ...inputs.env, PORT: String(port), HOST: LOOPBACK },
         exec: [process.execPath, inputs.main],
         ready: async (p) => (await httpStatus(p, "/healthz")) === 200,
+      };
+    }
+    case "postgres": {
+      if (!inputs.postgresBin || !inputs.password)
+        throw new Error(`${inputs.name}: no PostgreSQL binaries or password`);
+      const binDir = inputs.postgresBin;
+      const password = inputs.password;
+      // In the environment's folder, so destroy removes it with everything else; kept across restarts.
+      const dataDir = path.join(inputs.envDir, "postgres", "data");
+      const runAs = await runAsFor([binDir, dataDir]);
+      await initialiseCluster({ binDir, dataDir, password, runAs });
+      return {
+        env: { LC_ALL: "C" },
+        exec: [path.join(binDir, "postgres"), ...serverArgs(dataDir, port)],
+        ...(runAs ? { runAs: { ...runAs, user: "postgres" } } : {}),
+        // Fast shutdown through the postmaster alone: it stops its own children in order.
+        stop: { signal: "INT", asGroup: false, waitSeconds: 10 },
+        ready: async (p) => {
+          if (!(await isListening(p))) return false;
+          try {
+            await ensureDatabase(p, password);
+            return true;
+          } catch {
+            return false;
+          }
+        },
       };
     }
     case "tcp-balancer":
@@ -261,6 +300,7 @@ async function balancerApplied(inputs: LocalProcessInputs, port: number, version
 }
 
 function writeScript(inputs: LocalProcessInputs, launch: Launch): string {
+  // A script run as another user is that user's (it holds no secret: PostgreSQL's password is in its cluster).
   const file = scriptFile(inputs.envDir, inputs.name);
   const env = { ...launch.env, [PROCESS_NAME_VAR]: inputs.name };
   const lines = [
@@ -271,6 +311,7 @@ function writeScript(inputs: LocalProcessInputs, launch: Launch): string {
     `exec ${launch.exec.map(sh).join(" ")}`,
   ];
   writeAtomic(file, `${lines.join("\n")}\n`, 0o700);
+  if (launch.runAs) chownSync(file, launch.runAs.uid, launch.runAs.gid);
   return file;
 }
 
@@ -400,13 +441,19 @@ export async function create(inputs: LocalProcessInputs): Promise<{ id: string; 
   let lastError = "";
   // A free port can be taken between our check and the child's bind: try a few.
   for (let attempt = 1; attempt <= 3; attempt++) {
-    const launch = prepareService(inputs, port);
+    const launch = await prepareService(inputs, port);
     const script = writeScript(inputs, launch);
     writeFileSync(logFile, `--- ${new Date().toISOString()} starting ${inputs.name} on port ${port}\n`, {
       flag: "a",
     });
     try {
-      await addProgram(ctl, { name: inputs.name, script, logFile });
+      await addProgram(ctl, {
+        name: inputs.name,
+        script,
+        logFile,
+        user: launch.runAs?.user,
+        stop: launch.stop,
+      });
       await waitReady(inputs, port, launch, logFile);
       rememberPort(inputs.envDir, inputs.name, port);
       const outs: LocalProcessOutputs = {
@@ -481,7 +528,7 @@ export async function update(
 ): Promise<{ outs: LocalProcessOutputs }> {
   const port = olds.port ?? 0;
   const logFile = olds.logFile;
-  const launch = prepareService(news, port);
+  const launch = await prepareService(news, port);
   writeScript(news, launch);
   const ctl = ctlOf(news);
   if (isBalancer(news.kind)) {

@@ -1,6 +1,7 @@
 import path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import type { EnvironmentSpec } from "../operations/types";
+import { databaseUrl } from "./postgres-server";
 import { LOOPBACK } from "./process-control";
 import { LocalProcess } from "./resources";
 
@@ -13,13 +14,15 @@ export interface LocalProgramContext {
   supervisordPath: string;
   /** Redis password, derived per environment from the stack passphrase (so it is stable across runs). */
   redisPassword: string;
+  /** With a database: the PostgreSQL binaries' folder and the database user's password (derived the same way). */
+  postgres?: { binDir: string; password: string };
 }
 
 /** How many resources the program registers (stack, component, provider, supervisor, services): for progress. */
 export function localResourceCount(
-  spec: Pick<EnvironmentSpec, "frontendReplicas" | "redisReplicas">,
+  spec: Pick<EnvironmentSpec, "frontendReplicas" | "redisReplicas" | "database">,
 ): number {
-  return 3 + 1 + spec.redisReplicas + 2 + spec.frontendReplicas + 1;
+  return 3 + 1 + spec.redisReplicas + 2 + spec.frontendReplicas + 1 + (spec.database ? 1 : 0);
 }
 
 /** The liveness path the public load balancer checks: the app's `/healthz`, which does not depend on Redis. */
@@ -33,6 +36,9 @@ export const FRONTEND_HEALTH_PATH = "/healthz";
  *   redis-writer (HAProxy TCP → primary), redis-reader (HAProxy TCP → replicas, or the primary when none)
  *   frontend-0..M-1 (voting app; knows Redis only through the two balancer endpoints)
  *   web (HAProxy HTTP → live frontends): its URL is the environment's frontend URL.
+ *   postgres (with a database): one PostgreSQL server, data in <envDir>/postgres; frontends get DATABASE_URL.
+ * Cache kind `elasticache` (the local stand-in for a managed cache): the same redis-servers with AOF
+ * persistence, so a restarted primary keeps its data (and its start skips the seed from a replica).
  * Resources are named by index, so scaling creates or deletes only the replicas that change; the balancers
  * take new backends in place (a reload), so their ports (the environment's endpoints) stay.
  */
@@ -43,6 +49,8 @@ export function localEnvironmentProgram(spec: EnvironmentSpec, ctx: LocalProgram
     const parent = { parent: env };
     const password = pulumi.secret(ctx.redisPassword);
     const script = (file: string) => require.resolve(`./${file}`);
+    // Only set for ElastiCache, so the processes of an environment created before this option stay as they are.
+    const persistence = spec.cache?.kind === "elasticache" ? ("aof" as const) : undefined;
 
     const supervisor = new LocalProcess(
       "supervisor",
@@ -64,6 +72,7 @@ export function localEnvironmentProgram(spec: EnvironmentSpec, ctx: LocalProgram
         kind: "redis",
         redisServer: ctx.redisServerPath,
         password,
+        persistence,
         seedScript: script("redis-seed"),
       },
       parent,
@@ -78,6 +87,7 @@ export function localEnvironmentProgram(spec: EnvironmentSpec, ctx: LocalProgram
             kind: "redis",
             redisServer: ctx.redisServerPath,
             password,
+            persistence,
             replicaOf: { host: LOOPBACK, port: primary.port },
           },
           parent,
@@ -107,6 +117,21 @@ export function localEnvironmentProgram(spec: EnvironmentSpec, ctx: LocalProgram
       parent,
     );
 
+    let database: LocalProcess | undefined;
+    let databaseEnv: pulumi.Output<string> | undefined;
+    if (spec.database) {
+      if (!ctx.postgres) throw new Error("a database needs the PostgreSQL binaries (ctx.postgres)");
+      const dbPassword = pulumi.secret(ctx.postgres.password);
+      database = new LocalProcess(
+        "postgres",
+        { ...service, kind: "postgres", postgresBin: ctx.postgres.binDir, password: dbPassword },
+        parent,
+      );
+      databaseEnv = pulumi.secret(
+        pulumi.all([database.port, dbPassword]).apply(([port, pw]) => databaseUrl(port, pw)),
+      );
+    }
+
     const frontends: LocalProcess[] = [];
     for (let i = 0; i < spec.frontendReplicas; i++) {
       const appEnv: Record<string, pulumi.Input<string>> = {
@@ -117,6 +142,7 @@ export function localEnvironmentProgram(spec: EnvironmentSpec, ctx: LocalProgram
         REDIS_PASSWORD: password,
         REPLICA_NAME: `frontend-${i}`,
       };
+      if (databaseEnv) appEnv.DATABASE_URL = databaseEnv;
       if (spec.local?.voteOptions) appEnv.VOTE_OPTIONS = spec.local.voteOptions;
       if (spec.local?.appTitle) appEnv.APP_TITLE = spec.local.appTitle;
       if (spec.app?.allowReset) appEnv.ALLOW_RESET = "true";
@@ -144,12 +170,13 @@ export function localEnvironmentProgram(spec: EnvironmentSpec, ctx: LocalProgram
       frontendUrl: web.url,
       redisWriterEndpoint: writer.endpoint,
       redisReaderEndpoint: reader.endpoint,
+      databaseEndpoint: database?.endpoint,
       frontendReplicas: spec.frontendReplicas,
       redisReplicas: spec.redisReplicas,
       processes: pulumi
         .all([
-          ...[primary, ...replicas, writer, reader, ...frontends, web].map((p) =>
-            pulumi.all([p.urn, p.port]),
+          ...[primary, ...replicas, writer, reader, ...(database ? [database] : []), ...frontends, web].map(
+            (p) => pulumi.all([p.urn, p.port]),
           ),
         ])
         .apply((list) => list.map(([urn, port]) => ({ name: urn.split("::").pop(), port }))),

@@ -9,6 +9,7 @@ const TYPE_NAMES: Record<LocalProcessKind, string> = {
   app: "VotingApp",
   "tcp-balancer": "TcpLoadBalancer",
   "http-balancer": "HttpLoadBalancer",
+  postgres: "PostgresServer",
 };
 
 type Inputs<T> = { [K in keyof T]?: pulumi.Input<T[K]> };
@@ -23,6 +24,8 @@ export interface LocalProcessArgs {
   redisServer?: pulumi.Input<string>;
   password?: pulumi.Input<string>;
   replicaOf?: pulumi.Input<{ host: pulumi.Input<string>; port: pulumi.Input<number> }>;
+  persistence?: pulumi.Input<"none" | "aof">;
+  postgresBin?: pulumi.Input<string>;
   seedScript?: pulumi.Input<string>;
   main?: pulumi.Input<string>;
   env?: pulumi.Input<Record<string, pulumi.Input<string>>>;
@@ -34,7 +37,7 @@ export interface LocalProcessArgs {
 
 /**
  * One part of a local environment, managed by the dynamic provider: the environment's supervisor
- * (supervisord), or a service it runs (Redis, a frontend or a load balancer) on a fixed port.
+ * (supervisord), or a service it runs (Redis, PostgreSQL, a frontend or a load balancer) on a fixed port.
  */
 export class LocalProcess extends pulumi.dynamic.Resource {
   declare readonly port: pulumi.Output<number>;

@@ -98,6 +98,10 @@ export interface ProgramSpec {
   logFile: string;
   /** Seconds a start must last to count as running (and how long supervisord waits before it says so). */
   startSeconds?: number;
+  /** Run as this user (supervisord runs as root): PostgreSQL refuses to run as root. */
+  user?: string;
+  /** How to stop it, when not TERM to its process group with 5 s before KILL. */
+  stop?: { signal: string; asGroup: boolean; waitSeconds: number };
 }
 
 export function renderProgram(p: SupervisorPaths, s: ProgramSpec): string {
@@ -108,11 +112,11 @@ autostart=true
 autorestart=true
 startsecs=${s.startSeconds ?? 1}
 startretries=3
-stopsignal=TERM
-stopwaitsecs=5
-stopasgroup=true
+stopsignal=${s.stop?.signal ?? "TERM"}
+stopwaitsecs=${s.stop?.waitSeconds ?? 5}
+stopasgroup=${s.stop?.asGroup === false ? "false" : "true"}
 killasgroup=true
-redirect_stderr=true
+${s.user ? `user=${s.user}\n` : ""}redirect_stderr=true
 stdout_logfile=${literal(s.logFile)}
 stdout_logfile_maxbytes=10MB
 stdout_logfile_backups=2

@@ -160,6 +160,10 @@ export function createEnvironmentOperations(rawConfig: OperationsConfig): Enviro
   const redisPassword = (environment: string) =>
     createHmac("sha256", passphrase).update(`redis:${environment}`).digest("base64url").slice(0, 32);
 
+  /** The same for the local target's PostgreSQL (hex: safe in a connection URL). */
+  const databasePassword = (environment: string) =>
+    createHmac("sha256", passphrase).update(`postgres:${environment}`).digest("hex").slice(0, 32);
+
   const envDirOf = (name: string) => path.join(dataDir, name);
 
   /**
@@ -363,6 +367,7 @@ export function createEnvironmentOperations(rawConfig: OperationsConfig): Enviro
         haproxyPath: config.haproxyPath,
         supervisordPath: config.supervisordPath,
         redisPassword: redisPassword(spec.name),
+        databasePassword: databasePassword(spec.name),
       });
       if (kind === "up") {
         const { result } = await ctx.runOnStack(program, { create: true, estimate }, (stack, streaming) =>

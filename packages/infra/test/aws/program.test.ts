@@ -41,6 +41,7 @@ describe("awsEnvironmentProgram", () => {
     expect(Object.keys(outputs).sort()).toEqual(
       [
         "clusterName",
+        "databaseEndpoint",
         "frontendUrl",
         "imageUri",
         "logGroupNames",

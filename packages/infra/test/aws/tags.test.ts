@@ -51,6 +51,34 @@ describe("tags", () => {
     expect(isTaggable("awsx:ecr:Image")).toBe(false);
   });
 
+  it("are on every taggable resource of the cache and database options", async () => {
+    const { res } = await buildEnvironment({
+      name: "taggedtiers",
+      owner: "bob@example.com",
+      frontendReplicas: 1,
+      redisReplicas: 2,
+      cache: { kind: "elasticache", nodeType: "cache.t4g.micro" },
+      database: { engine: "postgres", deletionProtection: true },
+    });
+    const taggable = res.all.filter((r: Recorded) => isTaggable(r.type));
+    const types = new Set(taggable.map((r) => r.type));
+    for (const t of [
+      "aws:elasticache/replicationGroup:ReplicationGroup",
+      "aws:elasticache/subnetGroup:SubnetGroup",
+      "aws:rds/instance:Instance",
+      "aws:rds/subnetGroup:SubnetGroup",
+    ]) {
+      expect(types, t).toContain(t);
+    }
+    for (const r of taggable) {
+      expect(r.inputs.tags, `${r.type} ${r.name}`).toMatchObject({
+        Environment: "taggedtiers",
+        Owner: "bob@example.com",
+        ManagedBy: MANAGED_BY,
+      });
+    }
+  });
+
   it("are on every taggable resource of a full environment", async () => {
     // Everything optional switched on, so every resource type the program can create is present.
     const { res } = await buildEnvironment({

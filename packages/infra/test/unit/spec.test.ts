@@ -26,10 +26,36 @@ describe("environmentSpecSchema", () => {
     [{ ...ok, target: "aws" }, "aws"],
     [{ ...ok, local: { voteOptions: "OnlyOne" } }, "local"],
     [{ ...ok, surprise: true }, ""],
+    [{ ...ok, cache: { kind: "memcached" } }, "cache.kind"],
+    [{ ...ok, cache: { kind: "elasticache", nodeType: "cache.x9.huge" } }, "cache.nodeType"],
+    [{ ...ok, database: { engine: "postgres", storageGb: 5 } }, "database.storageGb"],
+    [{ ...ok, database: { engine: "postgres", backupRetentionDays: 36 } }, "database.backupRetentionDays"],
+    [{ ...ok, database: { engine: "postgres", instanceClass: "db.x9.huge" } }, "database.instanceClass"],
+    [{ ...ok, database: { engine: "postgres", deletionProtection: "yes" } }, "database.deletionProtection"],
+    [{ ...ok, database: { engine: "none" } }, "database.engine"],
   ])("rejects %j (at %s)", (spec, where) => {
     const result = environmentSpecSchema.safeParse(spec);
     expect(result.success).toBe(false);
     expect(result.error?.issues.map((i) => i.path.join(".")).join(" ")).toContain(where);
+  });
+});
+
+describe("tier options", () => {
+  it("are absent by default (Redis on Fargate, no database) and fill in their defaults when given", () => {
+    const parsed = environmentSpecSchema.parse({
+      ...ok,
+      cache: { kind: "elasticache" },
+      database: { engine: "postgres" },
+    });
+    expect(parsed.cache).toEqual({ kind: "elasticache", nodeType: "cache.t4g.micro" });
+    expect(parsed.database).toEqual({
+      engine: "postgres",
+      instanceClass: "db.t4g.micro",
+      storageGb: 20,
+      backupRetentionDays: 1,
+      deletionProtection: false,
+    });
+    expect(environmentSpecSchema.parse(ok).cache).toBeUndefined();
   });
 });
 

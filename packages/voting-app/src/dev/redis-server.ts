@@ -1,8 +1,9 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
+import tls from "node:tls";
 
 /**
  * Starts a throw-away `redis-server` (no persistence, loopback only) for tests, the benchmark and local
@@ -24,6 +25,14 @@ export interface StartRedisOptions {
   replicaOf?: number;
   /** The redis-server binary; defaults to $REDIS_SERVER_PATH or `redis-server` on PATH. */
   bin?: string;
+  /** Working folder, kept after stop (e.g. to restart with the same AOF files); default: a temp folder, removed. */
+  dir?: string;
+  /** AOF persistence (appendfsync always), as a managed cache keeps its data across restarts. */
+  appendOnly?: boolean;
+  /** `requirepass` */
+  password?: string;
+  /** Serve TLS only (no plaintext port), with these PEM files. */
+  tls?: { certFile: string; keyFile: string; caFile: string };
 }
 
 const running = new Set<ChildProcess>();
@@ -59,16 +68,35 @@ export async function startRedisServer(options: StartRedisOptions = {}): Promise
 
 async function startOnPort(port: number, options: StartRedisOptions): Promise<RedisServer> {
   const bin = options.bin ?? process.env.REDIS_SERVER_PATH ?? "redis-server";
-  const dir = mkdtempSync(path.join(os.tmpdir(), "voting-redis-"));
+  const keepDir = options.dir !== undefined;
+  const dir = options.dir ?? mkdtempSync(path.join(os.tmpdir(), "voting-redis-"));
+  mkdirSync(dir, { recursive: true });
+  const ports = options.tls
+    ? [
+        "--port",
+        "0",
+        "--tls-port",
+        String(port),
+        "--tls-cert-file",
+        options.tls.certFile,
+        "--tls-key-file",
+        options.tls.keyFile,
+        "--tls-ca-cert-file",
+        options.tls.caFile,
+        "--tls-auth-clients",
+        "no",
+      ]
+    : ["--port", String(port)];
   const args = [
-    "--port",
-    String(port),
+    ...ports,
     "--bind",
     "127.0.0.1",
     "--save",
     "",
     "--appendonly",
-    "no",
+    options.appendOnly ? "yes" : "no",
+    "--appendfsync",
+    "always",
     "--dir",
     dir,
     // A new replica syncs at once instead of after Redis's default 5 s wait for more replicas.
@@ -76,6 +104,7 @@ async function startOnPort(port: number, options: StartRedisOptions): Promise<Re
     "0",
   ];
   if (options.replicaOf !== undefined) args.push("--replicaof", "127.0.0.1", String(options.replicaOf));
+  if (options.password) args.push("--requirepass", options.password);
   const child = spawn(bin, args, { stdio: ["ignore", "pipe", "pipe"] });
   running.add(child);
   let output = "";
@@ -88,7 +117,7 @@ async function startOnPort(port: number, options: StartRedisOptions): Promise<Re
   const exited = new Promise<number | null>((resolve) => {
     child.once("exit", (code) => {
       running.delete(child);
-      rmSync(dir, { recursive: true, force: true });
+      if (!keepDir) rmSync(dir, { recursive: true, force: true });
       resolve(code);
     });
     child.once("error", (err) => {
@@ -102,7 +131,7 @@ async function startOnPort(port: number, options: StartRedisOptions): Promise<Re
   for (;;) {
     const early = await Promise.race([exited, sleep(50).then(() => undefined)]);
     if (early !== undefined) throw new Error(`redis-server on port ${port} exited (${early}):\n${output}`);
-    if (await pingOk(port)) break;
+    if (await pingOk(port, options.tls !== undefined)) break;
     if (Date.now() > deadline) {
       child.kill("SIGKILL");
       throw new Error(`redis-server on port ${port} did not answer PING within 10 s:\n${output}`);
@@ -119,18 +148,20 @@ async function startOnPort(port: number, options: StartRedisOptions): Promise<Re
   return { host: "127.0.0.1", port, stop: () => stopWith("SIGTERM"), kill: () => stopWith("SIGKILL") };
 }
 
-/** Sends a raw RESP PING; true when the server answers +PONG. */
-function pingOk(port: number): Promise<boolean> {
+/** Sends a raw RESP PING; true when the server answers (+PONG, or -NOAUTH with a password set). */
+function pingOk(port: number, useTls: boolean): Promise<boolean> {
   return new Promise((resolve) => {
-    const socket = net.connect({ port, host: "127.0.0.1" });
+    const socket = useTls
+      ? tls.connect({ port, host: "127.0.0.1", rejectUnauthorized: false })
+      : net.connect({ port, host: "127.0.0.1" });
     const done = (ok: boolean) => {
       socket.destroy();
       resolve(ok);
     };
     socket.setTimeout(500, () => done(false));
     socket.once("error", () => done(false));
-    socket.once("connect", () => socket.write("PING\r\n"));
-    socket.once("data", (d) => done(d.toString().startsWith("+PONG")));
+    socket.once(useTls ? "secureConnect" : "connect", () => socket.write("PING\r\n"));
+    socket.once("data", (d) => done(/^(\+PONG|-NOAUTH)/.test(d.toString())));
   });
 }
 

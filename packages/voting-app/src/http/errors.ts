@@ -1,12 +1,12 @@
 import type { FastifyError, FastifyInstance } from "fastify";
-import { StoreUnavailableError } from "../store/vote-store.js";
+import { BacklogFullError, StoreUnavailableError } from "../store/vote-store.js";
 import type { ErrorResponse } from "./schemas.js";
 
 /** Maps every failure to a JSON body `{ error, message }` with a stable machine-readable code. */
 export function installErrorHandlers(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError, request, reply) => {
     const { status, body } = describe(err);
-    if (status >= 500 && !(err instanceof StoreUnavailableError))
+    if (status >= 500 && !(err instanceof StoreUnavailableError) && !(err instanceof BacklogFullError))
       request.log.error({ err }, "request failed");
     return reply.code(status).send(body);
   });
@@ -20,6 +20,15 @@ export function describe(err: FastifyError | Error): { status: number; body: Err
     return {
       status: 503,
       body: { error: "store_unavailable", message: "The vote store is unavailable; try again shortly." },
+    };
+  }
+  if (err instanceof BacklogFullError) {
+    return {
+      status: 503,
+      body: {
+        error: "backlog_full",
+        message: "Too many votes are waiting to be saved to the database; try again shortly.",
+      },
     };
   }
   const e = err as FastifyError;

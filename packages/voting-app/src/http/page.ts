@@ -201,7 +201,11 @@ const CLIENT_SCRIPT = `(() => {
         body: JSON.stringify({ option }),
       });
       if (res.ok) say("success", "Thanks! Your vote for " + option + " was counted.");
-      else if (res.status === 503) { down.hidden = false; say("error", "Your vote could not be counted: the vote store is unavailable."); }
+      else if (res.status === 503) {
+        const body = await res.json().catch(() => ({}));
+        if (body.error === "backlog_full") say("error", "Your vote could not be counted: too many votes are waiting to be saved. Try again shortly.");
+        else { down.hidden = false; say("error", "Your vote could not be counted: the vote store is unavailable."); }
+      }
       else say("error", "Your vote was rejected: " + ((await res.json().catch(() => ({}))).message || res.status));
     } catch {
       say("error", "Your vote could not be sent. Check your connection and try again.");

@@ -8,9 +8,15 @@ import Fastify, {
   LogController,
 } from "fastify";
 import type { AppConfig } from "../config.js";
-import { StoreUnavailableError, type Tally, VoteStore } from "../store/vote-store.js";
+import {
+  BacklogFullError,
+  type DurableEvents,
+  StoreUnavailableError,
+  type Tally,
+  VoteStore,
+} from "../store/vote-store.js";
 import { installErrorHandlers } from "./errors.js";
-import { type AppMetrics, createMetrics } from "./metrics.js";
+import { type AppMetrics, addDatabaseMetrics, createMetrics } from "./metrics.js";
 import { type PageView, renderPage } from "./page.js";
 import {
   ErrorResponse,
@@ -57,16 +63,45 @@ export function createServer(config: AppConfig, options: ServerOptions = {}): Fa
   });
 
   const metrics = createMetrics(config.options);
-  const store = new VoteStore(config, {
-    onReady: (role) => {
-      metrics.storeUp.set({ role }, 1);
-      app.log.info({ role }, "redis connection ready");
+  let store: VoteStore | undefined;
+  const database = config.database
+    ? addDatabaseMetrics(metrics, () => ({
+        size: store?.durable?.backlogSize ?? 0,
+        max: config.database?.backlogMax ?? 0,
+      }))
+    : undefined;
+  const durableEvents: DurableEvents | undefined = database && {
+    onDatabase: (up, error) => {
+      database.up.set(up ? 1 : 0);
+      if (up) app.log.info("database connection ready");
+      else app.log.warn({ err: error }, "database unreachable; votes wait in the backlog");
     },
-    onDown: (role, error) => {
-      metrics.storeUp.set({ role }, 0);
-      app.log.warn({ role, err: error?.message }, "redis connection lost; reconnecting");
+    onWrite: (votes, seconds) => {
+      database.writes.inc();
+      database.writtenVotes.inc(votes);
+      database.writeDuration.observe(seconds);
     },
-  });
+    onRebuild: (kind) => database.rebuilds.inc({ kind }),
+    log: {
+      info: (obj, msg) => app.log.info(obj, msg),
+      warn: (obj, msg) => app.log.warn(obj, msg),
+      error: (obj, msg) => app.log.error(obj, msg),
+    },
+  };
+  store = new VoteStore(
+    config,
+    {
+      onReady: (role) => {
+        metrics.storeUp.set({ role }, 1);
+        app.log.info({ role }, "redis connection ready");
+      },
+      onDown: (role, error) => {
+        metrics.storeUp.set({ role }, 0);
+        app.log.warn({ role, err: error?.message }, "redis connection lost; reconnecting");
+      },
+    },
+    durableEvents,
+  );
   metrics.storeUp.set({ role: "primary" }, 0);
   if (config.redis.read) metrics.storeUp.set({ role: "replica" }, 0);
   app.decorate("store", store);
@@ -80,7 +115,7 @@ export function createServer(config: AppConfig, options: ServerOptions = {}): Fa
   });
   app.addHook("onClose", async () => {
     clearInterval(reaper);
-    await store.close();
+    await store?.close();
   });
 
   // Hot-path hooks use the callback form: no promise per request.
@@ -155,7 +190,13 @@ async function apiRoutes(api: FastifyInstance, config: AppConfig): Promise<void>
     async (request, reply) => {
       const { option } = request.body;
       if (!known.has(option)) return reply.code(400).send(unknownOption(option, config.options));
-      const count = await api.store.vote(option);
+      let count: number;
+      try {
+        count = await api.store.vote(option);
+      } catch (err) {
+        if (err instanceof BacklogFullError) api.metrics.votesRejected.inc({ reason: "backlog_full" });
+        throw err;
+      }
       api.metrics.votes.inc({ option });
       return reply.code(201).send({ option, count });
     },
@@ -286,6 +327,13 @@ async function pageRoutes(html: FastifyInstance, config: AppConfig): Promise<voi
     try {
       await html.store.vote(form.data.option);
     } catch (err) {
+      if (err instanceof BacklogFullError) {
+        html.metrics.votesRejected.inc({ reason: "backlog_full" });
+        return sendPage(reply, 503, {
+          kind: "error",
+          text: "Your vote could not be counted: too many votes are waiting to be saved. Try again shortly.",
+        });
+      }
       if (!(err instanceof StoreUnavailableError)) throw err;
       return sendPage(reply, 503, {
         kind: "error",

@@ -1,9 +1,32 @@
+import { readFileSync } from "node:fs";
+import { isIP } from "node:net";
 import { Redis, type RedisOptions } from "ioredis";
 import type { RedisConfig, RedisEndpoint } from "../config.js";
 
 export interface ConnectionEvents {
   onReady(role: string): void;
   onDown(role: string, error: Error | undefined): void;
+}
+
+const lastErrors = new WeakMap<Redis, Error>();
+
+/** The last connection error of a client made here (e.g. WRONGPASS, a certificate problem), for /readyz. */
+export function lastConnectionError(client: Redis): Error | undefined {
+  return lastErrors.get(client);
+}
+
+const guarded = new WeakSet<object>();
+
+/**
+ * ioredis listens for a socket's first 'error' only (`stream.once`). A socket can report a second one (a TLS
+ * alert after a failed AUTH, seen with a TLS-only redis-server), which Node would throw as an unhandled
+ * 'error' event and crash the app. Every socket gets a lasting listener once it connects or first fails.
+ */
+function guardStream(client: Redis, remember: (err: Error) => void): void {
+  const stream = client.stream as (Redis["stream"] & object) | undefined;
+  if (!stream || guarded.has(stream)) return;
+  guarded.add(stream);
+  stream.on("error", remember);
 }
 
 /** How long one Redis command may take before the request fails with 503 instead of hanging. */
@@ -26,7 +49,15 @@ export function createRedisClient(
     host: endpoint.host,
     port: endpoint.port,
     password: config.password,
-    tls: config.tls ? { servername: endpoint.host } : undefined,
+    // TLS (ElastiCache in-transit encryption): the certificate is checked against the host name, and against
+    // REDIS_TLS_CA_FILE when given (else Node's public CAs, which include Amazon's).
+    tls: config.tls
+      ? {
+          // SNI takes host names only; an IP address is still checked against the certificate's IP entries.
+          servername: isIP(endpoint.host) ? undefined : endpoint.host,
+          ca: config.tlsCaFile ? readFileSync(config.tlsCaFile) : undefined,
+        }
+      : undefined,
     connectionName: `voting-app-${role}`,
     enableOfflineQueue: false,
     enableAutoPipelining: true,
@@ -42,12 +73,18 @@ export function createRedisClient(
   // The 'error' listener is also what stops ioredis from crashing the process with an unhandled event.
   let outageReported = false;
   let lastError: Error | undefined;
+  const remember = (err: Error) => {
+    lastError = err;
+    lastErrors.set(client, err);
+  };
+  client.on("connect", () => guardStream(client, remember));
   client.on("ready", () => {
     outageReported = false;
     events.onReady(role);
   });
   client.on("error", (err: Error) => {
-    lastError = err;
+    remember(err);
+    guardStream(client, remember);
   });
   client.on("reconnecting", () => {
     if (!outageReported) {

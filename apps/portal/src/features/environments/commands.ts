@@ -15,6 +15,7 @@ import type {
   ScaleEnvironmentInput,
 } from "../../shared/environment-schemas";
 import { type EnvironmentAction, type RequestableKind, refusal } from "../../shared/status";
+import { storedTierOptions, tierOptionsOf } from "../../shared/tier-options";
 import { type AuditAction, writeAudit } from "../audit/audit-log";
 
 export interface CommandContext {
@@ -224,9 +225,12 @@ export function configOf(env: {
   owner: string;
   desiredFrontendReplicas: number;
   desiredRedisReplicas: number;
+  /** The spec's tier options as stored from the form; sent unchanged (no field-by-field copy). */
+  options: unknown;
   allowVoteReset: boolean;
 }): RequestedConfig {
   return {
+    ...storedTierOptions(env.options),
     name: env.name,
     target: env.target,
     frontendReplicas: env.desiredFrontendReplicas,
@@ -324,6 +328,7 @@ export async function createEnvironment(
     redisReplicas: input.redisReplicas,
     ttlHours: input.ttlHours ?? null,
     team: input.team ?? null,
+    options: tierOptionsOf(input),
   };
 
   const early =
@@ -356,6 +361,7 @@ export async function createEnvironment(
           desiredFrontendReplicas: input.frontendReplicas,
           desiredRedisReplicas: input.redisReplicas,
           allowVoteReset: input.allowReset ?? false,
+          options: tierOptionsOf(input) as Prisma.InputJsonValue,
           expiresAt: input.ttlHours ? new Date(Date.now() + input.ttlHours * 3600_000) : null,
           idempotencyKey: input.idempotencyKey,
         },

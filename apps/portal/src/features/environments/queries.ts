@@ -15,6 +15,7 @@ const listSelect = {
   desiredRedisReplicas: true,
   currentFrontendReplicas: true,
   currentRedisReplicas: true,
+  options: true,
   outputs: true,
   createdAt: true,
   expiresAt: true,

@@ -25,6 +25,13 @@ import { refusalFor } from "../../../shared/access";
 import { existingEnvironmentNameSchema } from "../../../shared/environment-schemas";
 import { type EnvironmentState, isOperationActive, refusal } from "../../../shared/status";
 import { type SyncReport, syncOf } from "../../../shared/sync";
+import {
+  CACHE_KIND_LOCAL_MEANING,
+  cacheKindOf,
+  cacheReplicaLabel,
+  describeTierOptions,
+  storedTierOptions,
+} from "../../../shared/tier-options";
 
 export const dynamic = "force-dynamic";
 
@@ -78,6 +85,7 @@ export default async function EnvironmentPage({ params }: Params) {
   };
   const url = frontendUrlOf(env.outputs);
   const outputs = (env.outputs ?? {}) as Record<string, unknown>;
+  const tiers = storedTierOptions(env.options);
   // Buttons show only when both the person may (roles, ownership, team) and the state allows it; the commands
   // check both again on the server.
   const accessRefusal = refusalFor(principal, "destroy", env);
@@ -107,7 +115,12 @@ export default async function EnvironmentPage({ params }: Params) {
     frontendUrl: url,
     redisWriter: typeof outputs.redisWriterEndpoint === "string" ? outputs.redisWriterEndpoint : undefined,
     redisReader: typeof outputs.redisReaderEndpoint === "string" ? outputs.redisReaderEndpoint : undefined,
+    cacheKind: cacheKindOf(tiers),
+    database: tiers.database !== undefined,
+    databaseEndpoint: typeof outputs.databaseEndpoint === "string" ? outputs.databaseEndpoint : undefined,
   };
+  const tierText = describeTierOptions(tiers, env.target);
+  const cacheLabel = cacheReplicaLabel(cacheKindOf(tiers));
 
   return (
     <div className="space-y-6">
@@ -168,8 +181,22 @@ export default async function EnvironmentPage({ params }: Params) {
                   {env.desiredFrontendReplicas} / {env.currentFrontendReplicas ?? "–"}
                 </span>
               </Field>
-              <Field label="Redis nodes (desired / current)">
+              <Field label={`${cacheLabel.label} (desired / current)`}>
                 {env.desiredRedisReplicas} / {env.currentRedisReplicas ?? "–"}
+              </Field>
+              <Field label="Cache">
+                <span data-testid="cache-option">{tierText.cache}</span>
+                {env.target === "local" && (
+                  <span className="block text-xs text-slate-500">
+                    Locally: {CACHE_KIND_LOCAL_MEANING[cacheKindOf(tiers)]}
+                  </span>
+                )}
+              </Field>
+              <Field label="Database">
+                <span data-testid="database-option">{tierText.database}</span>
+                {typeof outputs.databaseEndpoint === "string" && (
+                  <span className="block break-all font-mono text-xs">{outputs.databaseEndpoint}</span>
+                )}
               </Field>
               <Field label="Frontend URL">
                 {url ? <span className="break-all font-mono text-xs">{url}</span> : "—"}
@@ -177,7 +204,7 @@ export default async function EnvironmentPage({ params }: Params) {
               <Field label="Drift check">
                 <span data-testid="drift-check">{driftCheckText(sync, driftCheckSeconds)}</span>
               </Field>
-              <Field label="Redis endpoints">
+              <Field label={cacheKindOf(tiers) === "elasticache" ? "Cache endpoints" : "Redis endpoints"}>
                 <span className="break-all font-mono text-xs">
                   {typeof outputs.redisWriterEndpoint === "string" ? outputs.redisWriterEndpoint : "—"}
                   {typeof outputs.redisReaderEndpoint === "string" ? ` · ${outputs.redisReaderEndpoint}` : ""}
@@ -297,6 +324,7 @@ export default async function EnvironmentPage({ params }: Params) {
                 current={{ frontend: env.currentFrontendReplicas, redis: env.currentRedisReplicas }}
                 desired={{ frontend: env.desiredFrontendReplicas, redis: env.desiredRedisReplicas }}
                 idempotencyKey={key()}
+                cacheLabel={cacheLabel}
                 disabledReason={refusal("scale", state)}
                 lastPreview={previewOf(op)}
               />

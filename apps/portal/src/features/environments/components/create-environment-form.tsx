@@ -9,9 +9,11 @@ import {
   fieldErrors,
   type Limits,
 } from "../../../shared/environment-schemas";
+import { type CacheKind, cacheReplicaLabel } from "../../../shared/tier-options";
 import { createEnvironmentAction } from "../actions";
 import { FieldError, FormMessage, inputClass, primaryButton } from "./form-bits";
 import { ReplicaSliders } from "./replica-slider";
+import { TierOptionsFields } from "./tier-options-fields";
 
 export function CreateEnvironmentForm({
   limits,
@@ -35,6 +37,9 @@ export function CreateEnvironmentForm({
   const [frontend, setFrontend] = useState(Number(v.frontendReplicas ?? defaults.frontendReplicas));
   const [redis, setRedis] = useState(Number(v.redisReplicas ?? defaults.redisReplicas));
   const [target, setTarget] = useState(v.target ?? "local");
+  const [cacheKind, setCacheKind] = useState<CacheKind>(
+    v.cacheKind === "elasticache" ? "elasticache" : "redis",
+  );
   const [clientErrors, setClientErrors] = useState<Record<string, string> | null>(null);
   const errors = clientErrors ?? state.fieldErrors ?? {};
   const awsAvailable = limits.awsRegions.length > 0;
@@ -163,6 +168,14 @@ export function CreateEnvironmentForm({
         </div>
       )}
 
+      <TierOptionsFields
+        target={target}
+        cacheKind={cacheKind}
+        onCacheKind={setCacheKind}
+        values={v}
+        errors={errors}
+      />
+
       <div className="grid gap-6 sm:grid-cols-2">
         <ReplicaSliders
           ids={{ frontend: "frontendReplicas", redis: "redisReplicas" }}
@@ -170,6 +183,7 @@ export function CreateEnvironmentForm({
           values={{ frontend, redis }}
           onChange={{ frontend: setFrontend, redis: setRedis }}
           errors={errors}
+          cacheLabel={cacheReplicaLabel(cacheKind)}
         />
       </div>
 

@@ -90,9 +90,12 @@ export function ScaleForm({
   idempotencyKey,
   disabledReason,
   lastPreview,
+  cacheLabel,
 }: {
   name: string;
   lastPreview?: { frontend: number; redis: number; status: string; summary: string } | null;
+  /** What the cache slider counts (Redis tasks, or ElastiCache nodes). */
+  cacheLabel?: { label: string; hint: string };
   limits: Limits;
   current: { frontend: number | null; redis: number | null };
   desired: { frontend: number; redis: number };
@@ -116,6 +119,7 @@ export function ScaleForm({
         values={{ frontend, redis }}
         onChange={{ frontend: setFrontend, redis: setRedis }}
         errors={state.fieldErrors}
+        cacheLabel={cacheLabel}
       />
       <div
         className="rounded-md bg-slate-50 p-3 text-xs text-slate-700"
@@ -125,7 +129,7 @@ export function ScaleForm({
         <p className="font-medium">What will change</p>
         <ul className="mt-1 list-inside list-disc">
           <li>{change("Frontends", current.frontend, frontend)}</li>
-          <li>{change("Redis nodes", current.redis, redis)}</li>
+          <li>{change(cacheLabel?.label ?? "Redis nodes", current.redis, redis)}</li>
         </ul>
       </div>
       {lastPreview && (

@@ -89,12 +89,15 @@ export function ReplicaSliders({
   values,
   onChange,
   errors,
+  cacheLabel,
 }: {
   ids: Tiers<string>;
   limits: Limits;
   values: Tiers<number>;
   onChange: Tiers<(value: number) => void>;
   errors?: Record<string, string>;
+  /** What the cache slider counts (Redis tasks, or ElastiCache nodes); default: Redis replicas. */
+  cacheLabel?: { label: string; hint: string };
 }) {
   return (
     <>
@@ -103,8 +106,8 @@ export function ReplicaSliders({
           key={t.tier}
           id={ids[t.tier]}
           name={t.name}
-          label={t.label}
-          hint={t.hint}
+          label={t.tier === "redis" && cacheLabel ? cacheLabel.label : t.label}
+          hint={t.tier === "redis" && cacheLabel ? `${cacheLabel.hint}.` : t.hint}
           bounds={limits[t.name]}
           value={values[t.tier]}
           onChange={onChange[t.tier]}

@@ -1,5 +1,6 @@
-// The environment's shape: public load balancer → frontend replicas → Redis writer / reader → read replicas,
-// with replica counts and each tier's health (live when the page could probe it, else from the status).
+// The environment's shape: public load balancer → frontend replicas → cache writer / reader → read replicas
+// (Redis on Fargate, or ElastiCache) and the database when it has one, with replica counts and each tier's
+// health (live when the page could probe it, else from the status).
 import { type Health, healthFromStatus, type LiveHealth } from "../health";
 
 const DOT: Record<Health, string> = {
@@ -95,6 +96,9 @@ export function Topology({
   redisReader,
   live,
   provisioned = true,
+  cacheKind = "redis",
+  database = false,
+  databaseEndpoint,
 }: {
   status: string;
   /** False until a create has succeeded (no current replica counts yet). */
@@ -107,12 +111,43 @@ export function Topology({
   redisReader?: string;
   /** The probe's answer, when the environment is ready and has a frontend URL. */
   live?: LiveHealth;
+  /** The cache option: Redis on Fargate (locally: redis-server) or ElastiCache (locally: redis-server with AOF). */
+  cacheKind?: "redis" | "elasticache";
+  /** Whether the environment has a PostgreSQL database. */
+  database?: boolean;
+  databaseEndpoint?: string;
 }) {
   // A failed first create may have left anything or nothing: say "unknown" rather than "failing".
   const fromStatus = status === "failed" && !provisioned ? "unknown" : healthFromStatus(status);
-  const h = live ?? { balancer: fromStatus, frontends: fromStatus, writer: fromStatus, reader: fromStatus };
+  const h = live ?? {
+    balancer: fromStatus,
+    frontends: fromStatus,
+    writer: fromStatus,
+    reader: fromStatus,
+    database: fromStatus,
+  };
   const readers = Math.max(0, redisNodes - 1);
   const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
+  const aws = target === "aws";
+  const managed = cacheKind === "elasticache";
+  const cache = managed
+    ? {
+        writer: "ElastiCache primary",
+        writerDetail:
+          redisWriter ?? (aws ? "primary endpoint, TLS" : "local stand-in: redis-server with AOF"),
+        reader: "ElastiCache reader",
+        replica: "node replica",
+        nodes: "cache node",
+        roles: "1 primary",
+      }
+    : {
+        writer: "Redis writer",
+        writerDetail: redisWriter ?? (aws ? "internal NLB :6379" : "TCP LB"),
+        reader: "Redis reader",
+        replica: "replica",
+        nodes: "Redis node",
+        roles: "1 writer",
+      };
   return (
     <figure
       aria-labelledby="topology-heading"
@@ -147,30 +182,54 @@ export function Topology({
         </p>
         <Arrow />
         <div className="flex flex-wrap items-start justify-center gap-6">
-          <Box
-            title="Redis writer"
-            detail={redisWriter ?? (target === "aws" ? "internal NLB :6379" : "TCP LB")}
-            health={redisNodes > 0 ? h.writer : "off"}
-            testId="topology-writer"
-          />
-          {readers > 0 && (
+          <div className="flex flex-col items-center" data-testid="topology-cache" data-kind={cacheKind}>
+            <div className="flex flex-wrap items-start justify-center gap-6">
+              <Box
+                title={cache.writer}
+                detail={cache.writerDetail}
+                health={redisNodes > 0 ? h.writer : "off"}
+                testId="topology-writer"
+              />
+              {readers > 0 && (
+                <div className="flex flex-col items-center">
+                  <Box
+                    title={cache.reader}
+                    detail={redisReader ?? "read endpoint"}
+                    health={h.reader}
+                    testId="topology-reader"
+                  />
+                  <Arrow />
+                  <Replicas
+                    count={readers}
+                    title={cache.replica}
+                    health={h.reader}
+                    testId="topology-readers"
+                  />
+                </div>
+              )}
+            </div>
+            <p className="mt-1 text-xs text-slate-600">
+              {redisNodes === 0
+                ? `No ${cache.nodes}s running`
+                : `${plural(redisNodes, cache.nodes)} (${cache.roles}, ${plural(readers, "read replica")})`}
+            </p>
+          </div>
+          {database && (
             <div className="flex flex-col items-center">
               <Box
-                title="Redis reader"
-                detail={redisReader ?? "read endpoint"}
-                health={h.reader}
-                testId="topology-reader"
+                title="PostgreSQL"
+                detail={databaseEndpoint ?? (aws ? "RDS, private subnets" : "local server")}
+                health={redisNodes > 0 ? h.database : "off"}
+                testId="topology-database"
               />
-              <Arrow />
-              <Replicas count={readers} title="replica" health={h.reader} testId="topology-readers" />
+              <p className="mt-1 text-xs text-slate-600">
+                {live?.databaseBacklog
+                  ? `${live.databaseBacklog} votes waiting to be written`
+                  : "every vote recorded"}
+              </p>
             </div>
           )}
         </div>
-        <p className="mt-1 text-xs text-slate-600">
-          {redisNodes === 0
-            ? "No Redis nodes running"
-            : `${plural(redisNodes, "Redis node")} (1 writer, ${plural(readers, "read replica")})`}
-        </p>
       </div>
     </figure>
   );
