@@ -1,5 +1,6 @@
 // The portal's configuration, read from environment variables and validated once. Every variable is
 // documented in apps/portal/README.md.
+import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
@@ -17,6 +18,15 @@ const list = z
       .map((x) => x.trim())
       .filter(Boolean),
   );
+
+/** This machine's name as a host identity: what HOST_ID accepts (letters, digits, `.`, `_`, `-`). */
+export function defaultHostId(): string {
+  const cleaned = os
+    .hostname()
+    .replace(/[^A-Za-z0-9._-]/g, "-")
+    .replace(/^[^A-Za-z0-9]+/, "");
+  return cleaned.slice(0, 63) || "localhost";
+}
 
 const optionalUrl = (name: string) =>
   z
@@ -148,6 +158,17 @@ const configSchema = z
     DRIFT_CHECK_AWS_SECONDS: int(0, 0),
     // How often a worker reads what the local supervisors repaired by themselves into the history; 0: never.
     REPAIR_SCAN_SECONDS: int(5, 0),
+    // Identity of the machine a worker runs on: a local environment belongs to the host that runs its processes.
+    HOST_ID: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, "letters, digits, '.', '_' or '-' (at most 63)")
+      .default(defaultHostId),
+    EVENT_STREAMS_MAX: int(500, 1),
+    LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+    METRICS_HOST: z.string().min(1).default("127.0.0.1"),
+    // 0 turns the metrics listener off.
+    METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
+    METRICS_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
   })
   .superRefine((c, ctx) => {
     for (const tier of ["FRONTEND", "REDIS"] as const) {
@@ -237,6 +258,23 @@ let cached: PortalConfig | undefined;
 export function config(): PortalConfig {
   cached ??= parseConfig(process.env);
   return cached;
+}
+
+/**
+ * Why a worker may not start with this configuration, or null. Workers that share a database (DATABASE_URL
+ * set, possibly on several hosts) must share one secrets passphrase: a passphrase generated per data folder
+ * would make every other host's stacks unreadable.
+ */
+export function workerConfigProblem(c: PortalConfig): string | null {
+  if (c.DATABASE_URL && !c.PULUMI_CONFIG_PASSPHRASE) {
+    const file = path.join(c.DATA_DIR, "pulumi-passphrase");
+    return (
+      "PULUMI_CONFIG_PASSPHRASE must be set when DATABASE_URL is set: every worker using that database must " +
+      "decrypt the same stacks, so the passphrase cannot be generated per host." +
+      ` (If this host generated one before, it is in ${file}: use that value on every host.)`
+    );
+  }
+  return null;
 }
 
 export function requireDatabaseUrl(c: PortalConfig = config()): string {

@@ -1,80 +1,36 @@
 // The portal's one start command. Without DATABASE_URL it starts an embedded PostgreSQL in the data folder;
-// then it applies the migrations and runs the web server (`next start`), the worker, or both (PORTAL_ROLE).
-// Several web and worker processes can share one database. SIGINT/SIGTERM stop everything gracefully.
+// then it applies the migrations and runs the web server (`next start`), the worker, or both (PORTAL_ROLE),
+// and serves the Prometheus metrics of both on METRICS_PORT. Several web and worker processes can share one
+// database. SIGINT/SIGTERM stop everything gracefully, the embedded PostgreSQL included. Logs are JSON lines.
 import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { existsSync } from "node:fs";
+import type { Server } from "node:http";
 import { createRequire } from "node:module";
 import { setPriority } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { applyMigrations, createDbClient, type LocalPostgres, startEmbeddedPostgres } from "@platform/db";
+import { applyMigrations, createDbClient } from "@platform/db";
 import type PgBoss from "pg-boss";
 import { secretFile } from "./auth/secret-file";
 import { checkWebRole, ensureLoginRole, grantWebRole, withCredentials } from "./db-roles";
-import { ConfigError, config as loadConfig, type PortalConfig } from "./env";
-import { startQueue } from "./queue";
+import { ConfigError, config as loadConfig, type PortalConfig, workerConfigProblem } from "./env";
+import { createLogger, type Logger } from "./logger";
+import { registerDriftMetrics } from "./metrics/drift-metrics";
+import { registerFleetMetrics } from "./metrics/fleet-metrics";
+import { INTERNAL_METRICS_TOKEN_VARIABLE } from "./metrics/metrics-auth";
+import { startMetricsServer } from "./metrics/metrics-server";
+import { type PortalDatabase, startPortalDatabase } from "./portal-database";
+import { QUEUE_EXPIRY_MARGIN_SECONDS, startQueue } from "./queue";
 import { DriftMonitor } from "./worker/drift";
 import { createRealOperations } from "./worker/operations";
 import { RepairRecorder } from "./worker/repairs";
 import { OperationWorker } from "./worker/worker";
 
 const appDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-const log = (line: string) => console.log(`[portal] ${line}`);
 
-/** A PostgreSQL still running in `dataDir` (its start command was killed): its pid and port. */
-function runningPostmaster(dataDir: string): { pid: number; port: number } | null {
-  const file = path.join(dataDir, "postmaster.pid");
-  if (!existsSync(file)) return null;
-  const [pid, , , port] = readFileSync(file, "utf8").split("\n");
-  try {
-    process.kill(Number(pid), 0);
-    return { pid: Number(pid), port: Number(port) };
-  } catch {
-    return null; // stale file: PostgreSQL removes it when it starts
-  }
-}
-
-/** The embedded PostgreSQL's superuser password: generated once per data folder (mode 0600). */
-const embeddedPassword = (config: PortalConfig) =>
-  secretFile(path.join(config.DATA_DIR, "postgres-password"));
 /** The web process's role on the embedded PostgreSQL. */
 const EMBEDDED_WEB_ROLE = "portal_web";
-
-async function startDatabase(config: PortalConfig): Promise<{ url: string; embedded?: LocalPostgres }> {
-  if (config.DATABASE_URL) return { url: config.DATABASE_URL };
-  const pgDir = path.join(config.DATA_DIR, "postgres");
-  mkdirSync(config.DATA_DIR, { recursive: true });
-  const password = embeddedPassword(config);
-  const orphan = runningPostmaster(pgDir);
-  if (orphan) {
-    // Reuse it rather than fail on its lock file; stop it with ours.
-    log(`reusing the embedded PostgreSQL left running (pid ${orphan.pid}, port ${orphan.port})`);
-    const url = `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${orphan.port}/portal`;
-    return {
-      url,
-      embedded: {
-        url,
-        port: orphan.port,
-        database: async () => url,
-        stop: async () => {
-          process.kill(orphan.pid, "SIGINT"); // fast shutdown
-          for (let i = 0; i < 50 && runningPostmaster(pgDir); i++)
-            await new Promise((r) => setTimeout(r, 100));
-        },
-      },
-    };
-  }
-  const embedded = await startEmbeddedPostgres({
-    dataDir: pgDir,
-    password,
-    // Data folders made before passwords were generated used this one.
-    legacyPasswords: ["postgres"],
-    onLog: (line) => process.env.PORTAL_DEBUG && console.log(`[postgres] ${line.trimEnd()}`),
-  });
-  const url = await embedded.database("portal");
-  log(`embedded PostgreSQL on port ${embedded.port} (data in ${path.join(config.DATA_DIR, "postgres")})`);
-  return { url, embedded };
-}
 
 /**
  * The web process's database URL: a role that cannot read or write the Pulumi state table. Embedded PostgreSQL:
@@ -85,6 +41,7 @@ async function webDatabaseUrl(
   config: PortalConfig,
   ownerUrl: string | undefined,
   embedded: boolean,
+  log: Logger,
 ): Promise<string> {
   if (!ownerUrl) return config.WEB_DATABASE_URL as string; // a web-only process given only its own role
   const stateTable = config.PULUMI_STATE_TABLE;
@@ -105,8 +62,8 @@ async function webDatabaseUrl(
           " the web process must connect as a role that cannot read the Pulumi state table (README: Database roles)",
       );
     }
-    log(
-      "warning: WEB_DATABASE_URL is not set; the web process uses DATABASE_URL's role, which can read the Pulumi state",
+    log.warn(
+      "WEB_DATABASE_URL is not set; the web process uses DATABASE_URL's role, which can read the Pulumi state",
     );
     return ownerUrl;
   }
@@ -119,12 +76,13 @@ async function webDatabaseUrl(
 }
 
 /** The web process's environment: no owner database URL, no Pulumi passphrase, no cloud secrets. */
-function webEnvironment(webUrl: string, config: PortalConfig): NodeJS.ProcessEnv {
+function webEnvironment(webUrl: string, config: PortalConfig, metricsToken: string): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     DATABASE_URL: webUrl,
     DATA_DIR: config.DATA_DIR,
     NEXT_TELEMETRY_DISABLED: "1",
+    [INTERNAL_METRICS_TOKEN_VARIABLE]: metricsToken,
   };
   for (const secret of [
     "PULUMI_CONFIG_PASSPHRASE",
@@ -136,7 +94,12 @@ function webEnvironment(webUrl: string, config: PortalConfig): NodeJS.ProcessEnv
   return env;
 }
 
-function startWeb(config: PortalConfig, databaseUrl: string): ChildProcess {
+function startWeb(
+  config: PortalConfig,
+  databaseUrl: string,
+  metricsToken: string,
+  log: Logger,
+): ChildProcess {
   const nextBin = createRequire(import.meta.url).resolve("next/dist/bin/next");
   const watchdog = path.join(appDir, "src/server/parent-watchdog.cjs");
   const child = spawn(
@@ -154,10 +117,10 @@ function startWeb(config: PortalConfig, databaseUrl: string): ChildProcess {
     {
       cwd: appDir,
       stdio: "inherit",
-      env: webEnvironment(databaseUrl, config),
+      env: webEnvironment(databaseUrl, config, metricsToken),
     },
   );
-  log(`web on http://${config.LISTEN_HOST}:${config.PORT}`);
+  log.info({ url: `http://${config.LISTEN_HOST}:${config.PORT}` }, "web server starting");
   return child;
 }
 
@@ -169,34 +132,36 @@ async function main(): Promise<void> {
     console.error(e instanceof ConfigError ? e.message : e);
     process.exit(2);
   }
-  if (config.PORTAL_ROLE !== "worker" && !existsSync(path.join(appDir, ".next", "BUILD_ID"))) {
-    console.error(
-      "[portal] the web app is not built: run `npm run build` (or `npm run build -w @platform/portal`) first",
-    );
+  const log = createLogger({ role: "start", level: config.LOG_LEVEL, host: config.HOST_ID });
+  const runsWorker = config.PORTAL_ROLE !== "web";
+  const problem = runsWorker ? workerConfigProblem(config) : null;
+  if (problem) {
+    log.fatal(problem);
+    console.error(`[portal] ${problem}`);
     process.exit(2);
   }
-  // A web-only process may be given only its own restricted role (WEB_DATABASE_URL): then it migrates nothing.
-  const webOnlyRole = config.PORTAL_ROLE === "web" && !config.DATABASE_URL && !!config.WEB_DATABASE_URL;
-  const { url, embedded } = webOnlyRole
-    ? { url: config.WEB_DATABASE_URL as string, embedded: undefined }
-    : await startDatabase(config);
-  if (!webOnlyRole) {
-    const migrated = await applyMigrations(url);
-    if (migrated.applied.length) log(`applied migrations: ${migrated.applied.join(", ")}`);
+  if (config.PORTAL_ROLE !== "worker" && !existsSync(path.join(appDir, ".next", "BUILD_ID"))) {
+    const message =
+      "the web app is not built: run `npm run build` (or `npm run build -w @platform/portal`) first";
+    log.fatal(message);
+    console.error(`[portal] ${message}`);
+    process.exit(2);
   }
 
+  let database: PortalDatabase | undefined;
   let web: ChildProcess | undefined;
   let worker: OperationWorker | undefined;
   let drift: DriftMonitor | undefined;
   let repairs: RepairRecorder | undefined;
   let boss: PgBoss | undefined;
-  const db = createDbClient(url, { poolSize: config.WORKER_CONCURRENCY + 4 });
+  let metricsServer: Server | undefined;
+  let db: ReturnType<typeof createDbClient> | undefined;
   let stopping = false;
 
   const stop = async (reason: string, code = 0) => {
     if (stopping) return;
     stopping = true;
-    log(`stopping (${reason})`);
+    log.info({ reason }, "stopping");
     const webExited =
       web && web.exitCode === null ? new Promise((r) => web?.once("exit", r)) : Promise.resolve();
     web?.kill("SIGTERM");
@@ -206,68 +171,116 @@ async function main(): Promise<void> {
     boss?.removeAllListeners("error");
     boss?.on("error", () => {});
     await boss?.stop({ graceful: true, wait: true, timeout: 5000 }).catch(() => {});
-    await db.$disconnect().catch(() => {});
+    await db?.$disconnect().catch(() => {});
+    await new Promise((r) => (metricsServer ? metricsServer.close(r) : r(undefined)));
     await Promise.race([webExited, new Promise((r) => setTimeout(r, 5000))]);
-    await embedded?.stop().catch(() => {});
+    await database?.stop().catch((e) => log.error({ err: e }, "could not stop the embedded PostgreSQL"));
+    log.info("stopped");
     process.exit(code);
   };
-  process.on("SIGINT", () => void stop("SIGINT"));
-  process.on("SIGTERM", () => void stop("SIGTERM"));
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(signal, () => void stop(signal));
 
-  if (config.PORTAL_ROLE !== "worker") {
-    let webUrl: string;
-    try {
-      webUrl = await webDatabaseUrl(
-        config,
-        webOnlyRole ? undefined : url,
-        !!embedded && !config.DATABASE_URL,
-      );
-    } catch (e) {
-      console.error(`[portal] ${e instanceof Error ? e.message : e}`);
-      await stop("the web database role is not usable", 2);
-      return;
+  try {
+    // A web-only process may be given only its own restricted role (WEB_DATABASE_URL): then it migrates nothing.
+    const webOnlyRole = config.PORTAL_ROLE === "web" && !config.DATABASE_URL && !!config.WEB_DATABASE_URL;
+    database = webOnlyRole
+      ? { url: config.WEB_DATABASE_URL as string, embedded: false, stop: async () => {} }
+      : await startPortalDatabase(config, log);
+    const url = database.url;
+    if (!webOnlyRole) {
+      const migrated = await applyMigrations(url);
+      if (migrated.applied.length)
+        log.info({ migrations: migrated.applied }, `applied migrations: ${migrated.applied.join(", ")}`);
     }
-    web = startWeb(config, webUrl);
-    web.on("exit", (code) => void stop(`web exited with ${code}`, code ?? 1));
-  }
-  if (config.PORTAL_ROLE !== "web") {
-    // Operations are background work (Pulumi, and on the local target the environments' own processes, all
-    // children of this process): a lower CPU priority keeps the web pages fast while they run.
-    if (config.WORKER_NICE > 0) {
+    db = createDbClient(url, { poolSize: config.WORKER_CONCURRENCY + 4 });
+
+    const metricsToken = randomBytes(24).toString("base64url");
+    if (config.PORTAL_ROLE !== "worker") {
+      let webUrl: string;
       try {
-        setPriority(process.pid, config.WORKER_NICE);
+        webUrl = await webDatabaseUrl(config, webOnlyRole ? undefined : url, database.embedded, log);
       } catch (e) {
-        log(`could not lower the worker's priority: ${e}`);
+        const message = e instanceof Error ? e.message : String(e);
+        log.fatal({ err: e }, message);
+        console.error(`[portal] ${message}`);
+        await stop("the web database role is not usable", 2);
+        return;
       }
+      web = startWeb(config, webUrl, metricsToken, log);
+      web.on("exit", (code) => void stop(`web exited with ${code}`, code ?? 1));
     }
-    boss = await startQueue(url, { role: "worker", expireInSeconds: config.OPERATION_TIMEOUT_MINUTES * 60 });
-    const ops = await createRealOperations(config, url);
-    worker = new OperationWorker({
-      db,
-      boss,
-      ops,
-      concurrency: config.WORKER_CONCURRENCY,
-      heartbeatSeconds: config.HEARTBEAT_SECONDS,
-      staleAfterSeconds: config.STALE_AFTER_SECONDS,
-      eventsPerOperation: config.EVENTS_PER_OPERATION,
-      eventRetentionDays: config.EVENT_RETENTION_DAYS,
-    });
-    await worker.start();
-    // Drift checks and the supervisors' repairs: beside the operations, one environment at a time.
-    drift = new DriftMonitor({
-      db,
-      ops,
-      localSeconds: config.DRIFT_CHECK_LOCAL_SECONDS,
-      awsSeconds: config.DRIFT_CHECK_AWS_SECONDS,
-      workerId: worker.id,
-    });
-    repairs = new RepairRecorder({ db, ops, scanSeconds: config.REPAIR_SCAN_SECONDS });
-    drift.start();
-    repairs.start();
+    registerFleetMetrics(db, config.STALE_AFTER_SECONDS, (e) =>
+      log.warn({ err: e }, "fleet metrics read failed"),
+    );
+    if (config.METRICS_PORT > 0) {
+      metricsServer = await startMetricsServer({
+        host: config.METRICS_HOST,
+        port: config.METRICS_PORT,
+        token: config.METRICS_TOKEN,
+        web: web ? { url: `http://127.0.0.1:${config.PORT}/api/metrics`, token: metricsToken } : undefined,
+        logger: log,
+      });
+      log.info({ url: `http://${config.METRICS_HOST}:${config.METRICS_PORT}/metrics` }, "metrics listening");
+    }
+    if (runsWorker) {
+      // Operations are background work (Pulumi, and on the local target the environments' own processes, all
+      // children of this process): a lower CPU priority keeps the web pages fast while they run.
+      if (config.WORKER_NICE > 0) {
+        try {
+          setPriority(process.pid, config.WORKER_NICE);
+        } catch (e) {
+          log.warn({ err: e }, "could not lower the worker's priority");
+        }
+      }
+      const workerLog = log.child({ role: "worker" });
+      const timeoutSeconds = config.OPERATION_TIMEOUT_MINUTES * 60;
+      boss = await startQueue(url, {
+        role: "worker",
+        host: config.HOST_ID,
+        expireInSeconds: timeoutSeconds + QUEUE_EXPIRY_MARGIN_SECONDS,
+        onError: (e) => workerLog.warn({ err: e }, "queue error"),
+      });
+      const ops = await createRealOperations(config, url);
+      registerDriftMetrics();
+      worker = new OperationWorker({
+        db,
+        boss,
+        ops,
+        databaseUrl: url,
+        host: config.HOST_ID,
+        concurrency: config.WORKER_CONCURRENCY,
+        heartbeatSeconds: config.HEARTBEAT_SECONDS,
+        staleAfterSeconds: config.STALE_AFTER_SECONDS,
+        operationTimeoutSeconds: timeoutSeconds,
+        eventsPerOperation: config.EVENTS_PER_OPERATION,
+        eventRetentionDays: config.EVENT_RETENTION_DAYS,
+        logger: workerLog,
+      });
+      await worker.start();
+      // Drift checks and the supervisors' repairs: beside the operations, one environment at a time.
+      drift = new DriftMonitor({
+        db,
+        ops,
+        localSeconds: config.DRIFT_CHECK_LOCAL_SECONDS,
+        awsSeconds: config.DRIFT_CHECK_AWS_SECONDS,
+        workerId: worker.id,
+        log: (line) => workerLog.info({ component: "drift" }, line),
+      });
+      repairs = new RepairRecorder({
+        db,
+        ops,
+        scanSeconds: config.REPAIR_SCAN_SECONDS,
+        log: (line) => workerLog.info({ component: "repairs" }, line),
+      });
+      drift.start();
+      repairs.start();
+    }
+    log.info({ role: config.PORTAL_ROLE, host: config.HOST_ID }, "portal started");
+  } catch (e) {
+    log.fatal({ err: e }, "failed to start");
+    console.error(`[portal] failed to start: ${e instanceof Error ? (e.stack ?? e.message) : e}`);
+    await stop("start failed", 1);
   }
 }
 
-main().catch((e) => {
-  console.error(`[portal] failed to start: ${e instanceof Error ? (e.stack ?? e.message) : e}`);
-  process.exit(1);
-});
+void main();

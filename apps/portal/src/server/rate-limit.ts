@@ -3,6 +3,7 @@
 // web process of a portal shares them.
 import pg from "pg";
 import { RateLimiterPostgres, RateLimiterRes } from "rate-limiter-flexible";
+import { webLogger } from "./logger";
 
 export interface RateLimiter {
   /** Counts one request of `identity`; null when allowed, else the seconds until it would be. */
@@ -38,6 +39,6 @@ export function postgresRateLimiter(pool: pg.Pool, name: string, perMinute: numb
 /** A small pool for the counters (one per process). */
 export function rateLimitPool(databaseUrl: string): pg.Pool {
   const pool = new pg.Pool({ connectionString: databaseUrl, max: 2, idleTimeoutMillis: 30_000 });
-  pool.on("error", (e) => console.error(`[portal] rate-limit pool: ${e.message}`));
+  pool.on("error", (e) => webLogger().warn({ err: e }, "rate-limit pool connection failed"));
   return pool;
 }

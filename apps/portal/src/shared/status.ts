@@ -47,7 +47,11 @@ export interface EnvironmentState {
   lastOperationKind?: OperationKind | null;
   /** True when some operation ever started (resources may exist). */
   everStarted?: boolean;
+  /** Its time-to-live has passed: the workers destroy it, and nothing may keep it alive. */
+  expired?: boolean;
 }
+
+export const EXPIRED_MESSAGE = "The time-to-live of this environment has passed: it is being destroyed.";
 
 const ACTIVE_OPERATION: ReadonlySet<OperationStatus> = new Set(["queued", "running"]);
 export const isOperationActive = (s: OperationStatus | null | undefined) => !!s && ACTIVE_OPERATION.has(s);
@@ -63,6 +67,7 @@ export function refusal(action: EnvironmentAction, env: EnvironmentState): strin
     case "retry":
       if (busy) return `A ${kind} operation is already ${env.lastOperationStatus}.`;
       if (env.status === "destroyed") return "The environment is destroyed; nothing to retry.";
+      if (env.expired && env.lastOperationKind !== "destroy") return EXPIRED_MESSAGE;
       return env.lastOperationStatus === "failed" ||
         env.lastOperationStatus === "interrupted" ||
         env.lastOperationStatus === "cancelled"
@@ -73,6 +78,7 @@ export function refusal(action: EnvironmentAction, env: EnvironmentState): strin
     case "refresh":
     case "reconcile":
       if (env.status === "destroyed") return "The environment is destroyed.";
+      if (env.expired) return EXPIRED_MESSAGE;
       if (busy || env.status === "destroying") {
         return env.status === "destroying" || kind === "destroy"
           ? `Cannot ${action} while the environment is being destroyed.`

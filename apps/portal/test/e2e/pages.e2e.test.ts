@@ -149,13 +149,13 @@ const envRows = async (page: Page) =>
     .sort();
 
 async function finished(name: string) {
+  const read = () =>
+    db.environment.findFirstOrThrow({ where: { name, deletedAt: null }, include: { lastOperation: true } });
   return await waitFor(`${name}'s operation to finish`, async () => {
-    const env = await db.environment.findFirstOrThrow({
-      where: { name, deletedAt: null },
-      include: { lastOperation: true },
-    });
-    const s = env.lastOperation?.status;
-    return s && s !== "queued" && s !== "running" ? env : null;
+    const s = (await read()).lastOperation?.status;
+    // Prisma reads the relation in a second query: read again so the environment row is as fresh as the
+    // operation (the worker records both in one transaction).
+    return s && s !== "queued" && s !== "running" ? await read() : null;
   });
 }
 const running = (name: string) =>

@@ -11,6 +11,8 @@ export const appDir = path.resolve(import.meta.dirname, "../..");
 
 export interface PortalProcess {
   url: string;
+  /** The start command's metrics listener (METRICS_PORT; a free port unless the test set one). */
+  metricsUrl: string;
   dataDir: string;
   output: () => string;
   /** The start command's process (to kill it the hard way in tests). */
@@ -28,10 +30,18 @@ export async function startPortal(env: Record<string, string> = {}): Promise<Por
   const dataDir = env.DATA_DIR ?? mkdtempSync(path.join(tmpdir(), "portal-e2e-"));
   mkdirSync(dataDir, { recursive: true });
   const port = Number(env.PORT) || (await freePort());
+  const metricsPort = env.METRICS_PORT ?? String(await freePort());
   let out = "";
   const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", "src/server/main.ts"], {
     cwd: appDir,
-    env: { ...process.env, PORT: String(port), DATA_DIR: dataDir, DATABASE_URL: "", ...env },
+    env: {
+      ...process.env,
+      PORT: String(port),
+      DATA_DIR: dataDir,
+      DATABASE_URL: "",
+      ...env,
+      METRICS_PORT: metricsPort,
+    },
     stdio: ["ignore", "pipe", "pipe"],
   });
   child.stdout?.on("data", (d) => {
@@ -52,10 +62,13 @@ export async function startPortal(env: Record<string, string> = {}): Promise<Por
     if (!env.DATA_DIR) rmSync(dataDir, { recursive: true, force: true });
   };
   try {
+    // A worker-only process has no web server: it is ready when its worker has started.
+    const workerOnly = env.PORTAL_ROLE === "worker";
     await waitFor(
-      "the portal to answer /api/health",
+      workerOnly ? "the worker to start" : "the portal to answer /api/health",
       async () => {
         if (child.exitCode !== null) throw new Error(`portal exited (${child.exitCode}):\n${out}`);
+        if (workerOnly) return out.includes('"msg":"portal started"');
         return (await fetch(`${url}/api/health`).catch(() => null))?.ok;
       },
       90_000,
@@ -66,7 +79,15 @@ export async function startPortal(env: Record<string, string> = {}): Promise<Por
     throw e;
   }
   const exited = child.exitCode !== null ? Promise.resolve() : new Promise((r) => child.once("exit", r));
-  return { url, dataDir, output: () => out, pid: child.pid ?? 0, exited, stop };
+  return {
+    url,
+    metricsUrl: `http://127.0.0.1:${metricsPort}/metrics`,
+    dataDir,
+    output: () => out,
+    pid: child.pid ?? 0,
+    exited,
+    stop,
+  };
 }
 
 /** Last resort after a failed test: ends processes (environment replicas, PostgreSQL) living in `dir`. */

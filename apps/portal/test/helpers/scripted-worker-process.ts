@@ -25,10 +25,22 @@ export async function startScriptedWorker(env: {
   WORKER_ID: string;
   SCRIPT_FILE: string;
   STACK_LOCKS?: "1";
+  HOST_ID?: string;
+  WORKER_CONCURRENCY?: string;
+  /** Its clock runs this many milliseconds ahead (negative: behind). */
+  CLOCK_SKEW_MS?: string;
+  OPERATION_TIMEOUT_SECONDS?: string;
+  REAP_EVERY_SECONDS?: string;
 }): Promise<ScriptedWorkerProcess> {
   const child = spawn(
     process.execPath,
-    ["--import", "tsx", path.join(import.meta.dirname, "../fixtures/scripted-worker.ts")],
+    [
+      "--require",
+      path.join(import.meta.dirname, "../fixtures/clock-skew.cjs"),
+      "--import",
+      "tsx",
+      path.join(import.meta.dirname, "../fixtures/scripted-worker.ts"),
+    ],
     { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "inherit"] },
   );
   let out = "";

@@ -21,11 +21,11 @@ import { startQueue } from "../../src/server/queue";
 import { DriftMonitor } from "../../src/server/worker/drift";
 import type { EnvironmentOperations, EnvironmentRef } from "../../src/server/worker/operations-contract";
 import { RepairRecorder } from "../../src/server/worker/repairs";
-import { OperationWorker } from "../../src/server/worker/worker";
 import { makePrincipal } from "../../src/shared/access";
 import { syncOf } from "../../src/shared/sync";
 import { startTestDatabaseServer, type TestDatabaseServer, waitFor } from "../helpers/database";
 import { ScriptedOperations } from "../helpers/scripted-operations";
+import { startWorker } from "../helpers/worker-setup";
 
 // The real operations of @platform/infra, for their repairs reader (no Pulumi run is made here).
 const infra: typeof import("@platform/infra") = createRequire(import.meta.url)("@platform/infra");
@@ -389,24 +389,7 @@ describe("refresh tells the truth, reconcile repairs", () => {
   it("records the counts a refresh found, says the environment drifted, and a reconcile (an up with the counts asked for) repairs it", async () => {
     const s = await setup();
     const ops = new OneFrontendGone({ durationMs: 100 });
-    const boss = await startQueue(s.url, { role: "worker" });
-    const worker = new OperationWorker({
-      db: s.db,
-      boss,
-      ops,
-      concurrency: 2,
-      heartbeatSeconds: 1,
-      staleAfterSeconds: 3,
-      eventsPerOperation: 1000,
-      eventRetentionDays: 1,
-      reapEverySeconds: 1,
-      log: () => {},
-    });
-    await worker.start();
-    cleanups.push(async () => {
-      await worker.stop(2000);
-      await boss.stop({ graceful: false, wait: true });
-    });
+    await startWorker(s, ops, cleanups);
     const key = () => crypto.randomUUID();
     const load = () =>
       s.db.environment.findFirstOrThrow({

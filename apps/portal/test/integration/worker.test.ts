@@ -69,7 +69,7 @@ async function startWorker(
     eventsPerOperation: 1000,
     eventRetentionDays: 1,
     reapEverySeconds: 1,
-    log: () => {},
+    databaseUrl: s.url,
     ...extra,
   });
   await worker.start();

@@ -1,6 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { devResolver } from "../../src/server/auth/resolvers";
-import { ConfigError, limitsFrom, parseConfig } from "../../src/server/env";
+import {
+  ConfigError,
+  defaultHostId,
+  limitsFrom,
+  parseConfig,
+  workerConfigProblem,
+} from "../../src/server/env";
 import { pulumiBackendUrl } from "../../src/server/worker/operations";
 
 describe("configuration", () => {
@@ -30,6 +36,47 @@ describe("configuration", () => {
       expect(String(e)).toMatch(/PORTAL_ROLE/);
       expect(String(e)).toMatch(/DATABASE_URL/);
     }
+  });
+  it("validates the worker, stream and observability settings", () => {
+    const c = parseConfig({});
+    expect(c).toMatchObject({
+      HOST_ID: defaultHostId(),
+      EVENT_STREAMS_MAX: 500,
+      LOG_LEVEL: "info",
+      METRICS_HOST: "127.0.0.1",
+      METRICS_PORT: 9464,
+      OPERATION_TIMEOUT_MINUTES: 120,
+    });
+    expect(c.METRICS_TOKEN).toBeUndefined();
+    expect(defaultHostId()).toMatch(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/);
+    expect(parseConfig({ HOST_ID: "build-1.eu", METRICS_PORT: "0" })).toMatchObject({
+      HOST_ID: "build-1.eu",
+      METRICS_PORT: 0,
+    });
+    for (const [name, value] of [
+      ["HOST_ID", "two words"],
+      ["HOST_ID", "-leading"],
+      ["METRICS_TOKEN", "short"],
+      ["METRICS_PORT", "70000"],
+      ["LOG_LEVEL", "loud"],
+      ["EVENT_STREAMS_MAX", "0"],
+      ["OPERATION_TIMEOUT_MINUTES", "0"],
+    ]) {
+      expect(() => parseConfig({ [name as string]: value }), `${name}=${value}`).toThrow(
+        new RegExp(name as string),
+      );
+    }
+  });
+  it("requires one passphrase for workers on a shared database", () => {
+    expect(workerConfigProblem(parseConfig({ DATABASE_URL: "postgres://u:p@db/portal" }))).toMatch(
+      /PULUMI_CONFIG_PASSPHRASE must be set when DATABASE_URL is set/,
+    );
+    expect(
+      workerConfigProblem(
+        parseConfig({ DATABASE_URL: "postgres://u:p@db/portal", PULUMI_CONFIG_PASSPHRASE: "x" }),
+      ),
+    ).toBeNull();
+    expect(workerConfigProblem(parseConfig({}))).toBeNull(); // embedded: generated into the data folder
   });
   it("points Pulumi at the same database with TLS off and its own table", () => {
     expect(pulumiBackendUrl("postgresql://u:p@h:5/db", "pulumi_state")).toBe(

@@ -33,6 +33,7 @@ import type {
   OperationResult,
   OperationsConfig,
   ResourceOp,
+  RecoverOptions,
   RunOptions,
 } from "./types";
 
@@ -199,7 +200,7 @@ export function createEnvironmentOperations(rawConfig: OperationsConfig): Enviro
     /** The stack in a fresh temporary workspace (created when `create`), without recovery. */
     openStack: (program: PulumiFn, create: boolean) => Promise<Stack>;
     /** Recovery only: stale lock, pending operations, orphans. Undefined for a stack that does not exist. */
-    recover: (program: PulumiFn) => Promise<{ resources: number } | undefined>;
+    recover: (program: PulumiFn, options?: RecoverOptions) => Promise<{ resources: number } | undefined>;
     /**
      * Recovery, then `run` on the stack (created when `create`) with the streaming options; progress expects
      * `estimate` steps or as many as the state holds, and completes when `run` succeeds. `dropLine` keeps a
@@ -270,7 +271,7 @@ export function createEnvironmentOperations(rawConfig: OperationsConfig): Enviro
             ? await LocalWorkspace.createOrSelectStack(args, opts)
             : await LocalWorkspace.selectStack(args, opts);
         };
-        const recover = async (program: PulumiFn) => {
+        const recover = async (program: PulumiFn, recoverOptions?: RecoverOptions) => {
           const s = stateStore();
           try {
             await s.ping();
@@ -290,6 +291,7 @@ export function createEnvironmentOperations(rawConfig: OperationsConfig): Enviro
             pulumiHome,
             openStack: () => openStack(program, false),
             notice: (message) => emit({ type: "notice", message }),
+            clearPendingCreates: recoverOptions?.clearPendingCreates,
           });
           return checkpoint ? { resources: checkpoint.resources.length } : undefined;
         };
@@ -433,20 +435,35 @@ export function createEnvironmentOperations(rawConfig: OperationsConfig): Enviro
       const ref = parse(environmentRefSchema, rawRef, "environment reference");
       return operate("destroy", ref.name, ref.target, options, async (ctx) => {
         const started = Date.now();
+        const envDir = ref.target === "local" ? envDirOf(ref.name) : undefined;
+        const notice = (message: string) => ctx.emit({ type: "notice", message });
+        // No stack: an earlier destroy removed it and was stopped before its result was recorded (or nothing
+        // was ever created). Nothing is left to destroy; the recovery has already stopped any process of a
+        // local environment the process table still shows.
+        if ((await ctx.recover(noProgram)) === undefined) {
+          notice(
+            `the stack ${ref.name} does not exist (already removed, or never created): nothing left to destroy`,
+          );
+          if (envDir) rmSync(envDir, { recursive: true, force: true });
+          ctx.emit({ type: "progress", done: 0, expected: 0, percent: 100 });
+          return {
+            kind: "destroy",
+            environment: ref.name,
+            outputs: {},
+            changes: {},
+            durationMs: Date.now() - started,
+          };
+        }
         const { result } = await ctx.runOnStack(
           noProgram,
           { create: false, dropLine: (line) => stackRemovalHint.test(line) },
           (stack, streaming) => stack.destroy({ ...streaming, remove: true }),
         );
-        ctx.emit({
-          type: "notice",
-          message: `removed the stack ${ref.name} (its history and configuration) from the state backend`,
-        });
-        if (ref.target === "local") {
+        notice(`removed the stack ${ref.name} (its history and configuration) from the state backend`);
+        if (envDir) {
           // Every resource is deleted: nothing of this environment may keep running. A process the state
           // never knew (killed run, a dead supervisor) is found in the process table and stopped too.
-          const envDir = envDirOf(ref.name);
-          await reapOrphans(envDir, undefined, (message) => ctx.emit({ type: "notice", message }));
+          await reapOrphans(envDir, undefined, notice);
           rmSync(envDir, { recursive: true, force: true });
         }
         return {
@@ -512,10 +529,10 @@ export function createEnvironmentOperations(rawConfig: OperationsConfig): Enviro
       return readRepairs(envDirOf(ref.name), cursor);
     },
 
-    async recover(rawRef) {
+    async recover(rawRef, recoverOptions) {
       const ref = parse(environmentRefSchema, rawRef, "environment reference");
       await operate("recover", ref.name, ref.target, undefined, async (ctx) => {
-        await ctx.recover(noProgram);
+        await ctx.recover(noProgram, recoverOptions);
       });
     },
 

@@ -58,6 +58,34 @@ export interface RecoveryInput {
   /** Opens the stack through the CLI, only when pending operations must be cleared. */
   openStack: () => Promise<Stack>;
   notice: (message: string) => void;
+  /** Cloud target: drop pending creates too (someone checked they do not exist). */
+  clearPendingCreates?: boolean;
+}
+
+/** The last part of a URN: the resource's name. */
+const nameOf = (urn: string) => urn.split("::").pop() ?? urn;
+
+/**
+ * Why a cloud stack cannot be recovered by itself: resources a killed run was creating may exist in the
+ * account without being in the state (costing money, holding their names). The message lists them and
+ * says how to resolve it.
+ */
+export function pendingCreatesError(
+  stack: string,
+  creates: { type: string; urn: string }[],
+): EnvironmentOperationError {
+  const typeOf = (urn: string) => urn.split("::")[2]?.split("$").pop() ?? "resource";
+  const list = creates.map((c) => `  ${typeOf(c.urn)} ${nameOf(c.urn)} (${c.urn})`).join("\n");
+  const importCommand = `pulumi refresh --stack ${stack} --import-pending-creates <urn> <id>`;
+  const clearCommand = `pulumi refresh --stack ${stack} --clear-pending-creates`;
+  return new EnvironmentOperationError(
+    "pending-creates",
+    [
+      `a run on ${stack} was interrupted while creating ${creates.length} resource(s) that the state does not hold but the cloud account may (they would keep costing money and block their names):`,
+      list,
+      `Nothing was changed. Look for them in the account (tags Environment=${stack}, ManagedBy=platform-portal), then either import each one that exists (${importCommand}) or, once none of them exists, drop them from the state (${clearCommand}), with the portal's PULUMI_BACKEND_URL and PULUMI_CONFIG_PASSPHRASE. Then retry.`,
+    ].join("\n"),
+  );
 }
 
 /**
@@ -87,6 +115,16 @@ export async function recoverStack(input: RecoveryInput): Promise<CheckpointSumm
   }
 
   const checkpoint = await store.readCheckpoint(project, stack);
+  // A local target's pending creates are processes: the orphan reaper below finds and stops them. A cloud
+  // target's may be real resources the state would lose: never dropped silently.
+  const creates = checkpoint?.pendingOperations.filter((p) => p.type === "creating") ?? [];
+  if (!input.envDir && creates.length > 0 && !input.clearPendingCreates) {
+    const names = creates.map((c) => nameOf(c.urn)).join(", ");
+    notice(
+      `pending creates of an interrupted run on ${stack} (${names}): nothing runs until they are resolved`,
+    );
+    throw pendingCreatesError(stack, creates);
+  }
   if (checkpoint && checkpoint.pendingOperations.length > 0) {
     const s = await input.openStack();
     const state = await s.exportStack();

@@ -136,6 +136,11 @@ export type OperationErrorCode =
   | "cli-missing"
   | "cli-too-old"
   | "backend-unreachable"
+  /**
+   * (not local) A killed run left resources it was creating that the state does not hold but the cloud may:
+   * nothing runs until they are imported, or cleared with `recover(ref, { clearPendingCreates: true })`.
+   */
+  | "pending-creates"
   | "cancelled"
   | "unknown";
 
@@ -144,6 +149,14 @@ export interface RunOptions {
   onEvent?: (event: OperationEvent) => void;
   /** The engine's raw events (Automation API `EngineEvent`), for debugging and recording. */
   onEngineEvent?: (event: unknown) => void;
+}
+
+export interface RecoverOptions {
+  /**
+   * Drop the pending creates of a cloud environment from its state: only once someone checked that those
+   * resources do not exist (or imported them with `pulumi refresh --import-pending-creates`).
+   */
+  clearPendingCreates?: boolean;
 }
 
 /** How the operations reach their state backend and where the local target keeps its files. */
@@ -189,8 +202,12 @@ export interface EnvironmentOperations {
   refresh(ref: EnvironmentRef, options?: RunOptions): Promise<OperationResult>;
   /** Destroys every resource, then removes the stack. */
   destroy(ref: EnvironmentRef, options?: RunOptions): Promise<OperationResult>;
-  /** Clears a stale lock and pending operations left by a killed run (also done by every operation itself). */
-  recover(ref: EnvironmentRef): Promise<void>;
+  /**
+   * Clears a stale lock and pending operations left by a killed run (also done by every operation itself).
+   * Pending creates of a cloud target stop it (`pending-creates`) unless `clearPendingCreates` says they
+   * were checked and do not exist.
+   */
+  recover(ref: EnvironmentRef, options?: RecoverOptions): Promise<void>;
   /**
    * Compares the state with reality without changing either (a refresh preview: no lock, no recovery, no
    * writes), so it may run beside an operation on the same environment (its answer is then stale).

@@ -686,8 +686,7 @@ describe("local target", () => {
     await expect(ops.refresh({ name: "alpha", target: "local" })).rejects.toMatchObject({
       code: "stack-not-found",
     });
-    await expect(ops.destroy({ name: "alpha", target: "local" })).rejects.toMatchObject({
-      code: "stack-not-found",
-    });
+    // Destroying what is gone finishes as destroyed (a destroy killed after it removed the stack is retried).
+    await expect(ops.destroy({ name: "alpha", target: "local" })).resolves.toMatchObject({ changes: {} });
   });
 });

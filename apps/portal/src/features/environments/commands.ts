@@ -137,6 +137,7 @@ async function loadState(ctx: CommandContext, name: string) {
       lastOperationStatus: env.lastOperation?.status ?? null,
       lastOperationKind: env.lastOperation?.kind ?? null,
       everStarted,
+      expired: env.expiresAt !== null && env.expiresAt.getTime() <= Date.now(),
     },
   };
 }

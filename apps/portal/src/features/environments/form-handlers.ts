@@ -4,6 +4,7 @@
 // (actions.ts) add only the request's context, cache revalidation and redirects, and the tests call these.
 import { randomUUID } from "node:crypto";
 import type { z } from "zod";
+import { webLogger } from "../../server/logger";
 import {
   createEnvironmentSchema,
   destroyEnvironmentSchema,
@@ -95,7 +96,11 @@ async function handle<S extends z.ZodType>(
     }
     return answer(await command(ctx, parsed.data), form);
   } catch (e) {
-    console.error(`[portal] action failed: ${e instanceof Error ? e.stack : e}`);
+    const environment = form.get("name");
+    webLogger().error(
+      { err: e, environment: typeof environment === "string" ? environment : undefined },
+      "action failed: the request was not recorded",
+    );
     return {
       state: {
         status: "error",

@@ -8,6 +8,7 @@
 // share the work through a claim on the environment's drift row (a stale claim, from a worker that died, is
 // taken over after 15 minutes).
 import type { PrismaClient } from "@platform/db/client";
+import { countDriftCheck, setEnvironmentsDrifted } from "../metrics/drift-metrics";
 import type { EnvironmentOperations } from "./operations-contract";
 
 export interface DriftMonitorOptions {
@@ -83,8 +84,24 @@ export class DriftMonitor {
     for (;;) {
       if (this.stopped) return outcomes;
       const outcome = await this.checkNext();
-      if (!outcome) return outcomes;
+      if (!outcome) {
+        if (outcomes.length) await this.reportDrifted();
+        return outcomes;
+      }
       outcomes.push(outcome);
+    }
+  }
+
+  /** The drifted-environments gauge, per target, from the database (every worker reports the same). */
+  private async reportDrifted(): Promise<void> {
+    const rows = await this.o.db.$queryRaw<{ target: string; n: number }[]>`
+      SELECT e.target::text AS target, count(d.environment_id)::int AS n
+        FROM environments e
+        LEFT JOIN environment_drift d ON d.environment_id = e.id AND d.status = 'drifted'
+       WHERE e.deleted_at IS NULL AND e.status <> 'destroyed'
+       GROUP BY e.target`;
+    for (const target of ["local", "aws"]) {
+      setEnvironmentsDrifted(target, rows.find((r) => r.target === target)?.n ?? 0);
     }
   }
 
@@ -156,6 +173,7 @@ export class DriftMonitor {
       return { environment: env.name, result: "discarded" };
     }
     const result = error ? "failed" : report?.drifted ? "drifted" : "in_sync";
+    countDriftCheck(env.target, result === "failed" ? "error" : result === "in_sync" ? "in-sync" : "drifted");
     await db.$executeRaw`
       UPDATE environment_drift
          SET status = ${result}::"DriftStatus", checked_at = now(),

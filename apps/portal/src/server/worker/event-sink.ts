@@ -1,14 +1,26 @@
 // Buffers what a running operation reports and writes it to PostgreSQL in small batches, so a chatty Pulumi
 // run costs a few inserts per second. Keeps at most `maxEvents` events per operation (the oldest go) and the
-// latest progress on the operation row.
+// latest progress on the operation row. A failed write keeps what it was writing and tries again at the
+// next flush: a database restart during an operation loses no log line (up to `maxBuffered` waiting lines;
+// past that the oldest waiting ones are dropped and a notice says how many).
 import type { Prisma, PrismaClient } from "@platform/db/client";
+import type { Logger } from "../logger";
 import type { OperationEvent } from "./operations-contract";
+
+/** Longest message kept for one event (a Pulumi diagnostic can be megabytes). */
+export const MAX_MESSAGE_LENGTH = 4000;
 
 export interface StoredEvent {
   type: string;
   severity?: string;
   message: string;
   data?: Prisma.InputJsonValue;
+}
+
+export function truncateMessage(message: string, max = MAX_MESSAGE_LENGTH): string {
+  if (message.length <= max) return message;
+  const suffix = ` … (${message.length - max + 40} more characters)`;
+  return message.slice(0, max - suffix.length) + suffix;
 }
 
 export function describeEvent(event: OperationEvent): StoredEvent | null {
@@ -34,20 +46,42 @@ export function describeEvent(event: OperationEvent): StoredEvent | null {
   }
 }
 
+export interface EventSinkOptions {
+  maxEvents: number;
+  flushEveryMs?: number;
+  /** Events waiting while writes fail, at most (the oldest waiting are dropped past this). */
+  maxBuffered?: number;
+  logger?: Logger;
+}
+
+const BATCH = 500;
+
 export class EventSink {
   private buffer: StoredEvent[] = [];
+  private dropped = 0;
   private progress: { done: number; expected: number } | null = null;
   private written = 0;
-  private timer: NodeJS.Timeout;
+  private failures = 0;
+  private readonly timer: NodeJS.Timeout;
   private flushing: Promise<void> = Promise.resolve();
+  private readonly maxEvents: number;
+  private readonly maxBuffered: number;
+  private readonly logger?: Logger;
 
   constructor(
     private readonly db: PrismaClient,
     private readonly operationId: string,
-    private readonly maxEvents: number,
-    flushEveryMs = 300,
+    options: EventSinkOptions,
   ) {
-    this.timer = setInterval(() => void this.flush(), flushEveryMs);
+    this.maxEvents = options.maxEvents;
+    this.maxBuffered = options.maxBuffered ?? 10_000;
+    this.logger = options.logger;
+    this.timer = setInterval(() => void this.flush(), options.flushEveryMs ?? 300);
+  }
+
+  /** Events waiting to be written. */
+  get pending(): number {
+    return this.buffer.length;
   }
 
   push = (event: OperationEvent): void => {
@@ -57,83 +91,93 @@ export class EventSink {
     }
     const stored = describeEvent(event);
     if (stored && stored.message.length > 0)
-      this.buffer.push({ ...stored, message: stored.message.slice(0, 4000) });
+      this.add({ ...stored, message: truncateMessage(stored.message) });
   };
 
   note(type: string, message: string, severity = "info"): void {
-    this.buffer.push({ type, severity, message });
+    this.add({ type, severity, message: truncateMessage(message) });
   }
 
-  /** Writes what is buffered; calls are serialised. */
+  private add(event: StoredEvent): void {
+    this.buffer.push(event);
+    if (this.buffer.length > this.maxBuffered) {
+      const excess = this.buffer.length - this.maxBuffered;
+      this.buffer.splice(0, excess);
+      this.dropped += excess;
+    }
+  }
+
+  /** Writes what is buffered; calls are serialised. A failed write keeps its events for the next flush. */
   flush(): Promise<void> {
-    this.flushing = this.flushing
-      .then(() => this.write())
-      .catch((e) => console.error(`[worker] events: ${e}`));
+    this.flushing = this.flushing.then(() => this.write());
     return this.flushing;
   }
 
   private async write(): Promise<void> {
-    const events = this.buffer.splice(0);
-    const progress = this.progress;
-    this.progress = null;
     try {
-      await this.writeEvents(events);
-    } catch (e) {
-      this.keepUnwritten(events, progress);
-      throw e;
-    }
-    if (progress) {
-      await this.db.operation
-        .update({
-          where: { id: this.operationId },
-          data: { progressDone: progress.done, progressExpected: progress.expected },
-        })
-        .catch((e) => {
-          this.keepUnwritten([], progress);
-          throw e;
+      if (this.dropped > 0) {
+        const dropped = this.dropped;
+        await this.db.operationEvent.create({
+          data: {
+            operationId: this.operationId,
+            type: "notice",
+            severity: "warning",
+            message: `${dropped} earlier log lines were dropped: the database could not take them in time`,
+          },
         });
-    }
-  }
-
-  /**
-   * A failed write (the database down for a moment) keeps its events, ahead of those that came meanwhile, and
-   * its progress unless newer came: the next flush writes them, so the live log loses nothing.
-   */
-  private keepUnwritten(events: StoredEvent[], progress: { done: number; expected: number } | null): void {
-    this.buffer.unshift(...events);
-    // A long outage: keep the newest, as many as the operation keeps at all.
-    if (this.buffer.length > this.maxEvents) this.buffer.splice(0, this.buffer.length - this.maxEvents);
-    this.progress ??= progress;
-  }
-
-  private async writeEvents(events: StoredEvent[]): Promise<void> {
-    if (events.length > 0) {
-      await this.db.operationEvent.createMany({
-        data: events.map((e) => ({ operationId: this.operationId, ...e })),
-      });
-      this.written += events.length;
+        this.dropped -= dropped;
+      }
+      while (this.buffer.length > 0) {
+        const events = this.buffer.slice(0, BATCH);
+        await this.db.operationEvent.createMany({
+          data: events.map((e) => ({ operationId: this.operationId, ...e })),
+        });
+        // Only what was written leaves the buffer (new events may have arrived meanwhile).
+        this.buffer.splice(0, events.length);
+        this.written += events.length;
+      }
       if (this.written > this.maxEvents) {
-        // Written: a failed prune must not write them again (the next write prunes).
         await this.db.$executeRaw`
           DELETE FROM operation_events WHERE operation_id = ${this.operationId}::uuid AND id <= (
             SELECT id FROM operation_events WHERE operation_id = ${this.operationId}::uuid
-            ORDER BY id DESC OFFSET ${this.maxEvents} LIMIT 1)`
-          .then(() => {
-            this.written = this.maxEvents;
-          })
-          .catch((e) => console.error(`[worker] pruning events: ${e}`));
+            ORDER BY id DESC OFFSET ${this.maxEvents} LIMIT 1)`;
+        this.written = this.maxEvents;
+      }
+      const progress = this.progress;
+      if (progress) {
+        await this.db.operation.update({
+          where: { id: this.operationId },
+          data: { progressDone: progress.done, progressExpected: progress.expected },
+        });
+        if (this.progress === progress) this.progress = null;
+      }
+      if (this.failures > 0) {
+        this.logger?.info({ operationId: this.operationId, failures: this.failures }, "events written again");
+        this.failures = 0;
+      }
+    } catch (e) {
+      // Kept: the next flush tries again. Said once, and then every 20 failures.
+      if (this.failures++ % 20 === 0) {
+        this.logger?.warn(
+          { err: e, operationId: this.operationId, pending: this.buffer.length },
+          "writing events failed; keeping them and retrying",
+        );
       }
     }
   }
 
-  /** Stops the timer and writes what is left, retrying for up to `retryForMs` while the database fails. */
-  async close(retryForMs = 15_000): Promise<void> {
+  /**
+   * Stops the timer and writes what is left, retrying for up to `retryForMs` while the database fails.
+   * Returns the number of events that could not be written.
+   */
+  async close(retryForMs = 10_000): Promise<number> {
     clearInterval(this.timer);
     const deadline = Date.now() + retryForMs;
-    await this.flush();
-    while ((this.buffer.length > 0 || this.progress) && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 500));
+    for (;;) {
       await this.flush();
+      if ((this.buffer.length === 0 && !this.progress && this.dropped === 0) || Date.now() >= deadline) break;
+      await new Promise((r) => setTimeout(r, 250));
     }
+    return this.buffer.length;
   }
 }

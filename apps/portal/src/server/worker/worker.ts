@@ -1,15 +1,36 @@
 // Runs queued operations: one per environment at a time (the operations table allows one active operation
-// per environment), `concurrency` environments in parallel. Survives restarts: operations whose worker
-// stopped sending heartbeats become `interrupted`, their stack locks are cleared, and a person can retry.
-import { createHash, randomUUID } from "node:crypto";
+// per environment), `concurrency` environments in parallel. A local environment belongs to the host whose
+// worker first ran it; its later operations go to that host's queue. Survives restarts: operations whose
+// worker stopped sending heartbeats (judged on the database's clock) become `interrupted`, their stack
+// locks are cleared, and a person can retry. An operation that runs past OPERATION_TIMEOUT_MINUTES is
+// aborted and recorded as timed out.
+import { randomUUID } from "node:crypto";
 import type { Prisma, PrismaClient } from "@platform/db/client";
 import type PgBoss from "pg-boss";
-import { destroyEnvironment } from "../../features/environments/commands";
 import { changesEnvironment, type OperationKind, statusAfter, statusWhileRunning } from "../../shared/status";
-import { systemPrincipal } from "../auth/principal";
-import { enqueueOperation, jobPending, OPERATIONS_QUEUE, type OperationJob } from "../queue";
+import { defaultHostId } from "../env";
+import { type Logger, silentLogger } from "../logger";
+import {
+  countOperationFinished,
+  countOperationStarted,
+  type OperationResultLabel,
+} from "../metrics/operation-metrics";
+import {
+  enqueueOperation,
+  ensureQueue,
+  hostQueue,
+  OPERATIONS_QUEUE,
+  QUEUE_EXPIRY_MARGIN_SECONDS,
+  QUEUED_CHANNEL,
+} from "../queue";
 import { EventSink } from "./event-sink";
+import { destroyExpired } from "./expiry";
+import { type FetchedJob, JobDispatcher } from "./job-dispatcher";
+import { claimOperation, currentOwner, finishOperation, heartbeat } from "./operation-rows";
 import type { EnvironmentOperations, EnvironmentSpec, OperationResult } from "./operations-contract";
+import { QueueWakeup } from "./queue-wakeup";
+import { interruptStaleOperations, resendLostJobs, type StaleOperation } from "./reaper";
+import { type PruneResult, pruneOldEvents } from "./retention";
 
 export interface WorkerOptions {
   db: PrismaClient;
@@ -20,64 +41,113 @@ export interface WorkerOptions {
   staleAfterSeconds: number;
   eventsPerOperation: number;
   eventRetentionDays: number;
-  /** How often to look for dead workers' operations and lost jobs. */
+  /** Longest an operation may run (OPERATION_TIMEOUT_MINUTES × 60); then it is aborted. Default 2 h. */
+  operationTimeoutSeconds?: number;
+  /** This worker's host (HOST_ID). Default: the machine's name. */
+  host?: string;
+  /** Listen on this database for queued operations (starts them at once); without it, only the poll. */
+  databaseUrl?: string;
+  /** How often to look for dead workers' operations, lost jobs and expired environments. */
   reapEverySeconds?: number;
   /** A queued operation older than this whose job is no longer pending gets a new job (default 30 s). */
   lostAfterSeconds?: number;
-  /** Poll interval of pg-boss (≥ 0.5 s); bounds how soon a queued operation starts. */
-  pollingIntervalSeconds?: number;
+  /** Fallback poll of the queues, in case a wake-up is missed (default 1 s). */
+  pollMs?: number;
   workerId?: string;
-  log?: (line: string) => void;
+  logger?: Logger;
 }
 
-/** A stable UUID-shaped key derived from `text`. */
-function uuidFrom(text: string): string {
-  const h = createHash("sha256").update(text).digest("hex");
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-8${h.slice(17, 20)}-${h.slice(20, 32)}`;
+/** Why this worker stopped a run itself. */
+type StopReason = "cancel" | "shutdown" | "timeout" | "lost";
+
+interface Failure {
+  status: "failed" | "cancelled" | "interrupted";
+  code: string;
+  message: string;
 }
 
 interface Running {
-  controller: AbortController;
+  stop: (reason: StopReason) => void;
   done: Promise<void>;
 }
 
+type OperationWithEnvironment = Prisma.OperationGetPayload<{ include: { environment: true } }>;
+
+const formatSeconds = (s: number) => (s >= 60 && s % 60 === 0 ? `${s / 60} min` : `${s} s`);
+
 export class OperationWorker {
   readonly id: string;
+  readonly host: string;
   private readonly running = new Map<string, Running>();
+  /** Jobs taken: being claimed or running. */
+  private slotsTaken = 0;
   private stopping = false;
   private reapTimer?: NodeJS.Timeout;
-  private readonly log: (line: string) => void;
+  private dispatcher?: JobDispatcher;
+  private wakeup?: QueueWakeup;
+  private pruning?: Promise<unknown>;
+  private readonly logger: Logger;
+  private readonly timeoutSeconds: number;
 
   constructor(private readonly o: WorkerOptions) {
     this.id = o.workerId ?? `worker-${process.pid}-${randomUUID().slice(0, 8)}`;
-    this.log = o.log ?? ((line) => console.log(`[worker ${this.id}] ${line}`));
+    this.host = o.host ?? defaultHostId();
+    this.logger = (o.logger ?? silentLogger()).child({ worker: this.id });
+    this.timeoutSeconds = o.operationTimeoutSeconds ?? 7200;
   }
 
   get activeOperations(): string[] {
     return [...this.running.keys()];
   }
 
+  /** The queues this worker serves, its host's first. */
+  get queues(): string[] {
+    return [hostQueue(this.host), OPERATIONS_QUEUE];
+  }
+
   async start(): Promise<void> {
-    await this.reap();
-    await this.prune().catch((e) => this.log(`prune failed: ${e}`));
-    for (let i = 0; i < this.o.concurrency; i++) {
-      await this.o.boss.work<OperationJob>(
-        OPERATIONS_QUEUE,
-        { batchSize: 1, pollingIntervalSeconds: this.o.pollingIntervalSeconds ?? 0.5 },
-        async ([job]) => {
-          if (job) await this.run(job.data.operationId, job.id);
-        },
-      );
+    // Its queues exist, with pg-boss's expiry behind this worker's timeout (also on queues made earlier), before
+    // it can run — and so own — any local environment: senders rely on the host's queue being there.
+    for (const queue of this.queues) {
+      await ensureQueue(this.o.boss, queue, this.timeoutSeconds + QUEUE_EXPIRY_MARGIN_SECONDS);
     }
+    await this.reap();
+    this.prune();
+    this.dispatcher = new JobDispatcher({
+      boss: this.o.boss,
+      queues: this.queues,
+      freeSlots: () => this.o.concurrency - this.slotsTaken,
+      launch: (job) => this.launch(job),
+      pollMs: this.o.pollMs ?? 1000,
+      logger: this.logger,
+    });
+    if (this.o.databaseUrl) {
+      this.wakeup = new QueueWakeup(
+        this.o.databaseUrl,
+        QUEUED_CHANNEL,
+        () => this.dispatcher?.wake(),
+        this.logger,
+      );
+      await this.wakeup.start();
+    }
+    this.dispatcher.start();
     let ticks = 0;
     this.reapTimer = setInterval(
       () => {
-        void this.reap().catch((e) => this.log(`reap failed: ${e}`));
-        if (++ticks % 60 === 0) void this.prune().catch((e) => this.log(`prune failed: ${e}`));
+        void this.reap().catch((e) => this.logger.error({ err: e }, "reap failed"));
+        if (++ticks % 60 === 0) this.prune();
       },
       (this.o.reapEverySeconds ?? 10) * 1000,
     );
-    this.log(`started, ${this.o.concurrency} operations in parallel`);
+    this.logger.info(
+      {
+        host: this.host,
+        concurrency: this.o.concurrency,
+        queues: this.queues,
+        timeoutSeconds: this.timeoutSeconds,
+      },
+      "worker started",
+    );
   }
 
   /** Stops taking jobs, asks running operations to stop, and waits for them (up to `graceMs`). */
@@ -85,113 +155,189 @@ export class OperationWorker {
     if (this.stopping) return;
     this.stopping = true;
     clearInterval(this.reapTimer);
-    await this.o.boss.offWork(OPERATIONS_QUEUE).catch(() => {});
-    for (const r of this.running.values()) r.controller.abort(new Error("worker shutting down"));
+    this.dispatcher?.stop();
+    await this.wakeup?.stop();
+    for (const r of this.running.values()) r.stop("shutdown");
     const all = Promise.allSettled([...this.running.values()].map((r) => r.done));
     await Promise.race([all, new Promise((resolve) => setTimeout(resolve, graceMs).unref())]);
-    this.log("stopped");
+    await this.pruning;
+    this.logger.info("worker stopped");
+  }
+
+  /** Runs a fetched job in a slot; the job is completed when its operation is over (or handed back). */
+  private launch(job: FetchedJob): void {
+    const { boss } = this.o;
+    if (this.stopping) {
+      // Handed back: the operation stays queued, and the lost-job check of a running worker re-sends it.
+      void boss.fail(job.queue, job.id, { message: "the worker was stopping" }).catch(() => {});
+      return;
+    }
+    this.slotsTaken++;
+    void this.run(job.operationId, job.id)
+      .catch((e) => this.logger.error({ err: e, operationId: job.operationId }, "operation run failed"))
+      .finally(() => {
+        this.slotsTaken--;
+        void boss.complete(job.queue, job.id).catch(() => {});
+        this.dispatcher?.wake();
+      });
   }
 
   /** Runs one operation to its end. Returns at once if it is no longer queued (cancelled, done, claimed). */
   async run(operationId: string, jobId?: string): Promise<void> {
     if (this.stopping) return; // left queued: another worker (or this one after a restart) takes it
-    const now = new Date();
-    const claimed = await this.o.db.operation.updateMany({
-      where: { id: operationId, status: "queued", cancelRequested: false },
-      data: { status: "running", startedAt: now, heartbeatAt: now, workerId: this.id, jobId: jobId ?? null },
+    const claim = await claimOperation(this.o.db, {
+      operationId,
+      workerId: this.id,
+      host: this.host,
+      jobId: jobId ?? null,
     });
-    if (claimed.count === 0) return;
+    if (!claim.claimed) {
+      if (claim.reason === "other-host") await this.forward(operationId, claim.host);
+      return;
+    }
     const op = await this.o.db.operation.findUniqueOrThrow({
       where: { id: operationId },
       include: { environment: true },
     });
+    await this.execute(op);
+  }
+
+  /** A job for a local environment another host runs: sent again, to that host's queue. */
+  private async forward(operationId: string, host: string): Promise<void> {
+    const op = await this.o.db.operation.findUnique({
+      where: { id: operationId },
+      include: { environment: true },
+    });
+    if (op?.status !== "queued") return;
+    const jobId = randomUUID();
+    const moved = await this.o.db.operation.updateMany({
+      where: { id: operationId, status: "queued" },
+      data: { jobId },
+    });
+    if (moved.count === 0) return;
+    await enqueueOperation(this.o.boss, operationId, op.environment.name, jobId);
+    this.logger.info(
+      { operationId, environment: op.environment.name, owner: host },
+      "operation belongs to another host's worker: sent to its queue",
+    );
+  }
+
+  private async execute(op: OperationWithEnvironment): Promise<void> {
+    const { db } = this.o;
+    const env = op.environment;
+    const kind = op.kind as OperationKind;
+    const log = this.logger.child({ operationId: op.id, environment: env.name, environmentId: env.id, kind });
+    // The stored request is the operations' spec itself; they validate it before any Pulumi run.
+    const spec = op.requestedConfig as unknown as EnvironmentSpec;
+    const ref = { name: spec.name, target: spec.target };
+
     const controller = new AbortController();
+    let stopReason: StopReason | undefined;
+    const stop = (reason: StopReason) => {
+      if (controller.signal.aborted) return;
+      stopReason = reason;
+      controller.abort(new Error(reason));
+    };
     let finish!: () => void;
     const done = new Promise<void>((resolve) => {
       finish = resolve;
     });
-    this.running.set(operationId, { controller, done });
+    this.running.set(op.id, { stop, done });
     try {
-      await this.execute(op, controller);
+      if (changesEnvironment(kind)) {
+        await db.environment.updateMany({
+          where: { id: env.id, lastOperationId: op.id },
+          data: { status: statusWhileRunning(kind, env.currentFrontendReplicas === null) },
+        });
+      }
+      countOperationStarted(kind);
+      log.info({ requestedBy: op.requestedBy, host: this.host }, "operation started");
+      const sink = new EventSink(db, op.id, { maxEvents: this.o.eventsPerOperation, logger: log });
+      sink.note(
+        "status",
+        `${kind} started by ${this.id} on host ${this.host} (requested by ${op.requestedBy})`,
+      );
+      const beat = setInterval(() => void this.beat(op.id, stop, log), this.o.heartbeatSeconds * 1000);
+      const timeout = setTimeout(() => stop("timeout"), this.timeoutSeconds * 1000);
+      const runOptions = { signal: controller.signal, onEvent: sink.push };
+      let result: OperationResult | undefined;
+      let failure: Failure | undefined;
+      try {
+        if (kind === "create" || kind === "scale" || kind === "reconcile") {
+          result = await this.o.ops.up(spec, runOptions);
+        } else if (kind === "preview") result = await this.o.ops.preview(spec, runOptions);
+        else if (kind === "refresh") result = await this.o.ops.refresh(ref, runOptions);
+        else result = await this.o.ops.destroy(ref, runOptions);
+      } catch (error) {
+        failure = this.failureOf(error, stopReason);
+      } finally {
+        clearInterval(beat);
+        clearTimeout(timeout);
+      }
+      if (failure) sink.note("status", `${kind} ${failure.status}: ${failure.message}`, "error");
+      else sink.note("status", `${kind} succeeded in ${((result?.durationMs ?? 0) / 1000).toFixed(1)} s`);
+      const unwritten = await sink.close();
+      if (unwritten > 0) log.error({ unwritten }, "some events of the operation could not be written");
+      await this.record(op, kind, spec, result, failure, log);
     } finally {
-      this.running.delete(operationId);
+      this.running.delete(op.id);
       finish();
     }
   }
 
-  private async execute(
-    op: Prisma.OperationGetPayload<{ include: { environment: true } }>,
-    controller: AbortController,
-  ): Promise<void> {
-    const { db } = this.o;
-    const env = op.environment;
-    const kind = op.kind as OperationKind;
-    // The stored request is the operations' spec itself; they validate it before any Pulumi run.
-    const spec = op.requestedConfig as unknown as EnvironmentSpec;
-    const ref = { name: spec.name, target: spec.target };
-    if (changesEnvironment(kind)) {
-      await db.environment.updateMany({
-        where: { id: env.id, lastOperationId: op.id },
-        data: { status: statusWhileRunning(kind, env.currentFrontendReplicas === null) },
-      });
+  private failureOf(error: unknown, stopReason: StopReason | undefined): Failure {
+    const code = (error as { code?: string }).code ?? "unknown";
+    const message = error instanceof Error ? error.message : String(error);
+    switch (stopReason) {
+      case "timeout":
+        return {
+          status: "failed",
+          code: "timed-out",
+          message: `timed out: stopped after ${formatSeconds(this.timeoutSeconds)}, the longest an operation may run (OPERATION_TIMEOUT_MINUTES); retry it, or raise the limit`,
+        };
+      case "shutdown":
+        return {
+          status: "interrupted",
+          code: "interrupted",
+          message: `the worker shut down while it ran (${message})`,
+        };
+      case "lost":
+        return {
+          status: "interrupted",
+          code: "interrupted",
+          message: "stopped: the operation was no longer this worker's (marked interrupted while it ran)",
+        };
+      case "cancel":
+        return { status: "cancelled", code: "cancelled", message };
+      default:
+        return code === "cancelled"
+          ? { status: "cancelled", code, message }
+          : { status: "failed", code, message };
     }
-    const sink = new EventSink(db, op.id, this.o.eventsPerOperation);
-    sink.note("status", `${kind} started by ${this.id} (requested by ${op.requestedBy})`);
-    const heartbeat = setInterval(() => void this.beat(op.id, controller), this.o.heartbeatSeconds * 1000);
-    const runOptions = { signal: controller.signal, onEvent: sink.push };
-    let result: OperationResult | undefined;
-    let failure:
-      | { status: "failed" | "cancelled" | "interrupted"; code: string; message: string }
-      | undefined;
-    try {
-      if (kind === "create" || kind === "scale" || kind === "reconcile") {
-        result = await this.o.ops.up(spec, runOptions);
-      } else if (kind === "preview") result = await this.o.ops.preview(spec, runOptions);
-      else if (kind === "refresh") result = await this.o.ops.refresh(ref, runOptions);
-      else result = await this.o.ops.destroy(ref, runOptions);
-    } catch (error) {
-      const code = (error as { code?: string }).code ?? "unknown";
-      const message = error instanceof Error ? error.message : String(error);
-      const cancelled = code === "cancelled" || controller.signal.aborted;
-      failure = {
-        status: cancelled ? (this.stopping ? "interrupted" : "cancelled") : "failed",
-        code: cancelled && !this.stopping ? "cancelled" : code,
-        message: this.stopping ? `the worker shut down while it ran (${message})` : message,
-      };
-    } finally {
-      clearInterval(heartbeat);
-    }
-    if (failure) sink.note("status", `${kind} ${failure.status}: ${failure.message}`, "error");
-    else sink.note("status", `${kind} succeeded in ${((result?.durationMs ?? 0) / 1000).toFixed(1)} s`);
-    await sink.close();
-    await this.record(op.id, env.id, kind, spec, result, failure);
   }
 
+  /** Records the end of `op`, if it is still this worker's and running; else says why it was not. */
   private async record(
-    operationId: string,
-    environmentId: string,
+    op: OperationWithEnvironment,
     kind: OperationKind,
     spec: EnvironmentSpec,
     result: OperationResult | undefined,
-    failure: { status: "failed" | "cancelled" | "interrupted"; code: string; message: string } | undefined,
+    failure: Failure | undefined,
+    log: Logger,
   ): Promise<void> {
     const status = failure?.status ?? "succeeded";
     const outputs = (result?.outputs ?? null) as Prisma.InputJsonValue | null;
-    await this.o.db.$transaction(async (tx) => {
-      const op = await tx.operation.findUniqueOrThrow({ where: { id: operationId } });
-      await tx.operation.update({
-        where: { id: operationId },
-        data: {
-          status,
-          finishedAt: new Date(),
-          error: failure?.message.slice(0, 8000) ?? null,
-          errorCode: failure?.code ?? null,
-          ...(outputs && changesEnvironment(kind) ? { outputs } : {}),
-          changes: (result?.changes ?? undefined) as Prisma.InputJsonValue | undefined,
-          ...(status === "succeeded" ? { progressDone: Math.max(op.progressDone, op.progressExpected) } : {}),
-        },
+    const seconds = await this.o.db.$transaction(async (tx) => {
+      const ran = await finishOperation(tx, {
+        operationId: op.id,
+        workerId: this.id,
+        status,
+        errorCode: failure?.code ?? null,
+        error: failure?.message.slice(0, 8000) ?? null,
+        ...(outputs && changesEnvironment(kind) ? { outputs } : {}),
+        changes: (result?.changes ?? null) as Prisma.InputJsonValue | null,
       });
-      if (!changesEnvironment(kind)) return;
+      if (ran === null || !changesEnvironment(kind)) return ran;
       const envData: Prisma.EnvironmentUpdateManyMutationInput = { status: statusAfter(kind, status) };
       if (status === "succeeded") {
         if (kind === "destroy") {
@@ -218,120 +364,125 @@ export class OperationWorker {
         }
       }
       await tx.environment.updateMany({
-        where: { id: environmentId, lastOperationId: operationId },
+        where: { id: op.environmentId, lastOperationId: op.id },
         data: envData,
       });
+      return ran;
     });
+    if (seconds === null) {
+      const now = await currentOwner(this.o.db, op.id);
+      const why = `this run's result (${status}) was not recorded: the operation is ${now?.status ?? "gone"}${
+        now?.workerId && now.workerId !== this.id ? ` and belongs to ${now.workerId}` : ""
+      }`;
+      log.warn({ status, current: now?.status }, why);
+      if (now) {
+        await this.o.db.operationEvent
+          .create({ data: { operationId: op.id, type: "notice", severity: "warning", message: why } })
+          .catch(() => {});
+      }
+      return;
+    }
+    const label: OperationResultLabel = failure?.code === "timed-out" ? "timed-out" : status;
+    countOperationFinished(kind, label, seconds);
+    const fields = { status, seconds, errorCode: failure?.code };
+    if (failure) log.warn({ ...fields, error: failure.message }, "operation finished");
+    else log.info(fields, "operation finished");
   }
 
-  /** Records that this worker is alive; aborts the operation when someone asked to cancel it. */
-  private async beat(operationId: string, controller: AbortController): Promise<void> {
+  /** Records that this worker is alive; stops the run when it lost the operation or someone cancelled it. */
+  private async beat(operationId: string, stop: (reason: StopReason) => void, log: Logger): Promise<void> {
     try {
-      const rows = await this.o.db.$queryRaw<{ cancel_requested: boolean }[]>`
-        UPDATE operations SET heartbeat_at = now() WHERE id = ${operationId}::uuid AND status = 'running'
-        RETURNING cancel_requested`;
-      if (rows[0]?.cancel_requested && !controller.signal.aborted) controller.abort(new Error("cancelled"));
+      const r = await heartbeat(this.o.db, operationId, this.id);
+      if (!r.alive) {
+        log.warn("the operation is no longer this worker's running one: stopping its run");
+        stop("lost");
+      } else if (r.cancelRequested) stop("cancel");
     } catch (e) {
-      this.log(`heartbeat failed: ${e}`);
+      log.warn({ err: e }, "heartbeat failed");
     }
   }
 
+  /** May this worker clear the stack lock and orphans of `env`? Not a local environment another host runs. */
+  private mayRecover(env: StaleOperation["environment"]): boolean {
+    return env.target !== "local" || !env.host || env.host === this.host;
+  }
+
   /**
-   * Marks operations whose worker stopped beating as interrupted, clears their stack locks, and re-sends
-   * queued operations whose job went missing (the send is idempotent: the job id is the operation id).
+   * Marks operations whose worker stopped beating as interrupted and clears their stack locks, re-sends
+   * queued operations whose job went missing, and requests the destroy of expired environments.
    */
   async reap(): Promise<string[]> {
-    const { db } = this.o;
-    const cutoff = new Date(Date.now() - this.o.staleAfterSeconds * 1000);
-    const stale = await db.operation.findMany({
-      where: { status: "running", heartbeatAt: { lt: cutoff }, id: { notIn: this.activeOperations } },
-      include: { environment: true },
-    });
-    const interrupted: string[] = [];
+    const { db, boss } = this.o;
+    const stale = await interruptStaleOperations(db, this.o.staleAfterSeconds, this.activeOperations);
     for (const op of stale) {
-      const message = `interrupted: worker ${op.workerId ?? "?"} stopped (no heartbeat since ${op.heartbeatAt?.toISOString()})`;
-      // One transaction: nobody sees the operation interrupted while its environment still looks busy.
-      const marked = await db.$transaction(async (tx) => {
-        const m = await tx.operation.updateMany({
-          where: { id: op.id, status: "running", heartbeatAt: { lt: cutoff } },
-          data: { status: "interrupted", finishedAt: new Date(), error: message, errorCode: "interrupted" },
-        });
-        if (m.count === 1) {
-          await tx.environment.updateMany({
-            where: { id: op.environmentId, lastOperationId: op.id },
-            data: { status: "failed" },
-          });
+      countOperationFinished(op.kind, "interrupted", op.seconds);
+      const notes: string[] = [op.message];
+      if (op.jobId) {
+        for (const queue of this.queuesOf(op.environment))
+          await boss.fail(queue, op.jobId, { message: op.message }).catch(() => {});
+      }
+      if (this.mayRecover(op.environment)) {
+        try {
+          await this.o.ops.recover({ name: op.environment.name, target: op.environment.target });
+          notes.push("stack lock cleared; the operation can be retried");
+        } catch (e) {
+          notes.push(`could not clear the stack lock: ${e instanceof Error ? e.message : e}`);
         }
-        return m.count;
-      });
-      if (marked === 0) continue;
-      interrupted.push(op.id);
-      const notes: string[] = [message];
-      if (op.jobId) await this.o.boss.fail(OPERATIONS_QUEUE, op.jobId, { message }).catch(() => {});
-      try {
-        await this.o.ops.recover({ name: op.environment.name, target: op.environment.target });
-        notes.push("stack lock cleared; the operation can be retried");
-      } catch (e) {
-        notes.push(`could not clear the stack lock: ${e instanceof Error ? e.message : e}`);
+      } else {
+        notes.push(
+          `the worker of host ${op.environment.host}, which runs this environment, clears its stack lock at its next operation; the operation can be retried`,
+        );
       }
       await db.operationEvent.createMany({
         data: notes.map((m) => ({ operationId: op.id, type: "notice", severity: "warning", message: m })),
       });
-      this.log(`operation ${op.id} (${op.kind} ${op.environment.name}) ${message}`);
-    }
-    // Queued operations whose job ended without running them (a worker stopping, a job deleted by hand):
-    // send a new job. The claim is conditional, so a duplicate job would find nothing to do.
-    const waiting = await db.operation.findMany({
-      where: {
-        status: "queued",
-        createdAt: { lt: new Date(Date.now() - (this.o.lostAfterSeconds ?? 30) * 1000) },
-      },
-      include: { environment: { select: { name: true } } },
-      take: 100,
-    });
-    for (const op of waiting) {
-      if (await jobPending(this.o.boss, op.jobId ?? op.id)) continue;
-      const jobId = randomUUID();
-      await db.operation.updateMany({ where: { id: op.id, status: "queued" }, data: { jobId } });
-      await enqueueOperation(this.o.boss, op.id, op.environment.name, jobId);
-      this.log(`operation ${op.id} had no pending job: re-sent`);
-    }
-    await this.destroyExpired();
-    return interrupted;
-  }
-
-  /** Requests a destroy of environments whose time-to-live has passed (when nothing else runs on them). */
-  async destroyExpired(): Promise<string[]> {
-    const expired = await this.o.db.environment.findMany({
-      where: {
-        expiresAt: { lt: new Date() },
-        deletedAt: null,
-        status: { in: ["ready", "failed"] },
-        NOT: { lastOperation: { status: { in: ["queued", "running"] } } },
-      },
-      select: { name: true },
-      take: 20,
-    });
-    const requested: string[] = [];
-    for (const { name } of expired) {
-      const result = await destroyEnvironment(
-        { db: this.o.db, boss: this.o.boss, principal: systemPrincipal("time-to-live") },
-        // One key per environment: several workers reaping at once request one destroy.
-        { name, confirmation: name, idempotencyKey: uuidFrom(`ttl-destroy:${name}`) },
+      this.logger.warn(
+        { operationId: op.id, environment: op.environment.name, kind: op.kind, deadWorker: op.workerId },
+        op.message,
       );
-      if (result.ok && !result.duplicate) {
-        requested.push(name);
-        this.log(`time-to-live of ${name} passed: destroy requested`);
-      }
     }
-    return requested;
+    for (const id of await resendLostJobs(db, boss, this.o.lostAfterSeconds ?? 30)) {
+      this.logger.info({ operationId: id }, "operation had no pending job: re-sent");
+    }
+    await this.expire();
+    return stale.map((s) => s.id);
   }
 
-  /** Deletes events of operations that finished more than the retention period ago. */
-  async prune(): Promise<number> {
-    const cutoff = new Date(Date.now() - this.o.eventRetentionDays * 86_400_000);
-    return await this.o.db.$executeRaw`
-      DELETE FROM operation_events e USING operations o
-      WHERE e.operation_id = o.id AND o.finished_at < ${cutoff}`;
+  private queuesOf(env: StaleOperation["environment"]): string[] {
+    return env.target === "local" && env.host ? [hostQueue(env.host), OPERATIONS_QUEUE] : [OPERATIONS_QUEUE];
+  }
+
+  /** Requests the destroy of environments whose time-to-live has passed. */
+  async expire(): Promise<string[]> {
+    const round = await destroyExpired(this.o.db, this.o.boss);
+    for (const name of round.requested) {
+      this.logger.info({ environment: name }, "time-to-live passed: destroy requested");
+    }
+    for (const f of round.failed) {
+      this.logger.error(
+        { environment: f.name, error: f.error },
+        "time-to-live destroy could not be requested",
+      );
+    }
+    return round.requested;
+  }
+
+  /** Deletes events of operations that finished more than the retention period ago (in the background). */
+  prune(): Promise<PruneResult | undefined> {
+    if (this.pruning) return this.pruning as Promise<PruneResult | undefined>;
+    const pruning = pruneOldEvents(this.o.db, this.o.eventRetentionDays, { shouldStop: () => this.stopping })
+      .then((r) => {
+        if (r.deleted > 0) this.logger.info(r, "old operation events pruned");
+        return r;
+      })
+      .catch((e) => {
+        this.logger.error({ err: e }, "prune failed");
+        return undefined;
+      })
+      .finally(() => {
+        this.pruning = undefined;
+      });
+    this.pruning = pruning;
+    return pruning;
   }
 }

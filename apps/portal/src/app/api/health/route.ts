@@ -2,6 +2,7 @@
 // balancers call it): it never says more than "unavailable" about a failure; the details go to the log.
 import { db } from "../../../server/db";
 import { openEventStreams } from "../../../server/event-streams";
+import { webLogger } from "../../../server/logger";
 
 export const dynamic = "force-dynamic";
 
@@ -10,7 +11,7 @@ export async function GET() {
     await db().$queryRaw`SELECT 1`;
     return Response.json({ status: "ok", eventStreams: openEventStreams() });
   } catch (e) {
-    console.error(`[portal] health: database unavailable: ${e instanceof Error ? e.message : String(e)}`);
+    webLogger().error({ err: e }, "health: the database does not answer");
     return Response.json(
       { status: "unavailable", error: "the database does not answer" },
       { status: 503, headers: { "cache-control": "no-store" } },

@@ -7,6 +7,7 @@ import { createSession, loginCookieName, sessionCookieName } from "../../../serv
 import { db } from "../../../server/db";
 import { config } from "../../../server/env";
 import { addressFrom } from "../../../server/identity";
+import { webLogger } from "../../../server/logger";
 
 export const dynamic = "force-dynamic";
 
@@ -69,7 +70,7 @@ export async function GET(request: Request) {
       e instanceof SignInError
         ? e.message
         : `the identity provider's answer was refused (${e instanceof Error ? e.message : e})`;
-    console.error(`[portal] sign-in failed: ${reason}`);
+    webLogger().warn({ reason }, "sign-in failed");
     await writeAudit(db(), {
       actor: { id: "anonymous" },
       action: "sign-in-failed",

@@ -4,6 +4,7 @@
 import { startLogin } from "../../../server/auth/oidc";
 import { loginCookieName } from "../../../server/auth/session";
 import { config } from "../../../server/env";
+import { webLogger } from "../../../server/logger";
 
 export const dynamic = "force-dynamic";
 
@@ -24,7 +25,7 @@ export async function GET(request: Request) {
       },
     });
   } catch (e) {
-    console.error(`[portal] sign-in could not start: ${e instanceof Error ? e.message : e}`);
+    webLogger().error({ err: e }, "sign-in could not start: the identity provider does not answer");
     return to("/signin?error=provider");
   }
 }

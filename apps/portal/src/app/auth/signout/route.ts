@@ -4,6 +4,7 @@ import { sessionCookieName } from "../../../server/auth/session";
 import { db } from "../../../server/db";
 import { config, publicUrl } from "../../../server/env";
 import { addressFrom, routePrincipal } from "../../../server/identity";
+import { webLogger } from "../../../server/logger";
 
 export const dynamic = "force-dynamic";
 
@@ -22,7 +23,7 @@ export async function POST(request: Request) {
       action: "sign-out",
       outcome: "accepted",
       address: addressFrom(request.headers.get("x-forwarded-for")),
-    }).catch((e) => console.error(`[portal] audit: ${e}`));
+    }).catch((e) => webLogger().error({ err: e }, "could not record the sign-out in the audit log"));
   }
   return new Response(null, {
     status: 303,

@@ -82,6 +82,7 @@ export default async function EnvironmentPage({ params }: Params) {
     lastOperationStatus: op?.status ?? null,
     lastOperationKind: op?.kind ?? null,
     everStarted: env.everStarted,
+    expired: env.expiresAt !== null && env.expiresAt.getTime() <= Date.now(),
   };
   const url = frontendUrlOf(env.outputs);
   const outputs = (env.outputs ?? {}) as Record<string, unknown>;

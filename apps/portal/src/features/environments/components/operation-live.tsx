@@ -43,22 +43,47 @@ export function OperationLive({
   const logRef = useRef<HTMLDivElement>(null);
 
   useEffect(() => {
-    const source = new EventSource(`/api/environments/${environment}/operations/${operationId}/events`);
-    source.addEventListener("open", () => setConnected(true));
-    source.addEventListener("error", () => setConnected(false));
-    source.addEventListener("event", (e) => {
-      const line = JSON.parse((e as MessageEvent).data) as LogLine;
-      setLines((prev) => [...prev.slice(-(MAX_LINES - 1)), line]);
-    });
-    source.addEventListener("progress", (e) => setProgress(JSON.parse((e as MessageEvent).data) as Progress));
-    source.addEventListener("end", (e) => {
-      setProgress(JSON.parse((e as MessageEvent).data) as Progress);
-      source.close();
-      setConnected(false);
-      setEnded(true);
-      router.refresh();
-    });
-    return () => source.close();
+    // The browser reconnects a dropped stream by itself (sending Last-Event-ID). A refused one (503: this
+    // server serves its maximum of live views) is opened again after a pause, from the last event seen.
+    let source: EventSource | undefined;
+    let retry: ReturnType<typeof setTimeout> | undefined;
+    let lastId = -1n;
+    let stopped = false;
+    const open = () => {
+      const after = lastId >= 0n ? `?after=${lastId}` : "";
+      const s = new EventSource(`/api/environments/${environment}/operations/${operationId}/events${after}`);
+      source = s;
+      s.addEventListener("open", () => setConnected(true));
+      s.addEventListener("error", () => {
+        setConnected(false);
+        if (s.readyState === EventSource.CLOSED && !stopped) {
+          s.close();
+          retry = setTimeout(open, 5000);
+        }
+      });
+      s.addEventListener("event", (e) => {
+        const line = JSON.parse((e as MessageEvent).data) as LogLine;
+        const id = BigInt(line.id);
+        if (id <= lastId) return;
+        lastId = id;
+        setLines((prev) => [...prev.slice(-(MAX_LINES - 1)), line]);
+      });
+      s.addEventListener("progress", (e) => setProgress(JSON.parse((e as MessageEvent).data) as Progress));
+      s.addEventListener("end", (e) => {
+        setProgress(JSON.parse((e as MessageEvent).data) as Progress);
+        stopped = true;
+        s.close();
+        setConnected(false);
+        setEnded(true);
+        router.refresh();
+      });
+    };
+    open();
+    return () => {
+      stopped = true;
+      clearTimeout(retry);
+      source?.close();
+    };
   }, [environment, operationId, router]);
 
   useEffect(() => {

@@ -1,21 +1,23 @@
 // Server-sent events for one operation: its log/events as they are written ("event"), its progress
-// ("progress"), and a final "end" when the operation is over. Polls PostgreSQL every 500 ms (an indexed range
-// read); resumes after Last-Event-ID when the browser reconnects. The loop stops at once when the browser goes
-// away (request aborted or stream cancelled), so no poller outlives its client.
+// ("progress"), and a final "end" when the operation is over. Every viewer of an operation in this process
+// shares one poller (server/operation-feeds.ts); a viewer resumes after Last-Event-ID (or `?after=`, for a
+// browser that opens a new EventSource). The stream is released at once when the browser goes away. Past
+// EVENT_STREAMS_MAX open streams the answer is 503 with Retry-After, and the browser tries again later.
 import { z } from "zod";
-import { eventsAfter, operationProgress } from "../../../../../../../features/environments/queries";
-import { streamClosed, streamOpened } from "../../../../../../../server/event-streams";
+import { operationProgress } from "../../../../../../../features/environments/queries";
+import { operationFeeds } from "../../../../../../../server/event-streams";
 import { routePrincipal } from "../../../../../../../server/identity";
 import { rateLimiters } from "../../../../../../../server/limits";
-import { isOperationActive } from "../../../../../../../shared/status";
+import { webLogger } from "../../../../../../../server/logger";
+import type { FeedEvent, FeedProgress } from "../../../../../../../server/operation-feeds";
 
 export const dynamic = "force-dynamic";
 export const runtime = "nodejs";
 
 const paramsSchema = z.object({ name: z.string().min(1).max(64), id: z.string().uuid() });
-const lastEventIdSchema = z.string().regex(/^\d{1,19}$/);
-const POLL_MS = 500;
+const eventIdSchema = z.string().regex(/^\d{1,19}$/);
 const KEEP_ALIVE_MS = 15_000;
+const RETRY_AFTER_SECONDS = 5;
 
 export async function GET(request: Request, { params }: { params: Promise<{ name: string; id: string }> }) {
   // Signed in (any role may watch), and within the per-person limit on opening streams.
@@ -34,85 +36,77 @@ export async function GET(request: Request, { params }: { params: Promise<{ name
   if (!(await operationProgress(name, id))) {
     return Response.json({ error: `no operation ${id} on environment ${name}` }, { status: 404 });
   }
-  const resumeFrom = lastEventIdSchema.safeParse(request.headers.get("last-event-id"));
-  let after = BigInt(resumeFrom.success ? resumeFrom.data : "0");
+  const resume =
+    eventIdSchema.safeParse(request.headers.get("last-event-id")).data ??
+    eventIdSchema.safeParse(new URL(request.url).searchParams.get("after")).data;
+  const after = resume === undefined ? undefined : BigInt(resume);
 
-  // Aborted when the client goes away, whichever way the runtime reports it.
-  const gone = new AbortController();
-  const leave = () => gone.abort();
-  request.signal.addEventListener("abort", leave);
   const encoder = new TextEncoder();
+  let release: (() => void) | null = null;
+  let keepAlive: NodeJS.Timeout | undefined;
+  let closed = false;
 
   const stream = new ReadableStream<Uint8Array>({
-    async start(controller) {
-      streamOpened();
+    start(controller) {
+      let lastWrite = Date.now();
       const write = (chunk: string) => {
-        if (!gone.signal.aborted) controller.enqueue(encoder.encode(chunk));
+        if (closed) return;
+        try {
+          controller.enqueue(encoder.encode(chunk));
+          lastWrite = Date.now();
+        } catch {
+          finish(); // the client is gone
+        }
       };
       const send = (event: string, data: unknown, eventId?: string) =>
         write(`${eventId ? `id: ${eventId}\n` : ""}event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
-      let lastProgress = "";
-      let lastWrite = Date.now();
-      try {
-        while (!gone.signal.aborted) {
-          const op = await operationProgress(name, id);
-          if (!op) {
-            send("end", {
-              status: "removed",
-              done: 0,
-              expected: 0,
-              error: "The operation no longer exists.",
-            });
-            break;
-          }
-          for (;;) {
-            const events = await eventsAfter(id, after);
-            for (const e of events) {
-              after = e.id;
-              const eventId = e.id.toString();
-              send("event", { id: eventId, type: e.type, severity: e.severity, message: e.message }, eventId);
-              lastWrite = Date.now();
-            }
-            if (events.length < 500) break;
-          }
-          const progress = {
-            status: op.status,
-            done: op.progressDone,
-            expected: op.progressExpected,
-            error: op.error,
-          };
-          if (!isOperationActive(op.status)) {
-            send("end", progress);
-            break;
-          }
-          const key = JSON.stringify(progress);
-          if (key !== lastProgress) {
-            send("progress", progress);
-            lastWrite = Date.now();
-          }
-          lastProgress = key;
-          if (Date.now() - lastWrite > KEEP_ALIVE_MS) {
-            write(": keep-alive\n\n");
-            lastWrite = Date.now();
-          }
-          await sleep(POLL_MS, gone.signal);
-        }
-      } catch (e) {
-        if (!gone.signal.aborted) console.error(`[portal] events stream: ${e}`);
-      } finally {
-        request.signal.removeEventListener("abort", leave);
-        streamClosed();
+      const finish = () => {
+        if (closed) return;
+        closed = true;
+        clearInterval(keepAlive);
+        request.signal.removeEventListener("abort", finish);
+        release?.();
         try {
           controller.close();
         } catch {
-          // already closed: the client went away
+          // already closed
         }
-      }
+      };
+      release = operationFeeds().subscribe(id, after, {
+        event: (e: FeedEvent) => {
+          const eventId = e.id.toString();
+          send("event", { id: eventId, type: e.type, severity: e.severity, message: e.message }, eventId);
+        },
+        progress: (p: FeedProgress) => send("progress", p),
+        end: (p: FeedProgress | null) => {
+          send(
+            "end",
+            p ?? { status: "removed", done: 0, expected: 0, error: "The operation no longer exists." },
+          );
+          finish();
+        },
+        error: (e) =>
+          webLogger().error({ err: e, operationId: id, environment: name }, "event stream read failed"),
+      });
+      if (!release) return; // refused: answered below
+      keepAlive = setInterval(() => {
+        if (Date.now() - lastWrite > KEEP_ALIVE_MS) write(": keep-alive\n\n");
+      }, KEEP_ALIVE_MS / 3);
+      request.signal.addEventListener("abort", finish);
+      if (request.signal.aborted) finish();
     },
     cancel() {
-      gone.abort();
+      closed = true;
+      clearInterval(keepAlive);
+      release?.();
     },
   });
+  if (!release) {
+    return Response.json(
+      { error: "Too many live views are open on this server right now; retrying shortly." },
+      { status: 503, headers: { "retry-after": String(RETRY_AFTER_SECONDS) } },
+    );
+  }
   return new Response(stream, {
     headers: {
       "content-type": "text/event-stream; charset=utf-8",
@@ -120,17 +114,5 @@ export async function GET(request: Request, { params }: { params: Promise<{ name
       connection: "keep-alive",
       "x-accel-buffering": "no",
     },
-  });
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener("abort", done, { once: true });
   });
 }
