@@ -316,9 +316,15 @@ function writeScript(inputs: LocalProcessInputs, launch: Launch): string {
 }
 
 /** Waits until the service serves; throws with its log when the supervisor says it cannot start. */
-async function waitReady(inputs: LocalProcessInputs, port: number, launch: Launch, logFile: string) {
+async function waitReady(
+  inputs: LocalProcessInputs,
+  port: number,
+  launch: Launch,
+  logFile: string,
+  timeoutMs = READY_TIMEOUT_MS,
+) {
   const ctl = ctlOf(inputs);
-  const deadline = Date.now() + READY_TIMEOUT_MS;
+  const deadline = Date.now() + timeoutMs;
   let nextStatus = Date.now() + 300;
   while (Date.now() < deadline) {
     if (await launch.ready(port)) return;
@@ -531,14 +537,24 @@ export async function update(
   const launch = await prepareService(news, port);
   writeScript(news, launch);
   const ctl = ctlOf(news);
-  if (isBalancer(news.kind)) {
-    // HAProxy's master reloads its config on SIGUSR2 and hands the listening socket to a new worker.
-    await signalProgram(ctl, news.name, "USR2");
-  } else {
-    await restartProgram(ctl, news.name);
-  }
   try {
-    await waitReady(news, port, launch, logFile);
+    if (isBalancer(news.kind)) {
+      // HAProxy's master reloads its config on SIGUSR2 and hands the listening socket to a new worker. A signal
+      // that reaches a master still busy with a previous reload can go unanswered: ask again (a reload of the
+      // same file twice is harmless).
+      for (let attempt = 1; ; attempt++) {
+        await signalProgram(ctl, news.name, "USR2");
+        try {
+          await waitReady(news, port, launch, logFile, attempt < 3 ? 5000 : READY_TIMEOUT_MS);
+          break;
+        } catch (err) {
+          if (attempt >= 3) throw err;
+        }
+      }
+    } else {
+      await restartProgram(ctl, news.name);
+      await waitReady(news, port, launch, logFile);
+    }
   } catch (err) {
     const tail = logTail(logFile, 8);
     throw new Error(

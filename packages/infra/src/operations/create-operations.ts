@@ -32,8 +32,8 @@ import type {
   OperationKind,
   OperationResult,
   OperationsConfig,
-  ResourceOp,
   RecoverOptions,
+  ResourceOp,
   RunOptions,
 } from "./types";
 
