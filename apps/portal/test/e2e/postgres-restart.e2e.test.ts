@@ -47,6 +47,8 @@ beforeAll(async () => {
   url = await postgres.database("portal");
   portal = await startPortal({
     DATABASE_URL: url,
+    // A database of one's own: its workers must share a passphrase (the portal refuses to generate one).
+    PULUMI_CONFIG_PASSPHRASE: "postgres-restart-test-passphrase",
     DATA_DIR: path.join(dir, "data"),
     LIST_REFRESH_SECONDS: "1",
     HEARTBEAT_SECONDS: "1",
