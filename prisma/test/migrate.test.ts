@@ -56,6 +56,7 @@ describe("applyMigrations", () => {
       [
         "_prisma_migrations",
         "audit_events",
+        "environment_drift",
         "environments",
         "networks",
         "operation_events",

@@ -2,7 +2,12 @@
 // operations that run it through the Automation API.
 
 export * from "./aws";
-export { environmentNameSchema, MAX_ENV_NAME_LENGTH } from "./environment-name";
+export {
+  environmentNameSchema,
+  existingEnvironmentNameSchema,
+  MAX_ENV_NAME_LENGTH,
+  RESERVED_ENVIRONMENT_NAMES,
+} from "./environment-name";
 export { localEnvironmentProgram, localResourceCount } from "./local/program";
 export {
   createEnvironmentOperations,

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { environmentNameSchema } from "./environment-name";
+import { existingEnvironmentNameSchema } from "./environment-name";
 import type { EnvironmentRef, EnvironmentSpec, NetworkRef, NetworkSpec } from "./operations/types";
 
 // One schema per contract: these validate what the portal hands to the operations, before any Pulumi run.
@@ -133,7 +133,7 @@ export type DatabaseOptions = z.input<typeof databaseOptionsSchema>;
 
 export const environmentSpecSchema = z
   .object({
-    name: environmentNameSchema,
+    name: existingEnvironmentNameSchema,
     target: targetSchema,
     frontendReplicas: z.number().int().min(1).max(20),
     redisReplicas: z.number().int().min(1).max(6),
@@ -171,7 +171,7 @@ export const environmentSpecSchema = z
   }) satisfies z.ZodType<EnvironmentSpec>;
 
 export const environmentRefSchema = z
-  .object({ name: environmentNameSchema, target: targetSchema })
+  .object({ name: existingEnvironmentNameSchema, target: targetSchema })
   .strip() satisfies z.ZodType<EnvironmentRef>;
 
 export const operationsConfigSchema = z.object({
@@ -199,6 +199,8 @@ export const operationsConfigSchema = z.object({
       "awsRoleBoundaryArn must be an IAM policy ARN",
     )
     .optional(),
+  haproxyPath: z.string().min(1).optional(),
+  supervisordPath: z.string().min(1).optional(),
 });
 
 const awsIdSchema = (prefix: string, field: string) =>

@@ -2,6 +2,7 @@ import Link from "next/link";
 import { usd } from "../features/cost/estimate";
 import { listCostTotal } from "../features/cost/list-total";
 import { AutoRefresh } from "../features/environments/components/auto-refresh";
+import { DriftBadge } from "../features/environments/components/drift-badge";
 import { StatusBadge } from "../features/environments/components/status-badge";
 import { TableHead } from "../features/environments/components/table-head";
 import { age, frontendUrlOf } from "../features/environments/format";
@@ -10,6 +11,7 @@ import { config } from "../server/env";
 import { requirePrincipal } from "../server/identity";
 import { listFilterSchema } from "../shared/environment-schemas";
 import { ENVIRONMENT_STATUSES, STATUS_LABEL } from "../shared/status";
+import { syncOf } from "../shared/sync";
 import { cacheKindOf, describeTierOptions, storedTierOptions } from "../shared/tier-options";
 
 export const dynamic = "force-dynamic";
@@ -146,6 +148,7 @@ export default async function EnvironmentListPage({
               {environments.map((e) => {
                 const url = frontendUrlOf(e.outputs);
                 const op = e.lastOperation;
+                const sync = syncOf(e);
                 return (
                   <tr key={e.id} data-testid={`env-row-${e.name}`} className="hover:bg-slate-50">
                     <td className="px-3 py-3 lg:px-4">
@@ -162,7 +165,10 @@ export default async function EnvironmentListPage({
                       <TierSummary options={e.options} target={e.target} />
                     </td>
                     <td className="px-3 py-3 lg:px-4">
-                      <StatusBadge status={e.status} />
+                      <span className="flex flex-wrap items-center gap-1">
+                        <StatusBadge status={e.status} />
+                        {sync.drifted && <DriftBadge reasons={sync.reasons} />}
+                      </span>
                     </td>
                     <td className="px-3 py-3 tabular-nums text-slate-700 lg:px-4">
                       <Replicas

@@ -226,6 +226,11 @@ const configSchema = z
     EVENT_RETENTION_DAYS: int(14, 1),
     LIST_REFRESH_SECONDS: int(3, 1),
     SHUTDOWN_GRACE_SECONDS: int(20, 1),
+    // Drift detection (a refresh preview per environment) on a schedule; 0 turns it off for that target.
+    DRIFT_CHECK_LOCAL_SECONDS: int(300, 0),
+    DRIFT_CHECK_AWS_SECONDS: int(0, 0),
+    // How often a worker reads what the local supervisors repaired by themselves into the history; 0: never.
+    REPAIR_SCAN_SECONDS: int(5, 0),
     // Identity of the machine a worker runs on: a local environment belongs to the host that runs its processes.
     HOST_ID: z
       .string()

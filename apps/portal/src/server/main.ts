@@ -22,7 +22,9 @@ import { INTERNAL_METRICS_TOKEN_VARIABLE } from "./metrics/metrics-auth";
 import { startMetricsServer } from "./metrics/metrics-server";
 import { type PortalDatabase, startPortalDatabase } from "./portal-database";
 import { QUEUE_EXPIRY_MARGIN_SECONDS, startQueue } from "./queue";
+import { DriftMonitor } from "./worker/drift";
 import { createRealOperations } from "./worker/operations";
+import { RepairRecorder } from "./worker/repairs";
 import { TaskProtection } from "./worker/task-protection";
 import { OperationWorker } from "./worker/worker";
 
@@ -160,6 +162,8 @@ async function main(): Promise<void> {
   let database: PortalDatabase | undefined;
   let web: ChildProcess | undefined;
   let worker: OperationWorker | undefined;
+  let drift: DriftMonitor | undefined;
+  let repairs: RepairRecorder | undefined;
   let boss: PgBoss | undefined;
   let metricsServer: Server | undefined;
   let db: ReturnType<typeof createDbClient> | undefined;
@@ -172,6 +176,7 @@ async function main(): Promise<void> {
     const webExited =
       web && web.exitCode === null ? new Promise((r) => web?.once("exit", r)) : Promise.resolve();
     web?.kill("SIGTERM");
+    await Promise.all([drift?.stop(), repairs?.stop()]);
     await worker?.stop(config.SHUTDOWN_GRACE_SECONDS * 1000);
     // Connections closing during shutdown are expected; do not report them as queue errors.
     boss?.removeAllListeners("error");
@@ -274,6 +279,23 @@ async function main(): Promise<void> {
         logger: workerLog,
       });
       await worker.start();
+      // Drift checks and the supervisors' repairs: beside the operations, one environment at a time.
+      drift = new DriftMonitor({
+        db,
+        ops: ops.environments,
+        localSeconds: config.DRIFT_CHECK_LOCAL_SECONDS,
+        awsSeconds: config.DRIFT_CHECK_AWS_SECONDS,
+        workerId: worker.id,
+        log: (line) => workerLog.info({ component: "drift" }, line),
+      });
+      repairs = new RepairRecorder({
+        db,
+        ops: ops.environments,
+        scanSeconds: config.REPAIR_SCAN_SECONDS,
+        log: (line) => workerLog.info({ component: "repairs" }, line),
+      });
+      drift.start();
+      repairs.start();
     }
     log.info({ role: config.PORTAL_ROLE, host: config.HOST_ID }, "portal started");
   } catch (e) {

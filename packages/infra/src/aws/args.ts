@@ -3,7 +3,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { z } from "zod";
-import { environmentNameSchema } from "../environment-name";
+import { awsEnvironmentNameSchema } from "../environment-name";
 import { cacheOptionsSchema, databaseOptionsSchema, existingNetworkSchema } from "../spec";
 import { DEFAULT_TASK_SIZE, FARGATE_SIZES } from "../task-sizes";
 
@@ -133,7 +133,7 @@ export const certificateArnSchema = z
 export const votingEnvironmentArgsSchema = z
   .object({
     /** Environment name: DNS-safe, at most 20 characters; prefixes every AWS name. */
-    name: environmentNameSchema,
+    name: awsEnvironmentNameSchema,
     /** Who asked for it; recorded in the Owner tag. */
     owner: tagValueSchema("owner"),
     frontendReplicas: replicas("frontendReplicas", MAX_FRONTEND_REPLICAS),

@@ -1,10 +1,12 @@
 import { createHmac } from "node:crypto";
-import { rmSync } from "node:fs";
+import { existsSync, rmSync } from "node:fs";
 import path from "node:path";
 import type { PulumiFn } from "@pulumi/pulumi/automation";
+import { readRepairs } from "../local/self-healing";
 import { ENVIRONMENT_PROJECT, NETWORK_PROJECT } from "../projects";
 import { defaultNetworkName, environmentRefSchema, environmentSpecSchema } from "../spec";
 import { EnvironmentOperationError } from "./errors";
+import { resourceName } from "./events";
 import { programForTarget } from "./program-for-target";
 import { reapOrphans } from "./recovery";
 import {
@@ -16,15 +18,48 @@ import {
   type StackTarget,
 } from "./stack-runner";
 import type {
+  DriftDifference,
+  DriftReport,
   EnvironmentOperations,
   EnvironmentOutputs,
   EnvironmentRef,
   EnvironmentSpec,
+  ObservedTopology,
   OperationKind,
   OperationResult,
   OperationsConfig,
+  ResourceOp,
   RunOptions,
 } from "./types";
+
+/** A resource of an exported stack deployment (the parts read here). */
+interface StateResource {
+  urn: string;
+  type: string;
+  outputs?: Record<string, unknown>;
+}
+
+/**
+ * Replica counts as a refreshed state holds them. Local: the running frontends and Redis servers. AWS: the
+ * ECS services' desired counts (ECS keeps that many tasks running; a changed count is drift).
+ */
+export function observedTopology(environment: string, resources: StateResource[]): ObservedTopology {
+  const local = (type: string) =>
+    resources.filter((r) => r.type === `pulumi-nodejs:dynamic/local:${type}`).length;
+  if (resources.some((r) => r.type.startsWith("pulumi-nodejs:dynamic/local:"))) {
+    return { frontendReplicas: local("VotingApp"), redisReplicas: local("RedisServer") };
+  }
+  const desired = (suffix: string) => {
+    const service = resources.find(
+      (r) => r.type === "aws:ecs/service:Service" && resourceName(r.urn) === `${environment}-${suffix}`,
+    );
+    return typeof service?.outputs?.desiredCount === "number" ? service.outputs.desiredCount : 0;
+  };
+  return {
+    frontendReplicas: desired("frontend"),
+    redisReplicas: desired("redis-writer") + desired("redis-replicas"),
+  };
+}
 
 /** One Pulumi project for all environments; each environment is one stack of it. */
 export const PROJECT_NAME = ENVIRONMENT_PROJECT;
@@ -65,12 +100,14 @@ export function createEnvironmentOperations(
     envDir: kind === "local" ? envDirOf(name) : undefined,
   });
   const operate = <T>(
-    kind: OperationKind | "recover",
+    kind: OperationKind | "recover" | "drift-check",
     environment: string,
     where: EnvironmentSpec["target"],
     options: RunOptions | undefined,
     body: (ctx: RunContext) => Promise<T>,
-  ) => runner.operate(target(environment, where), kind, options, body);
+    /** False for what only reads (a drift check): it runs beside any operation and cannot be cancelled by ref. */
+    exclusive = true,
+  ) => runner.operate(target(environment, where), kind, options, body, exclusive);
 
   /**
    * An AWS environment is placed in its region's network: refuse before any Pulumi run when that network's
@@ -105,6 +142,8 @@ export function createEnvironmentOperations(
         dataDir,
         redisServerPath: config.redisServerPath,
         votingAppMain: config.votingAppMain,
+        haproxyPath: config.haproxyPath,
+        supervisordPath: config.supervisordPath,
         redisPassword: redisPassword(spec.name),
         awsFrontendImage: config.awsFrontendImage,
         awsRoleBoundaryArn: config.awsRoleBoundaryArn,
@@ -158,12 +197,14 @@ export function createEnvironmentOperations(
         const { stack, result } = await ctx.runOnStack(noProgram, { create: false }, (stack, streaming) =>
           stack.refresh(streaming),
         );
+        const deployment = (await stack.exportStack()).deployment as { resources?: StateResource[] };
         return {
           kind: "refresh",
           environment: ref.name,
           outputs: plainOutputs<EnvironmentOutputs>(await stack.outputs()),
           changes: result.summary.resourceChanges ?? {},
           durationMs: Date.now() - started,
+          observed: observedTopology(ref.name, deployment.resources ?? []),
         };
       });
     },
@@ -199,7 +240,7 @@ export function createEnvironmentOperations(
         notice(`removed the stack ${ref.name} (its history and configuration) from the state backend`);
         if (envDir) {
           // Every resource is deleted: nothing of this environment may keep running. A process the state
-          // never knew (killed run, lost pid file) is found in the process table and stopped too.
+          // never knew (killed run, a dead supervisor) is found in the process table and stopped too.
           await reapOrphans(envDir, undefined, notice);
           rmSync(envDir, { recursive: true, force: true });
         }
@@ -211,6 +252,59 @@ export function createEnvironmentOperations(
           durationMs: Date.now() - started,
         };
       });
+    },
+
+    async detectDrift(rawRef, options) {
+      const ref = parse(environmentRefSchema, rawRef, "environment reference");
+      return operate(
+        "drift-check",
+        ref.name,
+        ref.target,
+        options,
+        async (ctx) => {
+          const started = Date.now();
+          const stack = await ctx.openStack(noProgram, false);
+          const differences = new Map<string, DriftDifference>();
+          const result = await stack.previewRefresh({
+            color: "never",
+            signal: ctx.signal,
+            onEvent: (e) => {
+              const m = e.resOutputsEvent?.metadata ?? e.resourcePreEvent?.metadata;
+              if (!m || m.op === "same" || m.op === "refresh" || m.type === "pulumi:pulumi:Stack") return;
+              const name = resourceName(m.urn);
+              differences.set(name, {
+                name,
+                type: m.type.split(":").pop() ?? m.type,
+                op: (["create", "update", "delete", "replace", "read"].includes(m.op)
+                  ? m.op
+                  : "other") as ResourceOp,
+                ...(m.diffs?.length ? { properties: m.diffs } : {}),
+              });
+            },
+          });
+          const changes = result.changeSummary ?? {};
+          const drifted = Object.entries(changes).some(([op, n]) => op !== "same" && (n ?? 0) > 0);
+          return {
+            environment: ref.name,
+            drifted: drifted || differences.size > 0,
+            changes,
+            differences: [...differences.values()],
+            durationMs: Date.now() - started,
+          } satisfies DriftReport;
+        },
+        false,
+      );
+    },
+
+    hostsEnvironment(rawRef) {
+      const ref = parse(environmentRefSchema, rawRef, "environment reference");
+      return ref.target !== "local" || existsSync(envDirOf(ref.name));
+    },
+
+    async readRepairs(rawRef, cursor) {
+      const ref = parse(environmentRefSchema, rawRef, "environment reference");
+      if (ref.target !== "local" || !existsSync(envDirOf(ref.name))) return undefined;
+      return readRepairs(envDirOf(ref.name), cursor);
     },
 
     async recover(rawRef, recoverOptions) {

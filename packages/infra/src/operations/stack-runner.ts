@@ -84,6 +84,10 @@ export interface Streaming {
 
 export interface RunContext {
   emit: (event: OperationEvent) => void;
+  /** Aborted when the operation is cancelled. */
+  signal: AbortSignal;
+  /** The stack in a fresh temporary workspace (created when `create`), without recovery. */
+  openStack: (program: PulumiFn, create: boolean) => Promise<Stack>;
   /** Recovery only: stale lock, pending operations, orphans. Undefined for a stack that does not exist. */
   recover: (program: PulumiFn, options?: RecoverOptions) => Promise<{ resources: number } | undefined>;
   /**
@@ -123,9 +127,11 @@ export interface StackRunner {
   /** The frame around every operation (see the file comment); `body` does the stack-specific part. */
   operate<T>(
     target: StackTarget,
-    kind: OperationKind | "recover",
+    kind: OperationKind | "recover" | "drift-check",
     options: RunOptions | undefined,
     body: (ctx: RunContext) => Promise<T>,
+    /** False for what only reads (a drift check): it runs beside any operation and cannot be cancelled by ref. */
+    exclusive?: boolean,
   ): Promise<T>;
   /** Aborts the operation running on that stack in this process, if any. */
   cancel(project: string, stack: string): boolean;
@@ -178,140 +184,140 @@ export function createStackRunner(rawConfig: OperationsConfig): StackRunner {
 
   async function operate<T>(
     target: StackTarget,
-    kind: OperationKind | "recover",
+    kind: OperationKind | "recover" | "drift-check",
     options: RunOptions | undefined,
     body: (ctx: RunContext) => Promise<T>,
+    exclusive = true,
   ): Promise<T> {
     const { project, stack: stackName, subject } = target;
     const key = keyOf(project, stackName);
-    return await mutex.run(
-      key,
-      kind,
-      async () => {
-        const controller = new AbortController();
-        const external = options?.signal;
-        const onAbort = () => controller.abort(external?.reason);
-        if (external?.aborted)
-          throw new EnvironmentOperationError(
-            "cancelled",
-            `the ${kind} of ${stackName} was cancelled before it started`,
-          );
-        external?.addEventListener("abort", onAbort, { once: true });
-        controllers.set(key, controller);
-        const workDirs: string[] = [];
-        const emit = (event: OperationEvent) => {
-          try {
-            options?.onEvent?.(event);
-          } catch {
-            // a failing listener must not break the operation
-          }
-        };
+    const label = `${subject === "network" ? "network " : ""}${stackName}`;
+    const run = (fn: () => Promise<T>) => (exclusive ? mutex.run(key, kind, fn, label) : fn());
+    return await run(async () => {
+      const controller = new AbortController();
+      const external = options?.signal;
+      const onAbort = () => controller.abort(external?.reason);
+      if (external?.aborted)
+        throw new EnvironmentOperationError(
+          "cancelled",
+          `the ${kind} of ${stackName} was cancelled before it started`,
+        );
+      external?.addEventListener("abort", onAbort, { once: true });
+      if (exclusive) controllers.set(key, controller);
+      const workDirs: string[] = [];
+      const emit = (event: OperationEvent) => {
         try {
-          removeStaleWorkspaces();
-          const pulumiCommand = await resolvePulumiCommand(config.cliRoot);
-          const openStack = async (program: PulumiFn, create: boolean) => {
-            mkdirSync(workspacesRoot, { recursive: true, mode: 0o700 });
-            const workDir = mkdtempSync(path.join(workspacesRoot, `${process.pid}-${stackName}-`));
-            workDirs.push(workDir);
-            const args = { stackName, projectName: project, program };
-            const opts = {
-              workDir,
-              pulumiCommand,
-              envVars,
-              projectSettings: {
-                name: project,
-                runtime: "nodejs" as const,
-                backend: { url: config.backendUrl },
-              },
-            };
-            return create
-              ? await LocalWorkspace.createOrSelectStack(args, opts)
-              : await LocalWorkspace.selectStack(args, opts);
-          };
-          const recover = async (program: PulumiFn, recoverOptions?: RecoverOptions) => {
-            const s = stateStore();
-            try {
-              await s.ping();
-            } catch (err) {
-              throw new EnvironmentOperationError(
-                "backend-unreachable",
-                `the Pulumi state backend (${describeBackend(config.backendUrl)}) is unreachable: ${err instanceof Error ? err.message : String(err)}`,
-                String(err),
-                { cause: err },
-              );
-            }
-            const checkpoint = await recoverStack({
-              store: s,
-              project,
-              stack: stackName,
-              envDir: target.envDir,
-              pulumiHome,
-              openStack: () => openStack(program, false),
-              notice: (message) => emit({ type: "notice", message }),
-              clearPendingCreates: recoverOptions?.clearPendingCreates,
-              stackTag: subject === "network" ? "Network" : "Environment",
-            });
-            return checkpoint ? { resources: checkpoint.resources.length } : undefined;
-          };
-          const ctx: RunContext = {
-            emit,
-            recover,
-            async runOnStack(program, how, run) {
-              const before = await recover(program);
-              // Steps: what the program registers, plus what the state holds beyond it (to delete).
-              const mapper = new EngineEventMapper(Math.max(how.estimate ?? 0, before?.resources ?? 0), emit);
-              const lines = new LineSplitter((line) => {
-                if (!how.dropLine?.(line)) emit({ type: "log", line });
-              });
-              const stack = await openStack(program, how.create);
-              const cli = abortOnceRunning(controller.signal);
-              const onOutput = (chunk: string) => {
-                cli.running();
-                lines.push(chunk);
-              };
-              try {
-                if (controller.signal.aborted) {
-                  throw new EnvironmentOperationError(
-                    "cancelled",
-                    `the operation on ${stackName} was cancelled before the Pulumi CLI started: nothing was changed`,
-                  );
-                }
-                const result = await run(stack, {
-                  onEvent: (e) => {
-                    cli.running();
-                    mapper.handle(e);
-                    try {
-                      options?.onEngineEvent?.(e);
-                    } catch {
-                      // a failing listener must not break the operation
-                    }
-                  },
-                  onOutput,
-                  onError: onOutput,
-                  signal: cli.signal,
-                  color: "never",
-                });
-                mapper.complete();
-                return { before, stack, result };
-              } finally {
-                cli.dispose();
-                lines.flush(); // a failed run's last line without a newline still reaches the log
-                if (how.leaveNoNewStack && !before)
-                  await stack.workspace.removeStack(stackName).catch(() => {});
-              }
+          options?.onEvent?.(event);
+        } catch {
+          // a failing listener must not break the operation
+        }
+      };
+      try {
+        removeStaleWorkspaces();
+        const pulumiCommand = await resolvePulumiCommand(config.cliRoot);
+        const openStack = async (program: PulumiFn, create: boolean) => {
+          mkdirSync(workspacesRoot, { recursive: true, mode: 0o700 });
+          const workDir = mkdtempSync(path.join(workspacesRoot, `${process.pid}-${stackName}-`));
+          workDirs.push(workDir);
+          const args = { stackName, projectName: project, program };
+          const opts = {
+            workDir,
+            pulumiCommand,
+            envVars,
+            projectSettings: {
+              name: project,
+              runtime: "nodejs" as const,
+              backend: { url: config.backendUrl },
             },
           };
-          return await body(ctx);
-        } catch (err) {
-          throw classifyError(err, { environment: stackName, aborted: controller.signal.aborted, subject });
-        } finally {
-          external?.removeEventListener("abort", onAbort);
-          controllers.delete(key);
-          for (const dir of workDirs) rmSync(dir, { recursive: true, force: true });
-        }
-      },
-      `${subject === "network" ? "network " : ""}${stackName}`,
-    );
+          return create
+            ? await LocalWorkspace.createOrSelectStack(args, opts)
+            : await LocalWorkspace.selectStack(args, opts);
+        };
+        const recover = async (program: PulumiFn, recoverOptions?: RecoverOptions) => {
+          const s = stateStore();
+          try {
+            await s.ping();
+          } catch (err) {
+            throw new EnvironmentOperationError(
+              "backend-unreachable",
+              `the Pulumi state backend (${describeBackend(config.backendUrl)}) is unreachable: ${err instanceof Error ? err.message : String(err)}`,
+              String(err),
+              { cause: err },
+            );
+          }
+          const checkpoint = await recoverStack({
+            store: s,
+            project,
+            stack: stackName,
+            envDir: target.envDir,
+            pulumiHome,
+            openStack: () => openStack(program, false),
+            notice: (message) => emit({ type: "notice", message }),
+            clearPendingCreates: recoverOptions?.clearPendingCreates,
+            stackTag: subject === "network" ? "Network" : "Environment",
+          });
+          return checkpoint ? { resources: checkpoint.resources.length } : undefined;
+        };
+        const ctx: RunContext = {
+          emit,
+          signal: controller.signal,
+          openStack,
+          recover,
+          async runOnStack(program, how, run) {
+            const before = await recover(program);
+            // Steps: what the program registers, plus what the state holds beyond it (to delete).
+            const mapper = new EngineEventMapper(Math.max(how.estimate ?? 0, before?.resources ?? 0), emit);
+            const lines = new LineSplitter((line) => {
+              if (!how.dropLine?.(line)) emit({ type: "log", line });
+            });
+            const stack = await openStack(program, how.create);
+            const cli = abortOnceRunning(controller.signal);
+            const onOutput = (chunk: string) => {
+              cli.running();
+              lines.push(chunk);
+            };
+            try {
+              if (controller.signal.aborted) {
+                throw new EnvironmentOperationError(
+                  "cancelled",
+                  `the operation on ${stackName} was cancelled before the Pulumi CLI started: nothing was changed`,
+                );
+              }
+              const result = await run(stack, {
+                onEvent: (e) => {
+                  cli.running();
+                  mapper.handle(e);
+                  try {
+                    options?.onEngineEvent?.(e);
+                  } catch {
+                    // a failing listener must not break the operation
+                  }
+                },
+                onOutput,
+                onError: onOutput,
+                signal: cli.signal,
+                color: "never",
+              });
+              mapper.complete();
+              return { before, stack, result };
+            } finally {
+              cli.dispose();
+              lines.flush(); // a failed run's last line without a newline still reaches the log
+              if (how.leaveNoNewStack && !before)
+                await stack.workspace.removeStack(stackName).catch(() => {});
+            }
+          },
+        };
+        return await body(ctx);
+      } catch (err) {
+        throw classifyError(err, { environment: stackName, aborted: controller.signal.aborted, subject });
+      } finally {
+        external?.removeEventListener("abort", onAbort);
+        if (exclusive) controllers.delete(key);
+        for (const dir of workDirs) rmSync(dir, { recursive: true, force: true });
+      }
+    });
   }
 
   return {

@@ -4,6 +4,8 @@ import type { CacheOptions, DatabaseOptions } from "../spec";
 
 export type { CacheOptions, DatabaseOptions };
 
+import type { Repair, RepairCursor } from "../local/self-healing";
+
 export type Target = "local" | "aws";
 export type OperationKind = "up" | "preview" | "refresh" | "destroy";
 
@@ -163,7 +165,44 @@ export interface OperationResult {
   outputs: Partial<EnvironmentOutputs>;
   changes: ChangeSummary;
   durationMs: number;
+  /**
+   * Refresh only: what the refreshed state holds. The outputs are those of the last up (they say what was
+   * asked); this says what exists now, e.g. 1 frontend after one was found gone.
+   */
+  observed?: ObservedTopology;
 }
+
+/** Replica counts as the state holds them (local: running services; aws: the services' desired counts). */
+export interface ObservedTopology {
+  frontendReplicas: number;
+  /** Redis nodes in total: the writer plus read replicas. */
+  redisReplicas: number;
+}
+
+/** One resource whose reality differs from the state. */
+export interface DriftDifference {
+  /** Resource name, e.g. `frontend-1`. */
+  name: string;
+  /** Resource type token's last part, e.g. `VotingApp`. */
+  type: string;
+  /** What a refresh would do to the state: `delete` (it is gone) or `update` (it changed). */
+  op: ResourceOp;
+  /** Changed properties, when the provider says. */
+  properties?: string[];
+}
+
+/** The answer of a drift check: a refresh preview, which changes nothing. */
+export interface DriftReport {
+  environment: string;
+  drifted: boolean;
+  /** The preview's summary, e.g. { same: 8, delete: 1 }. */
+  changes: ChangeSummary;
+  differences: DriftDifference[];
+  durationMs: number;
+}
+
+/** What a local environment's supervisor repaired by itself (see `readRepairs`). */
+export type { Repair, RepairCursor };
 
 export type OperationErrorCode =
   | "invalid-input"
@@ -210,7 +249,7 @@ export interface OperationsConfig {
    * kept in `<dataDir>/pulumi-passphrase` (mode 0600).
    */
   passphrase?: string;
-  /** Folder for the local target's process logs and pid files. */
+  /** Folder for the local target's environments: their supervisor, configs, logs and data. */
   dataDir: string;
   /**
    * Folder for the Automation API's temporary workspaces (mode 0700; never a shared temp folder: they hold the
@@ -235,6 +274,13 @@ export interface OperationsConfig {
    * `AWS_ENVIRONMENT_ROLE_BOUNDARY`; set when the worker's own role requires it (the portal on AWS does).
    */
   awsRoleBoundaryArn?: string;
+  /** `haproxy` binary (the local target's load balancers). Default: HAPROXY_PATH, else `haproxy` on PATH. */
+  haproxyPath?: string;
+  /**
+   * `supervisord` binary (the local target's process supervisor).
+   * Default: SUPERVISORD_PATH, else `supervisord` on PATH.
+   */
+  supervisordPath?: string;
 }
 
 /**
@@ -253,4 +299,23 @@ export interface EnvironmentOperations {
    * were checked and do not exist.
    */
   recover(ref: EnvironmentRef, options?: RecoverOptions): Promise<void>;
+  /**
+   * Compares the state with reality without changing either (a refresh preview: no lock, no recovery, no
+   * writes), so it may run beside an operation on the same environment (its answer is then stale).
+   */
+  detectDrift?(ref: EnvironmentRef, options?: RunOptions): Promise<DriftReport>;
+  /**
+   * Whether this machine runs the environment's resources: always for aws (any machine reaches AWS); for the
+   * local target only where its folder is (its processes run there).
+   */
+  hostsEnvironment?(ref: EnvironmentRef): boolean;
+  /**
+   * Local target: the repairs the environment's supervisor made by itself since `cursor` (processes that
+   * exited and were started again, or given up on), and the cursor to pass next time. `undefined` when this
+   * machine has no such local environment (it runs on another host, or was never created).
+   */
+  readRepairs?(
+    ref: EnvironmentRef,
+    cursor?: RepairCursor,
+  ): Promise<{ repairs: Repair[]; cursor: RepairCursor } | undefined>;
 }

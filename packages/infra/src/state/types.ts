@@ -10,8 +10,18 @@ export interface StackLock {
 
 /** The parts of a stack checkpoint the recovery needs. */
 export interface CheckpointSummary {
-  /** `pid`: the local target's process (its output), to tell its processes from orphans. */
-  resources: { urn: string; type: string; id?: string; pid?: number }[];
+  /**
+   * For the local target's resources, from their outputs: `name` (the service or `supervisor`), and the
+   * supervisor's `pid` and `startTime`, to tell its processes from orphans.
+   */
+  resources: {
+    urn: string;
+    type: string;
+    id?: string;
+    name?: string;
+    pid?: number;
+    startTime?: string;
+  }[];
   pendingOperations: { type: string; urn: string }[];
   /** The stack's outputs (its root resource's outputs), as the last run recorded them. */
   stackOutputs?: Record<string, unknown>;
@@ -40,7 +50,11 @@ interface RawCheckpoint {
         urn: string;
         type: string;
         id?: string;
-        outputs?: { pid?: unknown } & Record<string, unknown>;
+        outputs?: {
+          pid?: unknown;
+          name?: unknown;
+          startTime?: unknown;
+        } & Record<string, unknown>;
       }[];
       pending_operations?: { type: string; resource: { urn: string } }[];
     };
@@ -57,7 +71,9 @@ export function summarizeCheckpoint(json: string): CheckpointSummary {
       urn: r.urn,
       type: r.type,
       id: r.id,
+      ...(typeof r.outputs?.name === "string" ? { name: r.outputs.name } : {}),
       ...(typeof r.outputs?.pid === "number" ? { pid: r.outputs.pid } : {}),
+      ...(typeof r.outputs?.startTime === "string" ? { startTime: r.outputs.startTime } : {}),
     })),
     pendingOperations: (latest?.pending_operations ?? []).map((p) => ({ type: p.type, urn: p.resource.urn })),
   };

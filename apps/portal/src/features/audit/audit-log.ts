@@ -8,6 +8,7 @@ export const AUDIT_ACTIONS = [
   "scale",
   "preview",
   "refresh",
+  "reconcile",
   "retry",
   "cancel",
   "destroy",

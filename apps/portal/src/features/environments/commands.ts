@@ -14,7 +14,7 @@ import type {
   EnvironmentActionInput,
   ScaleEnvironmentInput,
 } from "../../shared/environment-schemas";
-import { type EnvironmentAction, type OperationKind, refusal } from "../../shared/status";
+import { type EnvironmentAction, type RequestableKind, refusal } from "../../shared/status";
 import { storedTierOptions, tierOptionsOf } from "../../shared/tier-options";
 import { type AuditAction, writeAudit } from "../audit/audit-log";
 import { type NetworkSettings, networkJobKey, placeInNetwork } from "../networks/commands";
@@ -150,7 +150,7 @@ async function loadState(ctx: CommandContext, name: string) {
 async function recordOperation(
   ctx: CommandContext,
   env: { id: string; name: string },
-  kind: OperationKind,
+  kind: RequestableKind,
   requestedConfig: RequestedConfig,
   idempotencyKey: string,
   extra: {
@@ -465,9 +465,13 @@ export async function scaleEnvironment(
   input: ScaleEnvironmentInput,
 ): Promise<CommandResult> {
   return await guarded(ctx, input, "scale", async ({ env }) => {
+    // Nothing to do only when the counts asked for are also the counts running (after a refresh found a
+    // replica gone, scaling to the same counts repairs it).
     if (
       env.desiredFrontendReplicas === input.frontendReplicas &&
       env.desiredRedisReplicas === input.redisReplicas &&
+      env.currentFrontendReplicas === input.frontendReplicas &&
+      env.currentRedisReplicas === input.redisReplicas &&
       env.status === "ready"
     ) {
       return await refuse(
@@ -505,6 +509,20 @@ export async function refreshEnvironment(
   );
 }
 
+/**
+ * Makes the environment what was asked again: an up with the counts and options asked for. Pulumi creates what
+ * is gone, updates what changed and leaves the rest (a no-op when nothing differs). Offered when the counts
+ * deployed differ from those asked for, or a refresh or drift check found something gone or changed.
+ */
+export async function reconcileEnvironment(
+  ctx: CommandContext,
+  input: EnvironmentActionInput,
+): Promise<CommandResult> {
+  return await guarded(ctx, input, "reconcile", ({ env }) =>
+    recordOperation(ctx, env, "reconcile", configOf(env), input.idempotencyKey),
+  );
+}
+
 export async function destroyEnvironment(
   ctx: CommandContext,
   input: DestroyEnvironmentInput,
@@ -520,7 +538,7 @@ export async function retryOperation(
 ): Promise<CommandResult> {
   return await guarded(ctx, input, "retry", async ({ env }) => {
     const last = env.lastOperation;
-    if (!last)
+    if (!last || last.kind === "repair")
       return await refuse(ctx, "retry", { ok: false, code: "refused", message: "Nothing to retry." }, env);
     const config = last.requestedConfig as unknown as RequestedConfig;
     let networkJob: { id: string; name: string } | undefined;

@@ -28,8 +28,10 @@ const listSelect = {
       finishedAt: true,
       progressDone: true,
       progressExpected: true,
+      changes: true,
     },
   },
+  drift: { select: { status: true, checkedAt: true, differences: true, error: true } },
 } satisfies Prisma.EnvironmentSelect;
 
 export type EnvironmentListItem = Prisma.EnvironmentGetPayload<{ select: typeof listSelect }>;
@@ -73,7 +75,15 @@ export async function getEnvironment(name: string) {
     where: { name, deletedAt: null },
     include: {
       lastOperation: true,
-      operations: { orderBy: { createdAt: "desc" }, take: 25 },
+      operations: {
+        orderBy: { createdAt: "desc" },
+        take: 25,
+        // What a repair replaced (only repairs have such events).
+        include: {
+          events: { where: { type: "repair" }, orderBy: { id: "asc" }, take: 10, select: { message: true } },
+        },
+      },
+      drift: true,
     },
   });
   if (!env) return null;

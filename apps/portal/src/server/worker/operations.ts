@@ -27,7 +27,7 @@ export async function createRealOperations(
     backendUrl: pulumiBackendUrl(databaseUrl, config.PULUMI_STATE_TABLE),
     // PULUMI_CONFIG_PASSPHRASE, else one generated on first use into <DATA_DIR>/pulumi-passphrase (mode 0600).
     passphrase: config.PULUMI_CONFIG_PASSPHRASE ?? infra.localPassphrase(config.DATA_DIR),
-    // Each environment's process logs and pid files: <DATA_DIR>/environments/<name>/.
+    // Each local environment's supervisor, configs and logs: <DATA_DIR>/environments/<name>/.
     dataDir: path.join(config.DATA_DIR, "environments"),
     // The Automation API's workspaces: under the data folder (mode 0700), never in a shared temp folder.
     workspacesDir: path.join(config.DATA_DIR, "pulumi-workspaces"),

@@ -266,7 +266,8 @@ export class OperationWorker {
         const network = spec.aws.network ?? defaultNetworkName(spec.aws.region);
         await waitForNetwork(db, network, signal, (message) => sink.note("notice", message));
       }
-      if (kind === "create" || kind === "scale") return await this.o.ops.up(spec, runOptions);
+      if (kind === "create" || kind === "scale" || kind === "reconcile")
+        return await this.o.ops.up(spec, runOptions);
       if (kind === "preview") return await this.o.ops.preview(spec, runOptions);
       if (kind === "refresh") return await this.o.ops.refresh(ref, runOptions);
       return await this.o.ops.destroy(ref, runOptions);
@@ -451,6 +452,13 @@ export class OperationWorker {
             Object.assign(envData, {
               currentFrontendReplicas: spec.frontendReplicas,
               currentRedisReplicas: spec.redisReplicas,
+            });
+          } else if (result?.observed) {
+            // What the refreshed state holds: a process found gone no longer counts (the page then offers a
+            // reconcile); the outputs keep what was asked.
+            Object.assign(envData, {
+              currentFrontendReplicas: result.observed.frontendReplicas,
+              currentRedisReplicas: result.observed.redisReplicas,
             });
           }
         }

@@ -6,6 +6,8 @@ import { Fragment, Suspense } from "react";
 import { CostEstimateView } from "../../../features/cost/components/cost-estimate";
 import { environmentEstimate } from "../../../features/cost/estimate";
 import { AutoRefresh } from "../../../features/environments/components/auto-refresh";
+import { DriftBadge } from "../../../features/environments/components/drift-badge";
+import { DriftPanel } from "../../../features/environments/components/drift-panel";
 import {
   DestroyForm,
   type OperationButton,
@@ -24,8 +26,9 @@ import { networkOfEnvironment } from "../../../features/networks/queries";
 import { config, limitsFrom } from "../../../server/env";
 import { requirePrincipal } from "../../../server/identity";
 import { refusalFor } from "../../../shared/access";
-import { environmentNameSchema } from "../../../shared/environment-schemas";
+import { existingEnvironmentNameSchema } from "../../../shared/environment-schemas";
 import { type EnvironmentState, isOperationActive, refusal } from "../../../shared/status";
+import { type SyncReport, syncOf } from "../../../shared/sync";
 import {
   CACHE_KIND_LOCAL_MEANING,
   cacheKindOf,
@@ -71,7 +74,7 @@ function Field({ label, children }: { label: string; children: React.ReactNode }
 export default async function EnvironmentPage({ params }: Params) {
   const raw = decodeURIComponent((await params).name);
   const principal = await requirePrincipal(`/environments/${encodeURIComponent(raw)}`);
-  const parsedName = environmentNameSchema.safeParse(raw);
+  const parsedName = existingEnvironmentNameSchema.safeParse(raw);
   const env = parsedName.success ? await getEnvironment(parsedName.data) : null;
   if (!env) notFound(); // not-found.tsx: a message with the name, and a 404 status
 
@@ -95,7 +98,9 @@ export default async function EnvironmentPage({ params }: Params) {
   const can = (a: Parameters<typeof refusal>[0]) => mayChange && refusal(a, state) === null;
   const key = () => randomUUID();
   const busy = isOperationActive(op?.status);
-  // The operation buttons that can work in the current state (the server checks again).
+  // Whether it is what was asked for: counts, the last refresh, the last drift check.
+  const sync = syncOf(env);
+  const driftCheckSeconds = env.target === "aws" ? c.DRIFT_CHECK_AWS_SECONDS : c.DRIFT_CHECK_LOCAL_SECONDS;
   // The operation buttons that can work in the current state (the server checks again).
   const operationButtons = (
     [
@@ -166,6 +171,7 @@ export default async function EnvironmentPage({ params }: Params) {
             {env.name}
           </h1>
           <StatusBadge status={env.status} />
+          {sync.drifted && <DriftBadge reasons={sync.reasons} />}
         </div>
         {url && env.status === "ready" ? (
           <a
@@ -182,6 +188,7 @@ export default async function EnvironmentPage({ params }: Params) {
 
       <div className="grid gap-6 md:grid-cols-5 lg:grid-cols-3">
         <div className="min-w-0 space-y-6 md:col-span-3 lg:col-span-2">
+          <DriftPanel name={env.name} report={sync} canReconcile={can("reconcile")} idempotencyKey={key()} />
           <section
             aria-labelledby="state-heading"
             className="rounded-lg border border-slate-200 bg-white p-5 shadow-sm"
@@ -226,6 +233,9 @@ export default async function EnvironmentPage({ params }: Params) {
               </Field>
               <Field label="Frontend URL">
                 {url ? <span className="break-all font-mono text-xs">{url}</span> : "—"}
+              </Field>
+              <Field label="Drift check">
+                <span data-testid="drift-check">{driftCheckText(sync, driftCheckSeconds)}</span>
               </Field>
               <Field label={cacheKindOf(tiers) === "elasticache" ? "Cache endpoints" : "Redis endpoints"}>
                 <span className="break-all font-mono text-xs">
@@ -304,6 +314,16 @@ export default async function EnvironmentPage({ params }: Params) {
                             </span>
                           </span>
                           <span className="block break-all text-xs text-slate-600">by {o.requestedBy}</span>
+                          {o.events.length > 0 && (
+                            <ul
+                              className="mt-1 space-y-0.5 text-xs text-slate-700"
+                              data-testid="repair-details"
+                            >
+                              {o.events.map((e) => (
+                                <li key={e.message}>{e.message}</li>
+                              ))}
+                            </ul>
+                          )}
                         </td>
                         <td className="px-3 py-2 lg:px-4">
                           <StatusBadge status={o.status} />
@@ -381,6 +401,16 @@ export default async function EnvironmentPage({ params }: Params) {
       </div>
     </div>
   );
+}
+
+/** What the last drift check said, for the State section. */
+function driftCheckText(sync: SyncReport, everySeconds: number): string {
+  const check = sync.lastCheck;
+  if (!check)
+    return everySeconds > 0 ? `not checked yet (every ${Math.round(everySeconds / 60) || 1} min)` : "off";
+  const when = `${age(check.at)} ago`;
+  if (check.failed) return `failed ${when}: ${check.failed}`;
+  return `${check.inSync ? "in sync" : "drifted"} · ${when}`;
 }
 
 /** The topology with the frontend's live readiness check (only for a ready environment with a URL). */
