@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what a fresh machine lacks for running (`start`) or testing (`test`) the product:
-# redis-server (the local target's Redis), chromium and openssl (tests only) and the Pulumi CLI.
+# redis-server (the local target's Redis), haproxy (its load balancers), supervisor (supervisord, which runs
+# and restarts its processes), chromium and openssl (tests only) and the Pulumi CLI.
 # Idempotent and quick when everything is there; run by the root `prestart` and `pretest` scripts.
 set -euo pipefail
 purpose="${1:-start}"
@@ -8,6 +9,8 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 missing=()
 command -v redis-server >/dev/null || missing+=(redis-server)
+command -v haproxy >/dev/null || [[ -x /usr/sbin/haproxy ]] || missing+=(haproxy)
+command -v supervisord >/dev/null || missing+=(supervisor)
 if [[ "$purpose" == "test" ]]; then
   command -v chromium >/dev/null || missing+=(chromium)
   # The voting app's Redis TLS test makes its certificates with openssl.

@@ -1,8 +1,10 @@
 // Benchmark (npm run bench -w @platform/portal). Seeds 10,000 environments, 20,000 operations and 1,000,000
-// operation events into a fresh embedded PostgreSQL, starts the portal as `npm start` does (web + worker on
+// operation events (a third of the environments on AWS in two shared networks, so the list's cost total and
+// the network pages have work) into a fresh embedded PostgreSQL, starts the portal as `npm start` does (web + worker on
 // "host" bench-a) plus a second worker process (bench-b, its own data folder), and measures:
 //   1. the list page's server response time (p50/p95 of GET /), target p95 ≤ 150 ms;
-//   2. page response times while 200 event streams follow one running operation, target p95 ≤ 300 ms
+//   2. page response times (list, detail, new, health, networks, a network) while 200 event streams follow
+//      one running operation, target p95 ≤ 300 ms
 //      (and the database transactions those streams cost);
 //   3. operation start latency, requested → a worker started it (database clock), target p95 ≤ 100 ms;
 //   4. 20 local environments requested at once on the 2 workers (real Pulumi, real processes): all finish,
@@ -67,6 +69,21 @@ async function seed(db: PrismaClient) {
       jsonb_build_object('frontendUrl', 'http://127.0.0.1:9/' || i, 'redisWriterEndpoint', '127.0.0.1:6379'),
       now() - (i || ' minutes')::interval, now()
     FROM generate_series(1, ${ENVIRONMENTS}) i`);
+  // A third of them on AWS, in two regions' shared networks: the list's cost total and the network pages
+  // then have work to do.
+  await db.$executeRawUnsafe(`
+    INSERT INTO networks (id, name, region, mode, nat_gateways, availability_zones, status, outputs, created_by,
+      created_at, updated_at)
+    VALUES
+      (gen_random_uuid(), 'aws-eu-west-1', 'eu-west-1', 'created', 'single', 2, 'ready',
+        '{"natGatewayCount": 1, "vpcId": "vpc-0a1b2c3d4e5f60718"}'::jsonb, 'bench', now(), now()),
+      (gen_random_uuid(), 'aws-us-east-1', 'us-east-1', 'created', 'onePerAz', 3, 'ready',
+        '{"natGatewayCount": 3, "vpcId": "vpc-0b1b2c3d4e5f60718"}'::jsonb, 'bench', now(), now())`);
+  await db.$executeRawUnsafe(`
+    UPDATE environments e SET target = 'aws', region = n.region, network_id = n.id
+    FROM networks n
+    WHERE substring(e.name from 7)::int % 3 = 0
+      AND n.region = (CASE WHEN substring(e.name from 7)::int % 2 = 0 THEN 'eu-west-1' ELSE 'us-east-1' END)`);
   await db.$executeRawUnsafe(`
     INSERT INTO operations (id, environment_id, kind, status, requested_config, requested_by, created_at,
       started_at, finished_at, progress_done, progress_expected, changes)
@@ -187,7 +204,14 @@ async function main() {
     const txBefore = await transactions(db);
     const txT0 = performance.now();
     const streamPages = await measure(
-      [`${base}/`, `${base}/environments/bench-2`, `${base}/environments/new`, `${base}/api/health`],
+      [
+        `${base}/`,
+        `${base}/environments/bench-2`,
+        `${base}/environments/new`,
+        `${base}/api/health`,
+        `${base}/networks`,
+        `${base}/networks/aws-eu-west-1`,
+      ],
       30,
     );
     const streamTxPerSecond = ((await transactions(db)) - txBefore) / ((performance.now() - txT0) / 1000);

@@ -328,6 +328,7 @@ export function buildProgram(io: Io): { program: Command; outcome: { code: numbe
 
   for (const [verb, description] of [
     ["refresh", "read the real resources back into the environment's state"],
+    ["reconcile", "make a drifted environment what was asked for again (an up with its requested counts)"],
     ["retry", "run the last failed, cancelled or interrupted operation again"],
     ["cancel", "cancel the queued or running operation"],
     ["remove", "remove a destroyed environment's record"],

@@ -2,7 +2,12 @@
 // operations that run it through the Automation API.
 
 export * from "./aws";
-export { environmentNameSchema, MAX_ENV_NAME_LENGTH } from "./environment-name";
+export {
+  environmentNameSchema,
+  existingEnvironmentNameSchema,
+  MAX_ENV_NAME_LENGTH,
+  RESERVED_ENVIRONMENT_NAMES,
+} from "./environment-name";
 export { localEnvironmentProgram, localResourceCount } from "./local/program";
 export {
   createEnvironmentOperations,
@@ -11,10 +16,19 @@ export {
 } from "./operations/create-operations";
 export { classifyError, EnvironmentOperationError } from "./operations/errors";
 export { EngineEventMapper } from "./operations/events";
+export {
+  createNetworkOperations,
+  createPlatformOperations,
+  type NetworkOperationsWithControl,
+  networkResourceCount,
+  type PlatformOperations,
+} from "./operations/network-operations";
 export { localPassphrase } from "./operations/passphrase";
 export { defaultCliRoot, resolvePulumiCommand, sdkVersion } from "./operations/pulumi-cli";
 export * from "./operations/types";
+export { ENVIRONMENT_PROJECT, NETWORK_PROJECT, networkStackReferenceName } from "./projects";
 export {
+  awsRegionSchema,
   CACHE_KIND_LABELS,
   CACHE_KIND_LOCAL_MEANING,
   CACHE_KINDS,
@@ -27,7 +41,12 @@ export {
   DATABASE_INSTANCE_CLASSES,
   DATABASE_STORAGE_GB,
   databaseOptionsSchema,
+  defaultNetworkName,
   environmentRefSchema,
   environmentSpecSchema,
+  existingNetworkSchema,
+  networkNameSchema,
+  networkRefSchema,
+  networkSpecSchema,
   operationsConfigSchema,
 } from "./spec";

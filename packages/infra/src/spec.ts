@@ -1,10 +1,42 @@
 import { z } from "zod";
-import { environmentNameSchema } from "./environment-name";
-import type { EnvironmentRef, EnvironmentSpec } from "./operations/types";
+import { existingEnvironmentNameSchema } from "./environment-name";
+import type { EnvironmentRef, EnvironmentSpec, NetworkRef, NetworkSpec } from "./operations/types";
 
 // One schema per contract: these validate what the portal hands to the operations, before any Pulumi run.
 
 export const targetSchema = z.enum(["local", "aws"]);
+
+/** AWS regions of every partition: commercial (eu-west-1), GovCloud (us-gov-west-1), China (cn-north-1). */
+export const awsRegionSchema = z
+  .string()
+  .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, "region must be an AWS region such as eu-west-1");
+
+/**
+ * A network's name: the stack name in the `platform-networks` project. DNS-safe like environment names; no
+ * AWS name is derived from it beyond tags, so it may be longer.
+ */
+export const networkNameSchema = z
+  .string({ error: "Network name is required." })
+  .trim()
+  .min(3, "Use at least 3 characters.")
+  .max(40, "Use at most 40 characters.")
+  .regex(/^[a-z][a-z0-9-]*[a-z0-9]$/, "Use lower-case letters, digits and dashes; start with a letter.")
+  .refine((n) => !n.includes("--"), "Do not use two dashes in a row.");
+
+/**
+ * The local target's network: every local environment binds this machine's loopback interface, which all of
+ * them share (as AWS environments of a region share their network's VPC). Nothing to create or destroy.
+ */
+export const LOCAL_NETWORK = {
+  name: "loopback",
+  address: "127.0.0.1",
+  description: "this machine's loopback interface (127.0.0.1), shared by every local environment",
+} as const;
+
+/** The network an AWS environment uses when its spec names none: one per region (and per account). */
+export function defaultNetworkName(region: string): string {
+  return `aws-${region}`;
+}
 
 const voteOptionsSchema = z
   .string()
@@ -101,7 +133,7 @@ export type DatabaseOptions = z.input<typeof databaseOptionsSchema>;
 
 export const environmentSpecSchema = z
   .object({
-    name: environmentNameSchema,
+    name: existingEnvironmentNameSchema,
     target: targetSchema,
     frontendReplicas: z.number().int().min(1).max(20),
     redisReplicas: z.number().int().min(1).max(6),
@@ -112,8 +144,9 @@ export const environmentSpecSchema = z
     database: databaseOptionsSchema.optional(),
     aws: z
       .object({
-        region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, "region must look like eu-west-1"),
+        region: awsRegionSchema,
         certificateArn: z.string().startsWith("arn:").optional(),
+        network: networkNameSchema.optional(),
       })
       .strict()
       .optional(),
@@ -138,7 +171,7 @@ export const environmentSpecSchema = z
   }) satisfies z.ZodType<EnvironmentSpec>;
 
 export const environmentRefSchema = z
-  .object({ name: environmentNameSchema, target: targetSchema })
+  .object({ name: existingEnvironmentNameSchema, target: targetSchema })
   .strip() satisfies z.ZodType<EnvironmentRef>;
 
 export const operationsConfigSchema = z.object({
@@ -155,4 +188,87 @@ export const operationsConfigSchema = z.object({
   cliRoot: z.string().min(1).optional(),
   redisServerPath: z.string().min(1).optional(),
   votingAppMain: z.string().min(1).optional(),
+  awsFrontendImage: z
+    .string()
+    .regex(/^[a-z0-9][^\s]*[:@][^\s]+$/i, "awsFrontendImage must be an image reference with a tag or digest")
+    .optional(),
+  awsRoleBoundaryArn: z
+    .string()
+    .regex(
+      /^arn:aws[a-z-]*:iam::\d{12}:policy\/[\w+=,.@/-]+$/,
+      "awsRoleBoundaryArn must be an IAM policy ARN",
+    )
+    .optional(),
+  haproxyPath: z.string().min(1).optional(),
+  supervisordPath: z.string().min(1).optional(),
 });
+
+const awsIdSchema = (prefix: string, field: string) =>
+  z
+    .string()
+    .regex(new RegExp(`^${prefix}-[0-9a-f]{8,17}$`), `${field} must look like ${prefix}-0123456789abcdef0`);
+
+/** An existing VPC to adopt. What ids alone cannot show (AZs, routes) is checked against AWS when it runs. */
+export const existingNetworkSchema = z
+  .object({
+    vpcId: awsIdSchema("vpc", "vpcId"),
+    privateSubnetIds: z
+      .array(awsIdSchema("subnet", "a subnet id"))
+      .min(2, "privateSubnetIds needs at least 2 subnets, in two availability zones"),
+    publicSubnetIds: z
+      .array(awsIdSchema("subnet", "a subnet id"))
+      .min(2, "publicSubnetIds needs at least 2 subnets, in two availability zones"),
+  })
+  .strict()
+  .superRefine((n, ctx) => {
+    for (const key of ["privateSubnetIds", "publicSubnetIds"] as const) {
+      if (new Set(n[key]).size !== n[key].length)
+        ctx.addIssue({ code: "custom", path: [key], message: `${key} lists a subnet twice` });
+    }
+    if (n.privateSubnetIds.some((s) => n.publicSubnetIds.includes(s))) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["privateSubnetIds"],
+        message: "a subnet cannot be both private and public",
+      });
+    }
+  });
+
+/** A private (RFC 1918) /16: the created VPC's range, split into /19 private and /22 public subnets. */
+export const networkCidrSchema = z
+  .string()
+  .regex(
+    /^(10\.(25[0-5]|2[0-4]\d|1?\d?\d)|172\.(1[6-9]|2\d|3[01])|192\.168)\.0\.0\/16$/,
+    "cidrBlock must be a private /16 such as 10.0.0.0/16, 172.16.0.0/16 or 192.168.0.0/16",
+  );
+
+export const networkSpecSchema = z
+  .object({
+    name: networkNameSchema,
+    region: awsRegionSchema,
+    owner: z.string().min(1).max(120).optional(),
+    availabilityZones: z
+      .number()
+      .int("availabilityZones must be a whole number")
+      .min(2, "availabilityZones must be 2 or 3")
+      .max(3, "availabilityZones must be 2 or 3")
+      .optional(),
+    natGateways: z.enum(["single", "onePerAz"]).optional(),
+    cidrBlock: networkCidrSchema.optional(),
+    existing: existingNetworkSchema.optional(),
+  })
+  .strict()
+  .superRefine((n, ctx) => {
+    if (!n.existing) return;
+    for (const key of ["availabilityZones", "natGateways", "cidrBlock"] as const) {
+      if (n[key] !== undefined) {
+        ctx.addIssue({
+          code: "custom",
+          path: [key],
+          message: `${key} applies to a created network only (an adopted VPC brings its own)`,
+        });
+      }
+    }
+  }) satisfies z.ZodType<NetworkSpec>;
+
+export const networkRefSchema = z.object({ name: networkNameSchema }).strip() satisfies z.ZodType<NetworkRef>;

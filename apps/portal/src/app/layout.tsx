@@ -49,6 +49,9 @@ export default async function RootLayout({ children }: { children: ReactNode }) 
                       New environment
                     </Link>
                   )}
+                  <Link href="/networks" className="rounded px-1 text-slate-600 hover:text-slate-900">
+                    Networks
+                  </Link>
                   <Link href="/tokens" className="rounded px-1 text-slate-600 hover:text-slate-900">
                     Tokens
                   </Link>

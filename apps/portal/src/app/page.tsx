@@ -1,5 +1,8 @@
 import Link from "next/link";
+import { usd } from "../features/cost/estimate";
+import { listCostTotal } from "../features/cost/list-total";
 import { AutoRefresh } from "../features/environments/components/auto-refresh";
+import { DriftBadge } from "../features/environments/components/drift-badge";
 import { StatusBadge } from "../features/environments/components/status-badge";
 import { TableHead } from "../features/environments/components/table-head";
 import { age, frontendUrlOf } from "../features/environments/format";
@@ -8,6 +11,7 @@ import { config } from "../server/env";
 import { requirePrincipal } from "../server/identity";
 import { listFilterSchema } from "../shared/environment-schemas";
 import { ENVIRONMENT_STATUSES, STATUS_LABEL } from "../shared/status";
+import { syncOf } from "../shared/sync";
 import { cacheKindOf, describeTierOptions, storedTierOptions } from "../shared/tier-options";
 
 export const dynamic = "force-dynamic";
@@ -20,7 +24,10 @@ export default async function EnvironmentListPage({
   const params = await searchParams;
   const principal = await requirePrincipal("/");
   const filter = listFilterSchema.parse(params);
-  const { items: environments, total } = await listEnvironments(filter, principal.id);
+  const [{ items: environments, total }, cost] = await Promise.all([
+    listEnvironments(filter, principal.id),
+    listCostTotal(filter, principal.id),
+  ]);
   const first = (filter.page - 1) * PAGE_SIZE;
   const pageHref = (page: number) => {
     const q = new URLSearchParams({
@@ -103,6 +110,17 @@ export default async function EnvironmentListPage({
         </button>
       </form>
 
+      <p className="text-sm text-slate-700" data-testid="list-cost" aria-live="polite">
+        Estimated monthly cost of the environments this filter shows:{" "}
+        <strong className="tabular-nums" data-testid="list-cost-total">
+          {usd(cost.total)}
+        </strong>{" "}
+        <span className="text-slate-600">
+          ({cost.aws} on AWS{cost.unpriced ? `, ${cost.unpriced} in regions without prices` : ""};{" "}
+          {cost.local} local, which cost nothing; destroyed ones cost nothing)
+        </span>
+      </p>
+
       {environments.length === 0 ? (
         <div className="rounded-lg border border-dashed border-slate-300 bg-white p-10 text-center">
           <p className="font-medium">No environments match.</p>
@@ -130,6 +148,7 @@ export default async function EnvironmentListPage({
               {environments.map((e) => {
                 const url = frontendUrlOf(e.outputs);
                 const op = e.lastOperation;
+                const sync = syncOf(e);
                 return (
                   <tr key={e.id} data-testid={`env-row-${e.name}`} className="hover:bg-slate-50">
                     <td className="px-3 py-3 lg:px-4">
@@ -146,7 +165,10 @@ export default async function EnvironmentListPage({
                       <TierSummary options={e.options} target={e.target} />
                     </td>
                     <td className="px-3 py-3 lg:px-4">
-                      <StatusBadge status={e.status} />
+                      <span className="flex flex-wrap items-center gap-1">
+                        <StatusBadge status={e.status} />
+                        {sync.drifted && <DriftBadge reasons={sync.reasons} />}
+                      </span>
                     </td>
                     <td className="px-3 py-3 tabular-nums text-slate-700 lg:px-4">
                       <Replicas

@@ -20,8 +20,10 @@ export async function grantWebRole(ownerUrl: string, role: string, stateTable: s
     const r = ident(role);
     await client.query("BEGIN");
     await client.query(`GRANT USAGE ON SCHEMA public TO ${r}`);
-    await client.query(`GRANT SELECT, INSERT, UPDATE ON environments, operations TO ${r}`);
+    await client.query(`GRANT SELECT, INSERT, UPDATE ON environments, operations, networks TO ${r}`);
     await client.query(`GRANT SELECT ON operation_events TO ${r}`);
+    // Drift check results and the repairs cursor: the workers write them, the pages read them.
+    await client.query(`GRANT SELECT ON environment_drift TO ${r}`);
     // The audit log: append and read, never change.
     await client.query(`GRANT SELECT, INSERT ON audit_events TO ${r}`);
     await client.query(`GRANT SELECT, INSERT, UPDATE, DELETE ON rate_limits TO ${r}`);

@@ -3,6 +3,7 @@
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { existingNetworkSchema } from "@platform/infra/spec";
 import { z } from "zod";
 import type { Limits } from "../shared/environment-schemas";
 
@@ -49,6 +50,21 @@ const configSchema = z
       .string()
       .refine((u) => /^postgres(ql)?:\/\//.test(u), "DATABASE_URL must be a postgres:// URL")
       .optional(),
+    /**
+     * The database in parts, when no DATABASE_URL is given (e.g. credentials injected one by one from a secret
+     * store, as the portal on AWS does): the URL is built from them, with the user and password URL-encoded.
+     */
+    DATABASE_HOST: z.string().min(1).optional(),
+    DATABASE_PORT: z.coerce.number().int().min(1).max(65535).default(5432),
+    DATABASE_NAME: z.string().min(1).default("portal"),
+    DATABASE_USER: z.string().min(1).optional(),
+    DATABASE_PASSWORD: z.string().min(1).optional(),
+    /** The web process's own role (see WEB_DATABASE_URL), in parts. */
+    WEB_DATABASE_USER: z.string().min(1).optional(),
+    WEB_DATABASE_PASSWORD: z.string().min(1).optional(),
+    DATABASE_SSLMODE: z.enum(["disable", "require", "verify-ca", "verify-full"]).optional(),
+    /** CA bundle that signs the database's certificate (verify-ca / verify-full). */
+    DATABASE_SSLROOTCERT: z.string().min(1).optional(),
     DATA_DIR: z.string().default(path.join(repoRoot, ".data")),
     PORTAL_ROLE: z.enum(["all", "web", "worker"]).default("all"),
     WORKER_CONCURRENCY: int(4, 1),
@@ -141,6 +157,63 @@ const configSchema = z
     AWS_REGIONS: list,
     AWS_ACCESS_KEY_ID: z.string().optional(),
     AWS_PROFILE: z.string().optional(),
+    // Credentials of an ECS task role, of EKS pod identity / IRSA: the SDKs find them by these variables.
+    AWS_CONTAINER_CREDENTIALS_RELATIVE_URI: z.string().optional(),
+    AWS_CONTAINER_CREDENTIALS_FULL_URI: z.string().optional(),
+    AWS_WEB_IDENTITY_TOKEN_FILE: z.string().optional(),
+    /**
+     * Offer the aws target although this process has no AWS credentials: a web process whose workers hold them
+     * (the portal on AWS gives its web tasks no AWS permissions at all).
+     */
+    AWS_ENABLED: z
+      .enum(["0", "1", "true", "false"])
+      .optional()
+      .transform((v) => (v === undefined ? undefined : v === "1" || v === "true")),
+    /** on: the local target is offered (the default); off: AWS only (e.g. the portal itself running on AWS). */
+    LOCAL_TARGET: z.enum(["on", "off"]).default("on"),
+    /** NAT gateways of the networks the portal creates: one per network (cheaper) or one per AZ. */
+    AWS_NETWORK_NAT_GATEWAYS: z.enum(["single", "onePerAz"]).default("single"),
+    /** Availability zones of the networks the portal creates (2 or 3). */
+    AWS_NETWORK_AVAILABILITY_ZONES: z.coerce.number().int().min(2).max(3).default(2),
+    /**
+     * Existing VPCs to adopt instead of creating networks, as JSON by region:
+     * {"eu-west-1": {"vpcId": "vpc-…", "privateSubnetIds": ["subnet-…", …], "publicSubnetIds": [...]}}.
+     */
+    AWS_NETWORKS: z
+      .string()
+      .optional()
+      .transform((s, ctx) => {
+        if (!s) return {} as Record<string, z.infer<typeof existingNetworkSchema>>;
+        let raw: unknown;
+        try {
+          raw = JSON.parse(s);
+        } catch {
+          ctx.addIssue({ code: "custom", message: 'must be JSON: {"<region>": {"vpcId": …, …}}' });
+          return z.NEVER;
+        }
+        const parsed = z.record(z.string(), existingNetworkSchema).safeParse(raw);
+        if (!parsed.success) {
+          for (const i of parsed.error.issues)
+            ctx.addIssue({ code: "custom", message: `${i.path.join(".")}: ${i.message}` });
+          return z.NEVER;
+        }
+        return parsed.data;
+      }),
+    /** A prebuilt voting-app image AWS environments run (no Docker needed by the worker). Read by the worker. */
+    VOTING_APP_IMAGE: z
+      .string()
+      .regex(
+        /^[a-z0-9][^\s]*[:@][^\s]+$/i,
+        "VOTING_APP_IMAGE must be an image reference with a tag or digest",
+      )
+      .optional(),
+    /** Permissions boundary (IAM policy ARN) of the roles AWS environments create; the portal on AWS sets it. */
+    AWS_ENVIRONMENT_ROLE_BOUNDARY: z
+      .string()
+      .regex(/^arn:aws[a-z-]*:iam::\d{12}:policy\/[\w+=,.@/-]+$/, "must be an IAM policy ARN")
+      .optional(),
+    /** Pulumi's home (plugins, e.g. preinstalled in the portal's image). Default: DATA_DIR/environments/pulumi-home. */
+    PULUMI_HOME: z.string().min(1).optional(),
     PULUMI_CONFIG_PASSPHRASE: z.string().min(1).optional(),
     PULUMI_STATE_TABLE: z
       .string()
@@ -153,6 +226,11 @@ const configSchema = z
     EVENT_RETENTION_DAYS: int(14, 1),
     LIST_REFRESH_SECONDS: int(3, 1),
     SHUTDOWN_GRACE_SECONDS: int(20, 1),
+    // Drift detection (a refresh preview per environment) on a schedule; 0 turns it off for that target.
+    DRIFT_CHECK_LOCAL_SECONDS: int(300, 0),
+    DRIFT_CHECK_AWS_SECONDS: int(0, 0),
+    // How often a worker reads what the local supervisors repaired by themselves into the history; 0: never.
+    REPAIR_SCAN_SECONDS: int(5, 0),
     // Identity of the machine a worker runs on: a local environment belongs to the host that runs its processes.
     HOST_ID: z
       .string()
@@ -242,6 +320,36 @@ const configSchema = z
     if (c.TOKEN_DEFAULT_DAYS > c.TOKEN_MAX_DAYS) {
       ctx.addIssue({ code: "custom", path: ["TOKEN_DEFAULT_DAYS"], message: "must be ≤ TOKEN_MAX_DAYS" });
     }
+    for (const region of Object.keys(c.AWS_NETWORKS)) {
+      if (!c.AWS_REGIONS.includes(region)) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["AWS_NETWORKS"],
+          message: `names ${region}, which AWS_REGIONS does not offer`,
+        });
+      }
+    }
+    if (c.DATABASE_HOST && !c.DATABASE_URL && !!c.DATABASE_USER !== !!c.DATABASE_PASSWORD) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["DATABASE_USER"],
+        message: "DATABASE_USER and DATABASE_PASSWORD go together",
+      });
+    }
+    if (!!c.WEB_DATABASE_USER !== !!c.WEB_DATABASE_PASSWORD) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["WEB_DATABASE_USER"],
+        message: "WEB_DATABASE_USER and WEB_DATABASE_PASSWORD go together",
+      });
+    }
+    if ((c.WEB_DATABASE_USER || c.DATABASE_USER) && !c.DATABASE_HOST) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["DATABASE_HOST"],
+        message: "is required with DATABASE_USER or WEB_DATABASE_USER (the URLs are built from the parts)",
+      });
+    }
     if (c.STALE_AFTER_SECONDS <= c.HEARTBEAT_SECONDS * 2) {
       ctx.addIssue({
         code: "custom",
@@ -251,7 +359,44 @@ const configSchema = z
     }
   });
 
-export type PortalConfig = z.infer<typeof configSchema>;
+/** `postgres://user:password@host:port/name?sslmode=…` with the user and password URL-encoded. */
+function databaseUrlFrom(
+  c: {
+    DATABASE_HOST?: string;
+    DATABASE_PORT: number;
+    DATABASE_NAME: string;
+    DATABASE_SSLMODE?: string;
+    DATABASE_SSLROOTCERT?: string;
+  },
+  user: string,
+  password: string,
+): string {
+  const u = new URL(
+    `postgres://${c.DATABASE_HOST}:${c.DATABASE_PORT}/${encodeURIComponent(c.DATABASE_NAME)}`,
+  );
+  u.username = encodeURIComponent(user);
+  u.password = encodeURIComponent(password);
+  if (c.DATABASE_SSLMODE) u.searchParams.set("sslmode", c.DATABASE_SSLMODE);
+  if (c.DATABASE_SSLROOTCERT) u.searchParams.set("sslrootcert", c.DATABASE_SSLROOTCERT);
+  return u.toString();
+}
+
+/** DATABASE_URL and WEB_DATABASE_URL from their parts, where they are not given as URLs. */
+const withDatabaseUrls = configSchema.transform((c) => ({
+  ...c,
+  DATABASE_URL:
+    c.DATABASE_URL ??
+    (c.DATABASE_HOST && c.DATABASE_USER && c.DATABASE_PASSWORD
+      ? databaseUrlFrom(c, c.DATABASE_USER, c.DATABASE_PASSWORD)
+      : undefined),
+  WEB_DATABASE_URL:
+    c.WEB_DATABASE_URL ??
+    (c.DATABASE_HOST && c.WEB_DATABASE_USER && c.WEB_DATABASE_PASSWORD
+      ? databaseUrlFrom(c, c.WEB_DATABASE_USER, c.WEB_DATABASE_PASSWORD)
+      : undefined),
+}));
+
+export type PortalConfig = z.infer<typeof withDatabaseUrls>;
 
 export class ConfigError extends Error {
   override name = "ConfigError";
@@ -260,7 +405,7 @@ export class ConfigError extends Error {
 export function parseConfig(source: Record<string, string | undefined>): PortalConfig {
   // An empty variable means "not set" (e.g. `DATABASE_URL= npm start`).
   const set = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined && v !== ""));
-  const parsed = configSchema.safeParse(set);
+  const parsed = withDatabaseUrls.safeParse(set);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);
     throw new ConfigError(`invalid portal configuration:\n${lines.join("\n")}`);
@@ -297,9 +442,20 @@ export function requireDatabaseUrl(c: PortalConfig = config()): string {
   return c.DATABASE_URL;
 }
 
-/** Whether the aws target can be offered: credentials present and regions listed. */
+/**
+ * Whether the aws target can be offered: regions listed, and credentials present (keys, a profile, a
+ * container or web-identity role) or AWS_ENABLED=true (a web process whose workers hold them).
+ */
 export function awsEnabled(c: PortalConfig): boolean {
-  return Boolean(c.AWS_ACCESS_KEY_ID || c.AWS_PROFILE) && c.AWS_REGIONS.length > 0;
+  if (c.AWS_REGIONS.length === 0 || c.AWS_ENABLED === false) return false;
+  return Boolean(
+    c.AWS_ENABLED ||
+      c.AWS_ACCESS_KEY_ID ||
+      c.AWS_PROFILE ||
+      c.AWS_CONTAINER_CREDENTIALS_RELATIVE_URI ||
+      c.AWS_CONTAINER_CREDENTIALS_FULL_URI ||
+      c.AWS_WEB_IDENTITY_TOKEN_FILE,
+  );
 }
 
 /** The portal's address as people open it. */
@@ -311,6 +467,7 @@ export function limitsFrom(c: PortalConfig): Limits {
     frontendReplicas: { min: c.FRONTEND_REPLICAS_MIN, max: c.FRONTEND_REPLICAS_MAX },
     redisReplicas: { min: c.REDIS_REPLICAS_MIN, max: c.REDIS_REPLICAS_MAX },
     awsRegions: awsEnabled(c) ? c.AWS_REGIONS : [],
+    localTarget: c.LOCAL_TARGET === "on",
     maxTtlHours: c.MAX_TTL_HOURS,
     defaultTtlHours: c.DEFAULT_TTL_HOURS,
     replicasPerEnvironment: c.QUOTA_REPLICAS_PER_ENVIRONMENT,

@@ -29,7 +29,10 @@ import { INTERNAL_METRICS_TOKEN_VARIABLE } from "./metrics/metrics-auth";
 import { startMetricsServer } from "./metrics/metrics-server";
 import { type PortalDatabase, startPortalDatabase } from "./portal-database";
 import { QUEUE_EXPIRY_MARGIN_SECONDS, startQueue } from "./queue";
+import { DriftMonitor } from "./worker/drift";
 import { createRealOperations } from "./worker/operations";
+import { RepairRecorder } from "./worker/repairs";
+import { TaskProtection } from "./worker/task-protection";
 import { OperationWorker } from "./worker/worker";
 
 const appDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -78,6 +81,16 @@ async function webDatabaseUrl(
   if (check.problem)
     throw new ConfigError(`WEB_DATABASE_URL: ${check.problem}; the web role must not reach ${stateTable}`);
   return webUrl;
+}
+
+/** Creates (or re-passwords) the web role given in parts, with its grants, and checks it cannot reach the state. */
+async function provisionWebRole(config: PortalConfig, ownerUrl: string, log: Logger): Promise<void> {
+  const role = config.WEB_DATABASE_USER as string;
+  await ensureLoginRole(ownerUrl, role, config.WEB_DATABASE_PASSWORD as string);
+  await grantWebRole(ownerUrl, role, config.PULUMI_STATE_TABLE);
+  const check = await checkWebRole(ownerUrl, config.WEB_DATABASE_URL as string, config.PULUMI_STATE_TABLE);
+  if (check.problem) throw new ConfigError(`WEB_DATABASE_USER: ${check.problem}`);
+  log.info({ role }, `web database role ${role} ready`);
 }
 
 /** The web process's environment: no owner database URL, no Pulumi passphrase, no cloud secrets. */
@@ -157,6 +170,8 @@ async function main(): Promise<void> {
   let web: ChildProcess | undefined;
   let worker: OperationWorker | undefined;
   let webhooks: WebhookDispatcher | undefined;
+  let drift: DriftMonitor | undefined;
+  let repairs: RepairRecorder | undefined;
   let boss: PgBoss | undefined;
   let metricsServer: Server | undefined;
   let db: ReturnType<typeof createDbClient> | undefined;
@@ -170,6 +185,7 @@ async function main(): Promise<void> {
       web && web.exitCode === null ? new Promise((r) => web?.once("exit", r)) : Promise.resolve();
     web?.kill("SIGTERM");
     await webhooks?.stop();
+    await Promise.all([drift?.stop(), repairs?.stop()]);
     await worker?.stop(config.SHUTDOWN_GRACE_SECONDS * 1000);
     // Connections closing during shutdown are expected; do not report them as queue errors.
     boss?.removeAllListeners("error");
@@ -244,12 +260,23 @@ async function main(): Promise<void> {
         expireInSeconds: timeoutSeconds + QUEUE_EXPIRY_MARGIN_SECONDS,
         onError: (e) => workerLog.warn({ err: e }, "queue error"),
       });
+      if (config.PORTAL_ROLE === "worker" && config.WEB_DATABASE_USER && config.WEB_DATABASE_PASSWORD) {
+        // Separate web processes (the portal on AWS) get their role's credentials in parts: the worker, which
+        // holds the owner's, makes that role exist with that password and grants it what the web needs.
+        await provisionWebRole(config, url, workerLog);
+      }
       const ops = await createRealOperations(config, url);
       registerDriftMetrics();
+      // On ECS: no scale-in stops this task while it runs operations (ECS sets ECS_AGENT_URI in every task).
+      const protection = process.env.ECS_AGENT_URI
+        ? new TaskProtection({ agentUri: process.env.ECS_AGENT_URI, log: (line) => workerLog.info(line) })
+        : undefined;
       worker = new OperationWorker({
+        onActiveChange: protection ? (n) => void protection.busy(n) : undefined,
         db,
         boss,
-        ops,
+        ops: ops.environments,
+        networks: ops.networks,
         databaseUrl: url,
         host: config.HOST_ID,
         concurrency: config.WORKER_CONCURRENCY,
@@ -267,6 +294,23 @@ async function main(): Promise<void> {
         log: (line) => workerLog.warn({ component: "webhooks" }, line),
       });
       await webhooks.start();
+      // Drift checks and the supervisors' repairs: beside the operations, one environment at a time.
+      drift = new DriftMonitor({
+        db,
+        ops: ops.environments,
+        localSeconds: config.DRIFT_CHECK_LOCAL_SECONDS,
+        awsSeconds: config.DRIFT_CHECK_AWS_SECONDS,
+        workerId: worker.id,
+        log: (line) => workerLog.info({ component: "drift" }, line),
+      });
+      repairs = new RepairRecorder({
+        db,
+        ops: ops.environments,
+        scanSeconds: config.REPAIR_SCAN_SECONDS,
+        log: (line) => workerLog.info({ component: "repairs" }, line),
+      });
+      drift.start();
+      repairs.start();
     }
     log.info({ role: config.PORTAL_ROLE, host: config.HOST_ID }, "portal started");
   } catch (e) {

@@ -1,15 +1,20 @@
-// The server-sent event stream of one operation, shared by the pages' route (/api/environments/…/events) and the
-// API's (/api/v1/environments/…/events/stream): its log/events as they are written ("event"), its progress
-// ("progress"), and a final "end" when the operation is over. Every viewer of an operation in this process
-// shares one poller (server/operation-feeds.ts); a viewer resumes after Last-Event-ID (or `?after=`, for a
-// client that opens a new stream). The stream is released at once when the client goes away. The callers
-// authenticate, rate-limit and check that the operation exists.
+// Server-sent events for one operation (of an environment or a network), shared by the pages' routes
+// (/api/environments/…/events, /api/networks/…/events) and the API's (/api/v1/environments/…/events/stream):
+// its log/events as they are written ("event"), its progress ("progress"), and a final "end" when the
+// operation is over. Every viewer of an operation in this process shares one poller (server/operation-feeds.ts,
+// keyed by the operation alone); a viewer resumes after Last-Event-ID (or `?after=`, for a client that opens a
+// new stream). The stream is released at once when the client goes away. Past EVENT_STREAMS_MAX open streams
+// there is no stream: the pages answer 503 with Retry-After (tooManyStreams) and the browser tries again later;
+// the API answers in its own error shape.
 import { operationFeeds } from "./event-streams";
+import { routePrincipal } from "./identity";
+import { rateLimiters } from "./limits";
 import { webLogger } from "./logger";
 import type { FeedEvent, FeedProgress } from "./operation-feeds";
 
 const eventIdSchema = /^\d{1,19}$/;
 const KEEP_ALIVE_MS = 15_000;
+const RETRY_AFTER_SECONDS = 5;
 
 /** Where a client resumes: Last-Event-ID (an EventSource reconnecting), else `?after=`, else the start. */
 export function resumePoint(request: Request): bigint | undefined {
@@ -19,11 +24,36 @@ export function resumePoint(request: Request): bigint | undefined {
   return after && eventIdSchema.test(after) ? BigInt(after) : undefined;
 }
 
+/** Signed in (any role may watch) and within the per-person limit on opening streams; else the answer to send. */
+export async function streamRefusal(request: Request): Promise<Response | null> {
+  const principal = await routePrincipal(request);
+  if (principal instanceof Response) return principal;
+  const wait = await rateLimiters().streams.consume(principal.id);
+  if (!wait) return null;
+  return Response.json(
+    { error: "rate-limited", message: `Too many event streams opened: try again in ${wait} s.` },
+    { status: 429, headers: { "retry-after": String(wait), "cache-control": "no-store" } },
+  );
+}
+
+/** The pages' answer when this process already serves its maximum of open streams. */
+export function tooManyStreams(): Response {
+  return Response.json(
+    { error: "Too many live views are open on this server right now; retrying shortly." },
+    { status: 503, headers: { "retry-after": String(RETRY_AFTER_SECONDS) } },
+  );
+}
+
 /**
- * The stream of operation `id` of environment `name`, or null when this process already serves its maximum
- * of open streams (EVENT_STREAMS_MAX): the caller answers 503 with Retry-After.
+ * The event stream of operation `operationId` (whose existence the caller checked), or null when this process
+ * already serves its maximum of open streams (EVENT_STREAMS_MAX). `logContext` names what it belongs to in
+ * the web log (`{ environment }` or `{ network }`).
  */
-export function operationEventStream(request: Request, name: string, id: string): Response | null {
+export function operationEventStream(
+  request: Request,
+  operationId: string,
+  logContext: Record<string, string>,
+): Response | null {
   const after = resumePoint(request);
   const encoder = new TextEncoder();
   let release: (() => void) | null = null;
@@ -56,7 +86,7 @@ export function operationEventStream(request: Request, name: string, id: string)
           // already closed
         }
       };
-      release = operationFeeds().subscribe(id, after, {
+      release = operationFeeds().subscribe(operationId, after, {
         event: (e: FeedEvent) => {
           const eventId = e.id.toString();
           send("event", { id: eventId, type: e.type, severity: e.severity, message: e.message }, eventId);
@@ -69,10 +99,9 @@ export function operationEventStream(request: Request, name: string, id: string)
           );
           finish();
         },
-        error: (e) =>
-          webLogger().error({ err: e, operationId: id, environment: name }, "event stream read failed"),
+        error: (e) => webLogger().error({ err: e, operationId, ...logContext }, "event stream read failed"),
       });
-      if (!release) return; // refused: the caller answers 503
+      if (!release) return; // refused: the caller answers
       keepAlive = setInterval(() => {
         if (Date.now() - lastWrite > KEEP_ALIVE_MS) write(": keep-alive\n\n");
       }, KEEP_ALIVE_MS / 3);

@@ -70,6 +70,7 @@ const VERB: Record<AccessAction, string> = {
   scale: "scale",
   preview: "preview a scale of",
   refresh: "refresh",
+  reconcile: "reconcile",
   retry: "retry operations on",
   cancel: "cancel operations on",
   destroy: "destroy",

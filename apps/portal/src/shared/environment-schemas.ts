@@ -1,12 +1,14 @@
 // One schema per contract, used by the browser (instant field messages) and by the server actions (the
 // authority). Bounds come from configuration, so the schemas are built from a `Limits` value.
-import { environmentNameSchema } from "@platform/infra/environment-name";
+import { environmentNameSchema, existingEnvironmentNameSchema } from "@platform/infra/environment-name";
 import { z } from "zod";
 import { ENVIRONMENT_STATUSES } from "./status";
 import { type TierFields, tierOptionFields } from "./tier-options";
 
 // The one name rule, shared with the operations and the AWS component.
-export { environmentNameSchema };
+// New names: the syntax and no reserved route word; names of environments that exist: the syntax (one created
+// before a word was reserved stays reachable by the commands).
+export { environmentNameSchema, existingEnvironmentNameSchema };
 
 export interface ReplicaBounds {
   min: number;
@@ -24,6 +26,8 @@ export interface Limits {
   defaultTtlHours: number;
   /** Quota: frontends + Redis nodes of one environment. */
   replicasPerEnvironment: number;
+  /** Whether the local target is offered (LOCAL_TARGET; default true). */
+  localTarget?: boolean;
 }
 
 const replicas = (label: string, b: ReplicaBounds) =>
@@ -64,6 +68,13 @@ export function createEnvironmentSchema(limits: Limits) {
       idempotencyKey: z.string().uuid("Reload the page and submit again."),
     })
     .superRefine((v, ctx) => {
+      if (v.target === "local" && limits.localTarget === false) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["target"],
+          message: "The local target is not offered on this portal.",
+        });
+      }
       if (v.target !== "aws") return;
       if (limits.awsRegions.length === 0) {
         ctx.addIssue({ code: "custom", path: ["target"], message: "AWS is not configured on this portal." });
@@ -81,7 +92,7 @@ export type CreateEnvironmentInput = Omit<
 
 export function scaleEnvironmentSchema(limits: Limits) {
   return z.object({
-    name: environmentNameSchema,
+    name: existingEnvironmentNameSchema,
     frontendReplicas: replicas("Frontend replicas", limits.frontendReplicas),
     redisReplicas: replicas("Redis replicas", limits.redisReplicas),
     idempotencyKey: z.string().uuid("Reload the page and submit again."),
@@ -91,7 +102,7 @@ export type ScaleEnvironmentInput = z.infer<ReturnType<typeof scaleEnvironmentSc
 
 export const destroyEnvironmentSchema = z
   .object({
-    name: environmentNameSchema,
+    name: existingEnvironmentNameSchema,
     confirmation: z.string().trim(),
     idempotencyKey: z.string().uuid("Reload the page and submit again."),
   })
@@ -103,7 +114,7 @@ export type DestroyEnvironmentInput = z.infer<typeof destroyEnvironmentSchema>;
 
 /** Refresh, retry, cancel and remove: an environment name and a key against double submits. */
 export const environmentActionSchema = z.object({
-  name: environmentNameSchema,
+  name: existingEnvironmentNameSchema,
   idempotencyKey: z.string().uuid("Reload the page and submit again."),
 });
 export type EnvironmentActionInput = z.infer<typeof environmentActionSchema>;

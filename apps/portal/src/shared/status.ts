@@ -21,9 +21,24 @@ export const OPERATION_STATUSES = [
   "interrupted",
 ] as const;
 export type OperationStatus = (typeof OPERATION_STATUSES)[number];
-export type OperationKind = "create" | "scale" | "refresh" | "destroy" | "preview";
+/**
+ * `reconcile`: an up with the counts asked for (repairs drift). `repair`: never requested nor run, recorded by
+ * the worker when the local target's supervisor replaced processes by itself (history only).
+ */
+export type OperationKind = "create" | "scale" | "refresh" | "destroy" | "preview" | "reconcile" | "repair";
 
-export type EnvironmentAction = "scale" | "preview" | "refresh" | "retry" | "cancel" | "destroy" | "remove";
+/** What a person (or the time-to-live) can request; a repair is only ever recorded. */
+export type RequestableKind = Exclude<OperationKind, "repair">;
+
+export type EnvironmentAction =
+  | "scale"
+  | "preview"
+  | "refresh"
+  | "reconcile"
+  | "retry"
+  | "cancel"
+  | "destroy"
+  | "remove";
 
 export interface EnvironmentState {
   status: EnvironmentStatus;
@@ -61,6 +76,7 @@ export function refusal(action: EnvironmentAction, env: EnvironmentState): strin
     case "scale":
     case "preview":
     case "refresh":
+    case "reconcile":
       if (env.status === "destroyed") return "The environment is destroyed.";
       if (env.expired) return EXPIRED_MESSAGE;
       if (busy || env.status === "destroying") {
@@ -84,8 +100,11 @@ export function refusal(action: EnvironmentAction, env: EnvironmentState): strin
   }
 }
 
-/** Operations that change the environment (a preview only reports what a scale would change). */
-export const changesEnvironment = (kind: OperationKind) => kind !== "preview";
+/**
+ * Operations that change the environment (a preview only reports what a scale would change; a repair is a
+ * record of what the supervisor did, never run).
+ */
+export const changesEnvironment = (kind: OperationKind) => kind !== "preview" && kind !== "repair";
 
 /** Environment status while an operation of `kind` runs (not called for previews). */
 export function statusWhileRunning(kind: OperationKind, firstProvisioning: boolean): EnvironmentStatus {

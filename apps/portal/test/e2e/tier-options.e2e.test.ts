@@ -3,7 +3,8 @@
 // the topology, on the detail page and in the list, vote (recorded in the environment's PostgreSQL), destroy:
 // every local process (PostgreSQL included) gone, its ports free, its folder removed. Pages checked with axe and
 // at 800 px; screenshots in apps/portal/test-results/.
-import { existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import net from "node:net";
 import path from "node:path";
@@ -61,20 +62,27 @@ async function at800(file: string) {
   }
 }
 
-interface PidRecord {
+interface ServiceRecord {
   name: string;
-  kind: string;
   pid: number;
   port: number;
 }
 
-function pidRecords(envDir: string): PidRecord[] {
-  const run = path.join(envDir, "run");
-  if (!existsSync(run)) return [];
-  return readdirSync(run)
-    .filter((f) => f.endsWith(".json") && !f.endsWith(".status.json"))
-    .map((f) => JSON.parse(readFileSync(path.join(run, f), "utf8")) as PidRecord);
+/** The environment's services as its supervisord runs them (`supervisorctl status`), with their ports. */
+function services(envDir: string): ServiceRecord[] {
+  const config = path.join(envDir, "supervisor", "supervisord.conf");
+  if (!existsSync(config)) return [];
+  const ports = JSON.parse(readFileSync(path.join(envDir, "ports.json"), "utf8")) as Record<string, number>;
+  return (spawnSync("supervisorctl", ["-c", config, "status"], { encoding: "utf8" }).stdout ?? "")
+    .split("\n")
+    .map((line) => line.match(/^(\S+)\s+RUNNING\s+pid (\d+)/))
+    .filter((m): m is RegExpMatchArray => !!m && m[1] !== "process-events")
+    .map((m) => ({ name: m[1] ?? "", pid: Number(m[2]), port: ports[m[1] ?? ""] ?? 0 }));
 }
+
+/** Its supervisor's pid. */
+const supervisorPid = (envDir: string) =>
+  Number(readFileSync(path.join(envDir, "run", "supervisord.pid"), "utf8").trim());
 
 const alive = (pid: number) =>
   existsSync(`/proc/${pid}`) && !/\) [ZX] /.test(readFileSync(`/proc/${pid}/stat`, "utf8"));
@@ -168,11 +176,13 @@ describe("cache and database options in a real browser", () => {
 
       // Destroy, and check the machine: every process of the environment gone, PostgreSQL included.
       const envDir = path.join(portal.dataDir, "environments", NAME);
-      const records = pidRecords(envDir);
-      expect(records.map((r) => r.kind).sort()).toEqual(
-        ["app", "http-balancer", "postgres", "redis", "redis", "tcp-balancer", "tcp-balancer"].sort(),
+      const records = services(envDir);
+      expect(records.map((r) => r.name).sort()).toEqual(
+        ["frontend-0", "postgres", "redis-0", "redis-1", "redis-reader", "redis-writer", "web"].sort(),
       );
       expect(records.every((r) => alive(r.pid))).toBe(true);
+      const supervisor = supervisorPid(envDir);
+      expect(alive(supervisor)).toBe(true);
       await page.goto(`${portal.url}/environments/${NAME}`);
       await page.locator("#confirmation").fill(NAME);
       await page.getByTestId("destroy-submit").click();
@@ -182,6 +192,7 @@ describe("cache and database options in a real browser", () => {
         expect(alive(r.pid), `${r.name} (pid ${r.pid})`).toBe(false);
         expect(await portFree(r.port), `${r.name} port ${r.port}`).toBe(true);
       }
+      expect(alive(supervisor), "the supervisor").toBe(false);
       expect(existsSync(envDir)).toBe(false);
     } catch (e) {
       await shot("tiers-failure.png").catch(() => {});

@@ -6,6 +6,9 @@ import type {
   EnvironmentOperations,
   EnvironmentRef,
   EnvironmentSpec,
+  NetworkOperations,
+  NetworkRef,
+  NetworkSpec,
   OperationResult,
   RunOptions,
 } from "../../src/server/worker/operations-contract";
@@ -136,6 +139,79 @@ export class ScriptedOperations implements EnvironmentOperations {
   async recover(ref: EnvironmentRef) {
     this.calls.push({ method: "recover", name: ref.name, at: Date.now() });
     await this.locks?.release(ref.name);
+  }
+}
+
+/**
+ * Network operations scripted the same way (the same script: durationMs, failFor and holdFor by network name),
+ * returning outputs shaped like a network stack's. `inUse` stands in for the real in-use check of the state.
+ */
+export class ScriptedNetworkOperations implements NetworkOperations {
+  readonly calls: Call[] = [];
+  constructor(
+    private readonly envOps: ScriptedOperations,
+    private readonly inUse: (name: string) => Promise<string[]> = async () => [],
+  ) {}
+
+  private async run(method: Call["method"], name: string, opts: RunOptions = {}, spec?: NetworkSpec) {
+    this.calls.push({ method, name, at: Date.now() });
+    if (method === "destroy") {
+      const users = await this.inUse(name);
+      if (users.length > 0) {
+        throw Object.assign(new Error(`network ${name} is used by ${users.join(", ")}`), { code: "in-use" });
+      }
+    }
+    // The environment script's runner: same timing, events, holds and failures, keyed by the network's name.
+    const result = await this.envOps.up(
+      {
+        name,
+        target: "aws",
+        frontendReplicas: 1,
+        redisReplicas: 1,
+        aws: { region: spec?.region ?? "eu-west-1" },
+      },
+      opts,
+    );
+    return {
+      kind: method === "recover" ? ("up" as const) : method,
+      network: name,
+      outputs:
+        method === "destroy"
+          ? {}
+          : {
+              vpcId: "vpc-0a1b2c3d4e5f60718",
+              privateSubnetIds: ["subnet-0aaaaaaaaaaaaaaa1", "subnet-0aaaaaaaaaaaaaaa2"],
+              publicSubnetIds: ["subnet-0bbbbbbbbbbbbbbb1", "subnet-0bbbbbbbbbbbbbbb2"],
+              availabilityZones: [`${spec?.region ?? "eu-west-1"}a`, `${spec?.region ?? "eu-west-1"}b`],
+              region: spec?.region ?? "eu-west-1",
+              accountId: "123456789012",
+              adopted: !!spec?.existing,
+              natGatewayCount: spec?.existing
+                ? 1
+                : spec?.natGateways === "onePerAz"
+                  ? (spec.availabilityZones ?? 2)
+                  : 1,
+            },
+      changes: result.changes,
+      durationMs: result.durationMs,
+    };
+  }
+
+  up(spec: NetworkSpec, opts?: RunOptions) {
+    return this.run("up", spec.name, opts, spec);
+  }
+  preview(spec: NetworkSpec, opts?: RunOptions) {
+    return this.run("preview", spec.name, opts, spec);
+  }
+  refresh(ref: NetworkRef, opts?: RunOptions) {
+    return this.run("refresh", ref.name, opts);
+  }
+  destroy(ref: NetworkRef, opts?: RunOptions) {
+    return this.run("destroy", ref.name, opts);
+  }
+  async recover(ref: NetworkRef) {
+    this.calls.push({ method: "recover", name: ref.name, at: Date.now() });
+    await this.envOps.recover({ name: ref.name, target: "aws" });
   }
 }
 

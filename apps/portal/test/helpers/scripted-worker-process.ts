@@ -26,6 +26,7 @@ export async function startScriptedWorker(env: {
   SCRIPT_FILE: string;
   STACK_LOCKS?: "1";
   HOST_ID?: string;
+  /** Operations it runs at once (default 1). */
   WORKER_CONCURRENCY?: string;
   /** Its clock runs this many milliseconds ahead (negative: behind). */
   CLOCK_SKEW_MS?: string;

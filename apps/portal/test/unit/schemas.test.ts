@@ -6,6 +6,7 @@ import {
   createEnvironmentSchema,
   destroyEnvironmentSchema,
   environmentNameSchema,
+  existingEnvironmentNameSchema,
   fieldErrors,
   type Limits,
   listFilterSchema,
@@ -50,6 +51,30 @@ describe("environment name", () => {
     const r = environmentNameSchema.safeParse(n);
     expect(r.success).toBe(false);
     expect(r.error?.issues[0]?.message).toMatch(message);
+  });
+});
+
+describe("names that are pages of the portal", () => {
+  it.each(["new", "api", "settings", "operations", "edit", "audit"])(
+    "refuses %s as a new environment's name, saying it is reserved",
+    (n) => {
+      const r = createEnvironmentSchema(limits).safeParse(form({ name: n }));
+      expect(r.success).toBe(false);
+      expect(fieldErrors(r.error as z.ZodError).name).toBe(
+        `“${n}” is reserved for the portal's own pages (e.g. /environments/new). Choose another name.`,
+      );
+    },
+  );
+  it("still addresses an existing environment by such a name (created before the word was reserved)", () => {
+    expect(
+      scaleEnvironmentSchema(limits).safeParse({
+        name: "new",
+        frontendReplicas: "2",
+        redisReplicas: "1",
+        idempotencyKey: key,
+      }).success,
+    ).toBe(true);
+    expect(existingEnvironmentNameSchema.safeParse("new").success).toBe(true);
   });
 });
 

@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { type EnvironmentState, refusal, statusAfter, statusWhileRunning } from "../../src/shared/status";
+import {
+  changesEnvironment,
+  type EnvironmentState,
+  refusal,
+  statusAfter,
+  statusWhileRunning,
+} from "../../src/shared/status";
 
 const ready: EnvironmentState = {
   status: "ready",
@@ -13,6 +19,7 @@ describe("which actions each state allows", () => {
     expect(refusal("scale", ready)).toBeNull();
     expect(refusal("preview", ready)).toBeNull();
     expect(refusal("refresh", ready)).toBeNull();
+    expect(refusal("reconcile", ready)).toBeNull();
     expect(refusal("destroy", ready)).toBeNull();
     expect(refusal("retry", ready)).toMatch(/Only a failed/);
     expect(refusal("cancel", ready)).toMatch(/Nothing to cancel/);
@@ -103,5 +110,19 @@ describe("status transitions", () => {
     expect(statusAfter("create", "succeeded")).toBe("ready");
     expect(statusAfter("destroy", "succeeded")).toBe("destroyed");
     expect(statusAfter("scale", "interrupted")).toBe("failed");
+  });
+});
+
+describe("reconcile and repair", () => {
+  it("a reconcile waits for a running operation, and is not possible on a destroyed environment", () => {
+    expect(
+      refusal("reconcile", { ...ready, lastOperationStatus: "running", lastOperationKind: "scale" }),
+    ).toBe("Cannot reconcile now: a scale operation is running. Wait for it or cancel it.");
+    expect(refusal("reconcile", { ...ready, status: "destroyed" })).toBe("The environment is destroyed.");
+  });
+  it("a reconcile updates the environment; a repair (a record of the supervisor's work) changes nothing", () => {
+    expect(statusWhileRunning("reconcile", false)).toBe("updating");
+    expect(changesEnvironment("reconcile")).toBe(true);
+    expect(changesEnvironment("repair")).toBe(false);
   });
 });

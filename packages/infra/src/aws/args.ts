@@ -3,8 +3,11 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { z } from "zod";
-import { environmentNameSchema } from "../environment-name";
-import { cacheOptionsSchema, databaseOptionsSchema } from "../spec";
+import { awsEnvironmentNameSchema } from "../environment-name";
+import { cacheOptionsSchema, databaseOptionsSchema, existingNetworkSchema } from "../spec";
+import { DEFAULT_TASK_SIZE, FARGATE_SIZES } from "../task-sizes";
+
+export { FARGATE_SIZES };
 
 /** Where the voting app (and its Dockerfile) lives: packages/voting-app, from src/aws or dist/aws alike. */
 export const DEFAULT_APP_PATH = path.resolve(__dirname, "..", "..", "..", "voting-app");
@@ -20,6 +23,10 @@ export const REDIS_PORT = 6379;
 /** The NLB's reader listener. One NLB cannot have two listeners on one port, so readers get 6380 (→ 6379 on the task). */
 export const REDIS_READER_PORT = 6380;
 export const DEFAULT_APP_PORT = 8080;
+/** The voting app's liveness probe: 200 while the process serves, whatever Redis does. */
+export const LIVENESS_PATH = "/healthz";
+/** The voting app's readiness probe: 503 while Redis is unreachable. Never the balancer's check (frontend-tier.ts). */
+export const READINESS_PATH = "/readyz";
 /** The official Redis image, pulled from its ECR Public mirror: no Docker Hub pull-rate limits behind a NAT. */
 export const DEFAULT_REDIS_IMAGE = "public.ecr.aws/docker/library/redis:7.4-alpine";
 
@@ -27,21 +34,6 @@ export const DEFAULT_REDIS_IMAGE = "public.ecr.aws/docker/library/redis:7.4-alpi
 export const LOG_RETENTION_DAYS = [
   1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
 ] as const;
-
-/** Fargate's valid CPU units → memory (MiB) combinations. */
-export const FARGATE_SIZES: Readonly<Record<number, readonly number[]>> = {
-  256: [512, 1024, 2048],
-  512: [1024, 2048, 3072, 4096],
-  1024: range(2048, 8192, 1024),
-  2048: range(4096, 16384, 1024),
-  4096: range(8192, 30720, 1024),
-};
-
-function range(from: number, to: number, step: number): number[] {
-  const out: number[] = [];
-  for (let v = from; v <= to; v += step) out.push(v);
-  return out;
-}
 
 // AWS tag values: letters, digits, spaces and + - = . _ : / @, at most 256 characters.
 const tagValueSchema = (field: string) =>
@@ -86,8 +78,8 @@ export const autoscalingSchema = z
 
 const taskSizeSchema = z
   .object({
-    cpu: z.number().int().default(256),
-    memory: z.number().int().default(512),
+    cpu: z.number().int().default(DEFAULT_TASK_SIZE.cpu),
+    memory: z.number().int().default(DEFAULT_TASK_SIZE.memory),
     autoscaling: autoscalingSchema.optional(),
   })
   .strict()
@@ -108,28 +100,11 @@ const taskSizeSchema = z
     }
   });
 
-const awsId = (prefix: string, field: string) =>
-  z
-    .string()
-    .regex(new RegExp(`^${prefix}-[0-9a-f]{8,17}$`), `${field} must look like ${prefix}-0123456789abcdef0`);
-
-export const existingNetworkSchema = z
-  .object({
-    vpcId: awsId("vpc", "network.vpcId"),
-    /** Tasks and the internal NLB go here; they need a route to the internet (NAT) to pull images. */
-    privateSubnetIds: z
-      .array(awsId("subnet", "network.privateSubnetIds[]"))
-      .min(2, "network.privateSubnetIds needs at least 2 subnets (two availability zones)"),
-    /** The public ALB goes here. */
-    publicSubnetIds: z
-      .array(awsId("subnet", "network.publicSubnetIds[]"))
-      .min(2, "network.publicSubnetIds needs at least 2 subnets (two availability zones)"),
-  })
-  .strict()
-  .refine((n) => !n.privateSubnetIds.some((s) => n.publicSubnetIds.includes(s)), {
-    message: "network: a subnet cannot be both private and public",
-    path: ["privateSubnetIds"],
-  });
+/**
+ * The network an environment is placed in: the outputs of its network stack (see network-reference.ts), or
+ * any VPC and subnets given directly when the component is used on its own.
+ */
+export const environmentNetworkSchema = existingNetworkSchema;
 
 // Same rules as the voting app's VOTE_OPTIONS (comma-separated in the env var).
 const voteOptionsSchema = z
@@ -158,7 +133,7 @@ export const certificateArnSchema = z
 export const votingEnvironmentArgsSchema = z
   .object({
     /** Environment name: DNS-safe, at most 20 characters; prefixes every AWS name. */
-    name: environmentNameSchema,
+    name: awsEnvironmentNameSchema,
     /** Who asked for it; recorded in the Owner tag. */
     owner: tagValueSchema("owner"),
     frontendReplicas: replicas("frontendReplicas", MAX_FRONTEND_REPLICAS),
@@ -177,11 +152,22 @@ export const votingEnvironmentArgsSchema = z
       .max(65535, "appPort must be between 1024 and 65535")
       .refine((p) => p !== REDIS_PORT && p !== REDIS_READER_PORT, "appPort must not be a Redis port")
       .default(DEFAULT_APP_PORT),
+    /**
+     * The load balancer's (and the container's) health check: a LIVENESS path. ECS replaces every task that
+     * fails it, so a path that depends on Redis would replace all frontends during a Redis outage.
+     */
     healthCheckPath: z
       .string()
       .max(1024)
-      .regex(/^\/[A-Za-z0-9\-._~/]*$/, "healthCheckPath must be an absolute URL path such as /readyz")
-      .default("/readyz"),
+      .regex(
+        /^\/[A-Za-z0-9\-._~/]*$/,
+        `healthCheckPath must be an absolute URL path such as ${LIVENESS_PATH}`,
+      )
+      .refine(
+        (p) => p.replace(/\/+$/, "") !== READINESS_PATH,
+        `healthCheckPath must be a liveness path such as ${LIVENESS_PATH}: ${READINESS_PATH} fails while Redis is unreachable, and ECS would replace every healthy frontend`,
+      )
+      .default(LIVENESS_PATH),
     certificateArn: certificateArnSchema.optional(),
     /**
      * The host name users open (the one the certificate names); the frontend URL uses it instead of the ALB's own
@@ -205,13 +191,30 @@ export const votingEnvironmentArgsSchema = z
         "hostedZoneId must be a Route 53 hosted zone id such as Z0123456789ABCDEFGHIJ",
       )
       .optional(),
-    /** Use an existing VPC instead of creating one. */
-    network: existingNetworkSchema.optional(),
-    /** NAT gateways of a created VPC: one shared (cheaper, the default) or one per AZ (survives an AZ outage). */
-    natGateways: z.enum(["single", "onePerAz"]).optional(),
-    frontend: taskSizeSchema.default({ cpu: 256, memory: 512 }),
+    /**
+     * The shared network to place everything in (an environment creates no VPC of its own): a network stack's
+     * outputs (awsEnvironmentProgram reads them) or any VPC with private subnets that route through a NAT.
+     */
+    network: environmentNetworkSchema.optional(),
+    /**
+     * A prebuilt voting-app image (e.g. `<account>.dkr.ecr.<region>.amazonaws.com/voting-app@sha256:…`) instead of
+     * building one per environment: what the portal's worker uses on ECS, where no Docker engine exists.
+     */
+    frontendImage: z
+      .string()
+      .regex(/^[a-z0-9][^\s]*[:@][^\s]+$/i, "frontendImage must be an image reference with a tag or digest")
+      .optional(),
+    frontend: taskSizeSchema.default({ ...DEFAULT_TASK_SIZE }),
     /** Sizes for every Redis task; `autoscaling` applies to the read-replica service only (the writer is always 1). */
-    redis: taskSizeSchema.default({ cpu: 256, memory: 512 }),
+    redis: taskSizeSchema.default({ ...DEFAULT_TASK_SIZE }),
+    /**
+     * A permissions boundary (IAM policy ARN) for the roles the environment creates: set when the portal runs
+     * on AWS, whose worker may only create roles under that boundary.
+     */
+    roleBoundaryArn: z
+      .string()
+      .regex(/^arn:aws[a-z-]*:iam::\d{12}:policy\/[\w+=,.@/-]+$/, "roleBoundaryArn must be an IAM policy ARN")
+      .optional(),
     logRetentionDays: z
       .number()
       .refine((d) => (LOG_RETENTION_DAYS as readonly number[]).includes(d), {
@@ -245,11 +248,12 @@ export const votingEnvironmentArgsSchema = z
         message: `no Dockerfile at ${dockerfile} (appPath must be the voting app's folder)`,
       });
     }
-    if (a.network && a.natGateways) {
+    if (!a.network) {
       ctx.addIssue({
         code: "custom",
-        path: ["natGateways"],
-        message: "natGateways applies to a created VPC only (an existing network brings its own NAT)",
+        path: ["network"],
+        message:
+          "network is required: an environment creates no VPC, it is placed in the region's shared network (its VPC and subnets)",
       });
     }
     if (a.hostedZoneId && !a.domainName) {
@@ -293,8 +297,12 @@ export const votingEnvironmentArgsSchema = z
     }
   });
 
-export type VotingEnvironmentArgs = z.input<typeof votingEnvironmentArgsSchema>;
-export type ValidVotingEnvironmentArgs = z.output<typeof votingEnvironmentArgsSchema>;
+export type VotingEnvironmentArgs = z.input<typeof votingEnvironmentArgsSchema> & {
+  network: z.input<typeof environmentNetworkSchema>;
+};
+export type ValidVotingEnvironmentArgs = z.output<typeof votingEnvironmentArgsSchema> & {
+  network: z.output<typeof environmentNetworkSchema>;
+};
 
 export interface ArgsIssue {
   path: string;
@@ -320,17 +328,28 @@ export function toIssues(error: z.ZodError): ArgsIssue[] {
 export function parseVotingEnvironmentArgs(args: unknown): ValidVotingEnvironmentArgs {
   const result = votingEnvironmentArgsSchema.safeParse(args);
   if (!result.success) throw new VotingEnvironmentArgsError(toIssues(result.error));
-  return result.data;
+  return result.data as ValidVotingEnvironmentArgs; // network: checked by the refinement above
 }
 
-/** The AWS names derived from the environment name; all load balancer / target group names are ≤ 32 characters. */
+/**
+ * Pulumi auto-names load balancers and target groups `<logical name>-<7 random characters>` (32 at most): a
+ * change that replaces one (port, protocol, VPC, target type) creates the new one under a new name before the
+ * old one is deleted, which a fixed name would make fail ("a load balancer with that name already exists").
+ */
+export const AUTONAME_SUFFIX_LENGTH = 8;
+
+/**
+ * The names derived from the environment name. Load balancers and target groups get these as Pulumi logical
+ * names (the AWS name is the logical name plus a random suffix, see AUTONAME_SUFFIX_LENGTH); each stays within
+ * AWS_LB_NAME_MAX - AUTONAME_SUFFIX_LENGTH = 24 characters for the longest environment name (20).
+ */
 export function awsNames(env: string) {
   return {
     alb: `${env}-web`,
-    nlb: `${env}-redis`,
+    nlb: `${env}-nlb`,
     frontendTargetGroup: `${env}-web`,
-    writerTargetGroup: `${env}-redis-w`,
-    readerTargetGroup: `${env}-redis-r`,
+    writerTargetGroup: `${env}-rw`,
+    readerTargetGroup: `${env}-rr`,
     /** ElastiCache replication group id (≤ 40 characters) and its subnet group. */
     cache: `${env}-cache`,
     /** RDS instance identifier (≤ 63 characters) and its subnet group. */

@@ -46,6 +46,7 @@ export function createFrontendTier(ctx: TierContext, w: FrontendWiring): Fronten
 
   const loadBalancer = createLoadBalancer(ctx, {
     name: names.alb,
+    label: `${args.name}-web`,
     type: "application",
     internal: false,
     subnets: w.publicSubnetIds,
@@ -55,11 +56,21 @@ export function createFrontendTier(ctx: TierContext, w: FrontendWiring): Fronten
   const targetGroup = new aws.lb.TargetGroup(
     names.frontendTargetGroup,
     {
-      name: names.frontendTargetGroup,
+      // Auto-named (see awsNames): changing appPort replaces the group, and the new one needs a new name.
       vpcId: w.vpcId,
       targetType: "ip",
       protocol: "HTTP",
       port: args.appPort,
+      // LIVENESS, not readiness. This one check decides both where the ALB sends requests and which tasks ECS
+      // replaces (a target the group calls unhealthy is stopped and replaced, and failing replacements trip the
+      // deployment circuit breaker). /readyz fails whenever Redis is unreachable, and Redis is shared by every
+      // frontend: a Redis blip or redeploy would mark all of them unhealthy at once, ECS would replace them all
+      // (and roll back whatever deployment was running), while taking them out of rotation gains nothing, since
+      // no other frontend could serve either. So the balancer checks /healthz (the process serves), and
+      // readiness stays the signal for traffic where nothing is killed for it: the app itself answers votes
+      // with a fast 503 while Redis is down, the portal's health probe reads /readyz through the ALB, the
+      // frontend service starts only after the Redis writer is steady, and the local target's balancer routes
+      // on /readyz (it takes a frontend out of rotation, never stops it).
       healthCheck: {
         protocol: "HTTP",
         path: args.healthCheckPath,
@@ -71,7 +82,7 @@ export function createFrontendTier(ctx: TierContext, w: FrontendWiring): Fronten
       },
       // The app is stateless (votes live in Redis): drain quickly so deployments and scale-in are fast.
       deregistrationDelay: 15,
-      tags: named(ctx.tags, names.frontendTargetGroup),
+      tags: named(ctx.tags, `${args.name}-web`),
     },
     { parent: ctx.parent },
   );
@@ -141,13 +152,13 @@ export function createFrontendTier(ctx: TierContext, w: FrontendWiring): Fronten
     environment,
     // The password reaches the container as an ECS secret, read from Secrets Manager at task start.
     secrets: [redisPasswordSecret(ctx), ...(w.extraSecrets ?? [])],
-    // Liveness inside the task (the load balancer checks readiness). The app image is Node, which has fetch.
+    // Liveness inside the task, like the balancer's check (see the target group). The image is Node: it has fetch.
     healthCheck: {
       command: [
         "CMD",
         "node",
         "-e",
-        `fetch('http://127.0.0.1:${args.appPort}/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))`,
+        `fetch('http://127.0.0.1:${args.appPort}${args.healthCheckPath}').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))`,
       ],
       interval: 15,
       timeout: 5,

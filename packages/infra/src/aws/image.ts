@@ -5,7 +5,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as aws from "@pulumi/aws";
 import * as awsx from "@pulumi/awsx";
-import type * as pulumi from "@pulumi/pulumi";
+import * as pulumi from "@pulumi/pulumi";
 import type { ValidVotingEnvironmentArgs } from "./args";
 import { named, type Tags } from "./tags";
 
@@ -26,18 +26,20 @@ const ALWAYS_SKIPPED = new Set([
 /**
  * A tag derived from the build's content. Tags are immutable in the repository, so each distinct build needs its
  * own tag: the same content keeps the same tag (no rebuild, no new task definition), new content gets a new one.
- * Hashed: the Dockerfile, plus every file of the context except plain names listed in `.dockerignore` (globs are
+ * Hashed: the Dockerfile, plus every file of the context except plain names listed in the ignore file Docker
+ * uses (`<Dockerfile>.dockerignore` next to the Dockerfile if it exists, else the context's `.dockerignore`; globs are
  * not interpreted: hashing a file Docker ignores only costs an unneeded build, never a stale image).
  */
 export function contentTag(contextDir: string, dockerfile: string): string {
   const ignored = new Set(ALWAYS_SKIPPED);
-  const dockerignore = path.join(contextDir, ".dockerignore");
+  const beside = `${dockerfile}.dockerignore`;
+  const dockerignore = fs.existsSync(beside) ? beside : path.join(contextDir, ".dockerignore");
   if (fs.existsSync(dockerignore)) {
     for (const line of fs.readFileSync(dockerignore, "utf8").split("\n")) {
       const entry = line
         .trim()
         .replace(/^(\*\*\/|\/)/, "")
-        .replace(/\/$/, "");
+        .replace(/\/(\*\*)?$/, "");
       if (entry && !entry.startsWith("#") && !/[*?![\]]/.test(entry)) ignored.add(entry);
     }
   }
@@ -61,7 +63,8 @@ export function contentTag(contextDir: string, dockerfile: string): string {
 }
 
 export interface FrontendImage {
-  repository: aws.ecr.Repository;
+  /** Absent with a prebuilt image. */
+  repository?: aws.ecr.Repository;
   imageUri: pulumi.Output<string>;
 }
 
@@ -70,6 +73,8 @@ export function createFrontendImage(
   tags: Tags,
   parent: pulumi.Resource,
 ): FrontendImage {
+  // Built once elsewhere (e.g. by the portal's deployment) and pulled by every environment.
+  if (args.frontendImage) return { imageUri: pulumi.output(args.frontendImage) };
   const env = args.name;
   const repository = new aws.ecr.Repository(
     `${env}-frontend`,

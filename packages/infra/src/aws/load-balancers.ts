@@ -6,8 +6,10 @@ import type { TierContext } from "./fargate";
 import { named } from "./tags";
 
 export interface LoadBalancerOptions {
-  /** The AWS name (≤ 32 characters, see awsNames). */
+  /** The Pulumi logical name; AWS gets it plus a random suffix (see awsNames). */
   name: string;
+  /** The Name tag, which the console shows. */
+  label: string;
   type: "application" | "network";
   internal: boolean;
   subnets: pulumi.Input<string[]>;
@@ -21,13 +23,13 @@ export function createLoadBalancer(ctx: TierContext, o: LoadBalancerOptions): aw
   return new aws.lb.LoadBalancer(
     o.name,
     {
-      name: o.name,
+      // No `name`: auto-named, so a replacement never fails on a name its predecessor still holds.
       loadBalancerType: o.type,
       internal: o.internal,
       subnets: o.subnets,
       securityGroups: [o.securityGroupId],
       ...o.extra,
-      tags: named(ctx.tags, o.name),
+      tags: named(ctx.tags, o.label),
     },
     { parent: ctx.parent },
   );

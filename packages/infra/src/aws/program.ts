@@ -2,6 +2,7 @@
 import * as aws from "@pulumi/aws";
 import { z } from "zod";
 import type { EnvironmentSpec } from "../operations/types";
+import { defaultNetworkName, networkNameSchema } from "../spec";
 import {
   certificateArnSchema,
   parseVotingEnvironmentArgs,
@@ -9,6 +10,7 @@ import {
   type VotingEnvironmentArgs,
   VotingEnvironmentArgsError,
 } from "./args";
+import { networkFromStack } from "./network-reference";
 import { environmentTags } from "./tags";
 import { VotingEnvironment, type VotingEnvironmentOutputs } from "./voting-environment";
 
@@ -25,6 +27,7 @@ const awsSpecSchema = z
       {
         region: z.string().regex(REGION_PATTERN, "aws.region must be an AWS region such as eu-west-1"),
         certificateArn: certificateArnSchema.optional(),
+        network: networkNameSchema.optional(),
       },
       { error: "aws options (region) are required for target aws" },
     ),
@@ -43,13 +46,25 @@ const awsSpecSchema = z
 
 export interface AwsEnvironmentOutputs extends VotingEnvironmentOutputs {
   region: string;
+  /** The network stack the environment lives in (absent when `overrides.network` gave the VPC directly). */
+  network?: string;
 }
 
-/** Settings the portal's spec does not carry, for operators (e.g. an existing VPC, bigger tasks, autoscaling). */
+/**
+ * Settings the portal's spec does not carry, for operators (bigger tasks, autoscaling, a prebuilt image, or a
+ * VPC given directly instead of the network stack).
+ */
 export type AwsEnvironmentOverrides = Omit<
   Partial<VotingEnvironmentArgs>,
   "name" | "owner" | "frontendReplicas" | "redisReplicas" | "certificateArn" | "cache" | "database"
 >;
+
+/** Stands in for the network until the program reads it, so the spec's other args can be checked up front. */
+const PLACEHOLDER_NETWORK = {
+  vpcId: "vpc-00000000",
+  privateSubnetIds: ["subnet-00000001", "subnet-00000002"],
+  publicSubnetIds: ["subnet-00000003", "subnet-00000004"],
+};
 
 /**
  * The spec's owner as a valid AWS tag value: the portal may send any display name or e-mail, and a character AWS
@@ -74,8 +89,9 @@ export function awsEnvironmentProgram(
   const parsed = awsSpecSchema.safeParse(spec);
   if (!parsed.success) throw new VotingEnvironmentArgsError(toIssues(parsed.error));
   const { region, certificateArn } = parsed.data.aws;
+  const networkName = overrides.network ? undefined : (parsed.data.aws.network ?? defaultNetworkName(region));
   const owner = ownerTagValue(spec.owner);
-  const args: VotingEnvironmentArgs = {
+  const args: Omit<VotingEnvironmentArgs, "network"> & Partial<Pick<VotingEnvironmentArgs, "network">> = {
     ...overrides,
     name: spec.name,
     owner,
@@ -91,15 +107,22 @@ export function awsEnvironmentProgram(
     allowReset: spec.app?.allowReset ?? overrides.allowReset ?? false,
   };
   // Fail now, not halfway through a Pulumi run.
-  parseVotingEnvironmentArgs(args);
+  parseVotingEnvironmentArgs({ ...args, network: args.network ?? PLACEHOLDER_NETWORK });
   return async () => {
-    // An explicit provider: the region comes from the spec, not from ambient config; default tags also cover the
-    // resources inside the awsx VPC component (its children are created by the awsx plugin).
+    // An explicit provider: the region comes from the spec, not from ambient config; default tags also cover
+    // what component resources create on the provider's side.
     const provider = new aws.Provider("aws", {
       region: region as aws.Region,
       defaultTags: { tags: environmentTags(spec.name, owner) },
     });
-    const environment = new VotingEnvironment(spec.name, args, { providers: { aws: provider } });
-    return { ...environment.outputs(), region };
+    const network = networkName
+      ? await networkFromStack(networkName, { region, provider })
+      : (args.network as VotingEnvironmentArgs["network"]);
+    const environment = new VotingEnvironment(
+      spec.name,
+      { ...args, network },
+      { providers: { aws: provider } },
+    );
+    return { ...environment.outputs(), region, ...(networkName ? { network: networkName } : {}) };
   };
 }

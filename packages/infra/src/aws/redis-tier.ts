@@ -83,7 +83,7 @@ function createRedisEndpoint(
   const targetGroup = new aws.lb.TargetGroup(
     o.targetGroupName,
     {
-      name: o.targetGroupName,
+      // Auto-named (see awsNames), so a replacement never collides with its predecessor's name.
       vpcId,
       targetType: "ip",
       protocol: "TCP",
@@ -104,7 +104,7 @@ function createRedisEndpoint(
       deregistrationDelay: 10,
       // Close clients' connections to a deregistered task so they reconnect to the new writer at once.
       connectionTermination: true,
-      tags: named(ctx.tags, o.targetGroupName),
+      tags: named(ctx.tags, `${ctx.args.name}-${o.key}`),
     },
     { parent: ctx.parent },
   );
@@ -127,6 +127,7 @@ export function createRedisTier(
 
   const loadBalancer = createLoadBalancer(ctx, {
     name: names.nlb,
+    label: `${args.name}-redis`,
     type: "network",
     // Internal: reachable only inside the VPC; it must sit in the private subnets.
     internal: true,

@@ -4,7 +4,13 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import type { ValidVotingEnvironmentArgs } from "./args";
+import { managedPolicyArn, partitionOf } from "./partition";
 import { named, type Tags } from "./tags";
+
+/** IAM path of every environment's roles. */
+export const ENVIRONMENT_ROLE_PATH = "/platform/environments/";
+/** Name prefix of every environment's Secrets Manager secrets. */
+export const ENVIRONMENT_SECRET_PREFIX = "platform/environments/";
 
 export interface RedisPassword {
   secret: aws.secretsmanager.Secret;
@@ -26,6 +32,8 @@ export function createRedisPassword(
   const secret = new aws.secretsmanager.Secret(
     `${env}-redis-password`,
     {
+      // Under one prefix, so the portal's worker can be allowed secrets of environments only (by ARN).
+      namePrefix: `${ENVIRONMENT_SECRET_PREFIX}${env}/redis-password-`,
       description: `Redis password of voting environment ${env}`,
       // Deleted at once on destroy: an environment recreated under the same name must not wait 7-30 days.
       recoveryWindowInDays: 0,
@@ -59,10 +67,15 @@ export function createExecutionRole(
   secretArns: pulumi.Input<string> | pulumi.Input<string>[],
   tags: Tags,
   parent: pulumi.Resource,
+  permissionsBoundary?: string,
 ): ExecutionRole {
   const role = new aws.iam.Role(
     `${env}-task-exec`,
     {
+      // Under one path, so the portal's worker can be allowed to manage (and pass) environments' roles only.
+      path: ENVIRONMENT_ROLE_PATH,
+      // With the portal on AWS, a boundary caps what any role the worker creates could ever be granted.
+      permissionsBoundary,
       description: `ECS task execution role of voting environment ${env}`,
       assumeRolePolicy: JSON.stringify({
         Version: "2012-10-17",
@@ -76,7 +89,11 @@ export function createExecutionRole(
   );
   const managed = new aws.iam.RolePolicyAttachment(
     `${env}-task-exec`,
-    { role: role.name, policyArn: aws.iam.ManagedPolicy.AmazonECSTaskExecutionRolePolicy },
+    {
+      role: role.name,
+      // Not aws.iam.ManagedPolicy.*: those constants are commercial-partition ARNs (arn:aws:…).
+      policyArn: managedPolicyArn(partitionOf(parent), "service-role/AmazonECSTaskExecutionRolePolicy"),
+    },
     { parent },
   );
   const readPassword = new aws.iam.RolePolicy(

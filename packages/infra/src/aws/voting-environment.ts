@@ -11,6 +11,7 @@
 //                           ▼                   ▼
 //                  redis writer (1 task)   redis replicas (N-1 tasks, --replicaof the writer endpoint)
 //
+// All of it inside the region's shared network (VPC, subnets, NAT), which this component does not create.
 // Options: the cache as an ElastiCache replication group instead (elasticache-tier.ts: no NLB, no Redis tasks),
 // and a PostgreSQL database (database-tier.ts) that the frontend records every vote in.
 import * as aws from "@pulumi/aws";
@@ -26,7 +27,6 @@ import { createElastiCacheTier } from "./elasticache-tier";
 import type { TierContext } from "./fargate";
 import { createFrontendTier, type FrontendWiring } from "./frontend-tier";
 import { createFrontendImage } from "./image";
-import { createNetwork } from "./network";
 import { createRedisTier } from "./redis-tier";
 import { createExecutionRole, createRedisPassword } from "./secrets";
 import { createSecurityGroups } from "./security-groups";
@@ -102,7 +102,12 @@ export class VotingEnvironment extends pulumi.ComponentResource {
     const env = settings.name;
     const tags = environmentTags(env, settings.owner);
 
-    const network = createNetwork(settings, tags, this);
+    // The shared network of the region (see network.ts): this environment creates no VPC of its own.
+    const network = {
+      vpcId: pulumi.output(settings.network.vpcId),
+      privateSubnetIds: pulumi.output(settings.network.privateSubnetIds),
+      publicSubnetIds: pulumi.output(settings.network.publicSubnetIds),
+    };
     const sgs = createSecurityGroups(settings, network.vpcId, tags, this);
     const password = createRedisPassword(settings, tags, this);
     const base = { args: settings, tags, parent: this, privateSubnetIds: network.privateSubnetIds };
@@ -115,6 +120,7 @@ export class VotingEnvironment extends pulumi.ComponentResource {
       database ? [password.secret.arn, database.secretArn] : password.secret.arn,
       tags,
       this,
+      settings.roleBoundaryArn,
     );
     const cluster = new aws.ecs.Cluster(
       env,

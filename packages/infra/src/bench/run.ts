@@ -3,13 +3,14 @@
 // Times create (2 frontends, 2 Redis), scale (frontends 2→4, Redis 2→1) and destroy, median of the runs,
 // and the wrapper's overhead over a plain Automation API `up` of the same inline program on the same
 // backend (a bare LocalWorkspace without recovery, events, mutex or temp-folder cleanup).
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { LocalWorkspace } from "@pulumi/pulumi/automation";
-import { localEnvironmentProgram } from "../local/program";
 import { createEnvironmentOperations, PROJECT_NAME } from "../operations/create-operations";
+import { programForTarget } from "../operations/program-for-target";
 import { resolvePulumiCommand } from "../operations/pulumi-cli";
+import { reapOrphans } from "../operations/recovery";
 import type { EnvironmentSpec } from "../operations/types";
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
@@ -63,12 +64,12 @@ async function main(): Promise<void> {
       {
         stackName: name,
         projectName: PROJECT_NAME,
-        program: localEnvironmentProgram(spec(name, 2, 2), {
+        program: programForTarget(spec(name, 2, 2), {
           dataDir,
-          redisServerPath: process.env.REDIS_SERVER_PATH ?? "redis-server",
           votingAppMain,
           redisPassword: "bench-redis-password",
-        }),
+          databasePassword: "bench-database-password",
+        }).program,
       },
       {
         workDir,
@@ -107,6 +108,10 @@ async function main(): Promise<void> {
       );
     }
   } finally {
+    // A run that failed half-way leaves its environments' processes (they outlive the CLI): stop them all.
+    for (const name of existsSync(dataDir) ? readdirSync(dataDir) : []) {
+      await reapOrphans(path.join(dataDir, name), undefined, () => {});
+    }
     await ops.close();
     await stopPostgres();
     rmSync(tmp, { recursive: true, force: true });

@@ -9,8 +9,8 @@ export const LOOPBACK = "127.0.0.1";
 
 /**
  * Every local process is started with these two variables: its environment's folder and its resource name.
- * They find the processes in the process table itself, also one whose pid file was never written (a run
- * killed between spawn and write) or whose folder is gone.
+ * They find the processes in the process table itself, also one no supervisor runs any more (its
+ * supervisor died) or whose folder is gone.
  */
 export const ENVIRONMENT_DIR_VAR = "PLATFORM_ENVIRONMENT_DIR";
 export const PROCESS_NAME_VAR = "PLATFORM_PROCESS_NAME";

@@ -1,6 +1,7 @@
 import path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import type { EnvironmentSpec } from "../operations/types";
+import { LOCAL_NETWORK } from "../spec";
 import { databaseUrl } from "./postgres-server";
 import { LOOPBACK } from "./process-control";
 import { LocalProcess } from "./resources";
@@ -10,30 +11,37 @@ export interface LocalProgramContext {
   dataDir: string;
   redisServerPath: string;
   votingAppMain: string;
+  haproxyPath: string;
+  supervisordPath: string;
   /** Redis password, derived per environment from the stack passphrase (so it is stable across runs). */
   redisPassword: string;
   /** With a database: the PostgreSQL binaries' folder and the database user's password (derived the same way). */
   postgres?: { binDir: string; password: string };
 }
 
-/** How many resources the program registers (stack, component, provider and processes): for progress. */
+/** How many resources the program registers (stack, component, provider, supervisor, services): for progress. */
 export function localResourceCount(
   spec: Pick<EnvironmentSpec, "frontendReplicas" | "redisReplicas" | "database">,
 ): number {
-  return 3 + spec.redisReplicas + 2 + spec.frontendReplicas + 1 + (spec.database ? 1 : 0);
+  return 3 + 1 + spec.redisReplicas + 2 + spec.frontendReplicas + 1 + (spec.database ? 1 : 0);
 }
 
+/** The liveness path the public load balancer checks: the app's `/healthz`, which does not depend on Redis. */
+export const FRONTEND_HEALTH_PATH = "/healthz";
+
 /**
- * The local target: the same environment as on AWS, as processes on this machine.
+ * The local target: the same environment as on AWS, as processes on this machine, all run by one
+ * supervisord that restarts whatever exits (as ECS replaces a stopped task):
+ *   supervisor (supervisord + its event listener)
  *   redis-0 (primary) + redis-1..N-1 (`replicaof` redis-0)
- *   redis-writer (TCP LB → primary), redis-reader (TCP LB → replicas, or the primary when there are none)
- *   frontend-0..M-1 (voting app; knows Redis only through the two LB endpoints)
- *   web (HTTP LB → healthy frontends): its URL is the environment's frontend URL.
+ *   redis-writer (HAProxy TCP → primary), redis-reader (HAProxy TCP → replicas, or the primary when none)
+ *   frontend-0..M-1 (voting app; knows Redis only through the two balancer endpoints)
+ *   web (HAProxy HTTP → live frontends): its URL is the environment's frontend URL.
  *   postgres (with a database): one PostgreSQL server, data in <envDir>/postgres; frontends get DATABASE_URL.
  * Cache kind `elasticache` (the local stand-in for a managed cache): the same redis-servers with AOF
- * persistence, so a restarted primary keeps its data.
+ * persistence, so a restarted primary keeps its data (and its start skips the seed from a replica).
  * Resources are named by index, so scaling creates or deletes only the replicas that change; the balancers
- * take new backends in place, so their ports (the environment's endpoints) stay.
+ * take new backends in place (a reload), so their ports (the environment's endpoints) stay.
  */
 export function localEnvironmentProgram(spec: EnvironmentSpec, ctx: LocalProgramContext) {
   return async () => {
@@ -41,13 +49,33 @@ export function localEnvironmentProgram(spec: EnvironmentSpec, ctx: LocalProgram
     const env = new pulumi.ComponentResource("platform:local:VotingEnvironment", spec.name, {});
     const parent = { parent: env };
     const password = pulumi.secret(ctx.redisPassword);
-    const balancerScript = (file: string) => require.resolve(`./${file}`);
+    const script = (file: string) => require.resolve(`./${file}`);
     // Only set for ElastiCache, so the processes of an environment created before this option stay as they are.
     const persistence = spec.cache?.kind === "elasticache" ? ("aof" as const) : undefined;
 
+    const supervisor = new LocalProcess(
+      "supervisor",
+      {
+        kind: "supervisor",
+        envDir,
+        supervisord: ctx.supervisordPath,
+        node: process.execPath,
+        eventsListener: script("supervisor-events"),
+      },
+      parent,
+    );
+    const service = { envDir, supervisor: supervisor.control };
+
     const primary = new LocalProcess(
       "redis-0",
-      { kind: "redis", envDir, redisServer: ctx.redisServerPath, password, persistence },
+      {
+        ...service,
+        kind: "redis",
+        redisServer: ctx.redisServerPath,
+        password,
+        persistence,
+        seedScript: script("redis-seed"),
+      },
       parent,
     );
     const replicas: LocalProcess[] = [];
@@ -56,8 +84,8 @@ export function localEnvironmentProgram(spec: EnvironmentSpec, ctx: LocalProgram
         new LocalProcess(
           `redis-${i}`,
           {
+            ...service,
             kind: "redis",
-            envDir,
             redisServer: ctx.redisServerPath,
             password,
             persistence,
@@ -71,9 +99,11 @@ export function localEnvironmentProgram(spec: EnvironmentSpec, ctx: LocalProgram
     const writer = new LocalProcess(
       "redis-writer",
       {
+        ...service,
         kind: "tcp-balancer",
-        envDir,
-        script: balancerScript("tcp-balancer"),
+        haproxy: ctx.haproxyPath,
+        password,
+        redisRole: "master",
         backends: [backendOf(primary, "redis-0")],
       },
       parent,
@@ -84,7 +114,7 @@ export function localEnvironmentProgram(spec: EnvironmentSpec, ctx: LocalProgram
         : [backendOf(primary, "redis-0")];
     const reader = new LocalProcess(
       "redis-reader",
-      { kind: "tcp-balancer", envDir, script: balancerScript("tcp-balancer"), backends: readerBackends },
+      { ...service, kind: "tcp-balancer", haproxy: ctx.haproxyPath, password, backends: readerBackends },
       parent,
     );
 
@@ -95,9 +125,8 @@ export function localEnvironmentProgram(spec: EnvironmentSpec, ctx: LocalProgram
       const dbPassword = pulumi.secret(ctx.postgres.password);
       database = new LocalProcess(
         "postgres",
-        { kind: "postgres", envDir, postgresBin: ctx.postgres.binDir, password: dbPassword },
-        // Two servers must never share the data folder: a replacement stops the old one first.
-        { ...parent, deleteBeforeReplace: true },
+        { ...service, kind: "postgres", postgresBin: ctx.postgres.binDir, password: dbPassword },
+        parent,
       );
       databaseEnv = pulumi.secret(
         pulumi.all([database.port, dbPassword]).apply(([port, pw]) => databaseUrl(port, pw)),
@@ -121,7 +150,7 @@ export function localEnvironmentProgram(spec: EnvironmentSpec, ctx: LocalProgram
       frontends.push(
         new LocalProcess(
           `frontend-${i}`,
-          { kind: "app", envDir, main: ctx.votingAppMain, env: appEnv },
+          { ...service, kind: "app", main: ctx.votingAppMain, env: appEnv },
           parent,
         ),
       );
@@ -129,11 +158,11 @@ export function localEnvironmentProgram(spec: EnvironmentSpec, ctx: LocalProgram
     const web = new LocalProcess(
       "web",
       {
+        ...service,
         kind: "http-balancer",
-        envDir,
-        script: balancerScript("http-balancer"),
+        haproxy: ctx.haproxyPath,
         backends: frontends.map((f, i) => backendOf(f, `frontend-${i}`)),
-        healthPath: "/readyz",
+        healthPath: FRONTEND_HEALTH_PATH,
       },
       parent,
     );
@@ -145,13 +174,15 @@ export function localEnvironmentProgram(spec: EnvironmentSpec, ctx: LocalProgram
       databaseEndpoint: database?.endpoint,
       frontendReplicas: spec.frontendReplicas,
       redisReplicas: spec.redisReplicas,
+      // The shared part every local environment sits in (the AWS program outputs its network's name here).
+      network: LOCAL_NETWORK.name,
       processes: pulumi
         .all([
           ...[primary, ...replicas, writer, reader, ...(database ? [database] : []), ...frontends, web].map(
-            (p) => pulumi.all([p.urn, p.pid, p.port]),
+            (p) => pulumi.all([p.urn, p.port]),
           ),
         ])
-        .apply((list) => list.map(([urn, pid, port]) => ({ name: urn.split("::").pop(), pid, port }))),
+        .apply((list) => list.map(([urn, port]) => ({ name: urn.split("::").pop(), port }))),
     };
   };
 }

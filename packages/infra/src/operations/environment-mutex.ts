@@ -8,19 +8,20 @@ import { EnvironmentOperationError } from "./errors";
 export class EnvironmentMutex {
   private running = new Map<string, string>();
 
-  async run<T>(environment: string, kind: string, fn: () => Promise<T>): Promise<T> {
-    const current = this.running.get(environment);
+  /** `key` identifies the stack (project and stack name); `label` names it in the message. */
+  async run<T>(key: string, kind: string, fn: () => Promise<T>, label = key): Promise<T> {
+    const current = this.running.get(key);
     if (current) {
       throw new EnvironmentOperationError(
         "concurrent-operation",
-        `a ${current} of ${environment} is already running; try again when it has finished`,
+        `a ${current} of ${label} is already running; try again when it has finished`,
       );
     }
-    this.running.set(environment, kind);
+    this.running.set(key, kind);
     try {
       return await fn();
     } finally {
-      this.running.delete(environment);
+      this.running.delete(key);
     }
   }
 

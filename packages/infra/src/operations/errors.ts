@@ -64,7 +64,7 @@ const BACKEND_UNREACHABLE =
  */
 export function classifyError(
   err: unknown,
-  context: { environment: string; aborted?: boolean },
+  context: { environment: string; aborted?: boolean; subject?: "environment" | "network" },
 ): EnvironmentOperationError {
   if (err instanceof EnvironmentOperationError) return err;
   const e = (err ?? {}) as CommandErrorLike;
@@ -86,7 +86,10 @@ export function classifyError(
     );
   }
   if (e.name === "StackNotFoundError" || /no stack named .* found/.test(text)) {
-    return make("stack-not-found", `environment ${env} does not exist (no stack named ${env})`);
+    return make(
+      "stack-not-found",
+      `${context.subject ?? "environment"} ${env} does not exist (no stack named ${env})`,
+    );
   }
   if (/spawn \S*pulumi ENOENT|pulumi: (command )?not found/i.test(text)) {
     return make("cli-missing", "the Pulumi CLI was not found: run `npm run pulumi-cli -w @platform/infra`");

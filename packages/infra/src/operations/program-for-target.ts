@@ -10,8 +10,14 @@ export interface ProgramContext {
   dataDir: string;
   redisServerPath?: string;
   votingAppMain?: string;
+  haproxyPath?: string;
+  supervisordPath?: string;
   /** The environment's Redis password (local target). */
   redisPassword: string;
+  /** A prebuilt frontend image for AWS environments (default VOTING_APP_IMAGE; else built per environment). */
+  awsFrontendImage?: string;
+  /** Permissions boundary for AWS environments' roles (default AWS_ENVIRONMENT_ROLE_BOUNDARY). */
+  awsRoleBoundaryArn?: string;
   /** The environment's database password (local target, with a database). */
   databasePassword: string;
 }
@@ -23,14 +29,21 @@ export function programForTarget(
 ): { program: PulumiFn; estimate: number } {
   if (spec.target === "local") {
     // Checked here so a missing dependency is a clear error before any Pulumi run.
-    const redisServerPath = ctx.redisServerPath ?? process.env.REDIS_SERVER_PATH ?? "redis-server";
-    const resolved = findOnPath(redisServerPath);
-    if (!resolved) {
-      throw new EnvironmentOperationError(
-        "provider-error",
-        `redis-server not found (${redisServerPath}): the local target runs Redis as real processes; install it (e.g. apt-get install redis-server) or set REDIS_SERVER_PATH`,
-      );
-    }
+    const resolved = requireBinary(
+      "redis-server",
+      ctx.redisServerPath ?? process.env.REDIS_SERVER_PATH ?? "redis-server",
+      "the local target runs Redis as real processes; install it (e.g. apt-get install redis-server) or set REDIS_SERVER_PATH",
+    );
+    const haproxyPath = requireBinary(
+      "haproxy",
+      ctx.haproxyPath ?? process.env.HAPROXY_PATH ?? "haproxy",
+      "the local target's load balancers are HAProxy; install it (e.g. apt-get install haproxy) or set HAPROXY_PATH",
+    );
+    const supervisordPath = requireBinary(
+      "supervisord",
+      ctx.supervisordPath ?? process.env.SUPERVISORD_PATH ?? "supervisord",
+      "the local target's processes run under supervisord; install it (e.g. apt-get install supervisor) or set SUPERVISORD_PATH",
+    );
     const votingAppMain = resolveVotingAppMain(ctx.votingAppMain);
     if (!existsSync(votingAppMain)) {
       throw new EnvironmentOperationError(
@@ -61,6 +74,8 @@ export function programForTarget(
       dataDir: ctx.dataDir,
       redisServerPath: resolved,
       votingAppMain,
+      haproxyPath,
+      supervisordPath,
       redisPassword: ctx.redisPassword,
       postgres,
     });
@@ -70,7 +85,14 @@ export function programForTarget(
   // unless the caller imported it already (the package index re-exports it).
   const aws: typeof import("../aws") = require("../aws");
   try {
-    return { program: aws.awsEnvironmentProgram(spec), estimate: 0 };
+    const frontendImage = ctx.awsFrontendImage ?? (process.env.VOTING_APP_IMAGE || undefined);
+    const roleBoundaryArn =
+      ctx.awsRoleBoundaryArn ?? (process.env.AWS_ENVIRONMENT_ROLE_BOUNDARY || undefined);
+    const overrides = {
+      ...(frontendImage ? { frontendImage } : {}),
+      ...(roleBoundaryArn ? { roleBoundaryArn } : {}),
+    };
+    return { program: aws.awsEnvironmentProgram(spec, overrides), estimate: 0 };
   } catch (err) {
     if (err instanceof aws.VotingEnvironmentArgsError) {
       throw new EnvironmentOperationError(
@@ -97,9 +119,19 @@ export function resolveVotingAppMain(configured?: string): string {
   }
 }
 
+/** The binary's path (looked up on PATH), or a provider error saying how to get it. */
+function requireBinary(what: string, bin: string, howToGet: string): string {
+  const found = findOnPath(bin);
+  if (!found)
+    throw new EnvironmentOperationError("provider-error", `${what} not found (${bin}): ${howToGet}`);
+  return found;
+}
+
 function findOnPath(bin: string): string | undefined {
   if (bin.includes("/")) return existsSync(bin) ? bin : undefined;
-  for (const dir of (process.env.PATH ?? "").split(path.delimiter)) {
+  // Debian installs haproxy in /usr/sbin, which a non-root user's PATH often lacks.
+  const dirs = [...(process.env.PATH ?? "").split(path.delimiter), "/usr/local/sbin", "/usr/sbin"];
+  for (const dir of dirs) {
     if (dir && existsSync(path.join(dir, bin))) return path.join(dir, bin);
   }
   return undefined;

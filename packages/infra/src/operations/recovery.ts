@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import type { Stack } from "@pulumi/pulumi/automation";
@@ -12,7 +12,7 @@ import {
   processStartTime as processStartTimeOf,
   stopProcess,
 } from "../local/process-control";
-import type { PidFile } from "../local/process-runtime";
+import { programFiles, removeProgram, supervisorPaths } from "../local/supervisor";
 import type { CheckpointSummary, StackLock, StateStore } from "../state";
 import { EnvironmentOperationError } from "./errors";
 
@@ -51,7 +51,7 @@ export interface RecoveryInput {
   store: StateStore;
   project: string;
   stack: string;
-  /** The local target's folder for this environment (pid files); absent for aws. */
+  /** The local target's folder for this environment (its supervisor, configs); absent for aws. */
   envDir?: string;
   /** PULUMI_HOME of our CLI runs: identifies provider plugins a killed run left behind. */
   pulumiHome?: string;
@@ -60,6 +60,8 @@ export interface RecoveryInput {
   notice: (message: string) => void;
   /** Cloud target: drop pending creates too (someone checked they do not exist). */
   clearPendingCreates?: boolean;
+  /** The tag naming the stack on its resources: `Environment` (default) or `Network`. */
+  stackTag?: "Environment" | "Network";
 }
 
 /** The last part of a URN: the resource's name. */
@@ -73,6 +75,7 @@ const nameOf = (urn: string) => urn.split("::").pop() ?? urn;
 export function pendingCreatesError(
   stack: string,
   creates: { type: string; urn: string }[],
+  stackTag: "Environment" | "Network" = "Environment",
 ): EnvironmentOperationError {
   const typeOf = (urn: string) => urn.split("::")[2]?.split("$").pop() ?? "resource";
   const list = creates.map((c) => `  ${typeOf(c.urn)} ${nameOf(c.urn)} (${c.urn})`).join("\n");
@@ -83,7 +86,7 @@ export function pendingCreatesError(
     [
       `a run on ${stack} was interrupted while creating ${creates.length} resource(s) that the state does not hold but the cloud account may (they would keep costing money and block their names):`,
       list,
-      `Nothing was changed. Look for them in the account (tags Environment=${stack}, ManagedBy=platform-portal), then either import each one that exists (${importCommand}) or, once none of them exists, drop them from the state (${clearCommand}), with the portal's PULUMI_BACKEND_URL and PULUMI_CONFIG_PASSPHRASE. Then retry.`,
+      `Nothing was changed. Look for them in the account (tags ${stackTag}=${stack}, ManagedBy=platform-portal), then either import each one that exists (${importCommand}) or, once none of them exists, drop them from the state (${clearCommand}), with the portal's PULUMI_BACKEND_URL and PULUMI_CONFIG_PASSPHRASE. Then retry.`,
     ].join("\n"),
   );
 }
@@ -123,7 +126,7 @@ export async function recoverStack(input: RecoveryInput): Promise<CheckpointSumm
     notice(
       `pending creates of an interrupted run on ${stack} (${names}): nothing runs until they are resolved`,
     );
-    throw pendingCreatesError(stack, creates);
+    throw pendingCreatesError(stack, creates, input.stackTag);
   }
   if (checkpoint && checkpoint.pendingOperations.length > 0) {
     const s = await input.openStack();
@@ -147,46 +150,73 @@ export async function recoverStack(input: RecoveryInput): Promise<CheckpointSumm
   return checkpoint;
 }
 
+/** The parent pid of a process (field 4 of /proc/<pid>/stat), 0 when unknown. */
+function parentOf(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) || 0;
+  } catch {
+    return 0;
+  }
+}
+
+function descendsFrom(pid: number, ancestor: number): boolean {
+  for (let p = parentOf(pid), hops = 0; p > 1 && hops < 32; p = parentOf(p), hops++) {
+    if (p === ancestor) return true;
+  }
+  return false;
+}
+
 /**
- * Stops the processes started for this environment that no resource in the state owns: first those with a
- * pid file, then any other found in the process table by its environment marker (a process whose pid file
- * was never written, or was lost). With no checkpoint (a destroyed or never-recorded stack), that is all of
- * them.
+ * Stops what runs for this environment that no resource in the state owns (started by a run that was
+ * killed before it recorded it), in two passes:
+ * 1. programs of the environment's supervisor that are not a service in the state: stopped and removed;
+ * 2. processes found in the process table by their environment marker: kept only when they are the
+ *    supervisor the state knows, or run under it with the name of a service in the state. So a supervisor
+ *    that died leaves no process behind (its children outlive it), nor does a run killed mid-create.
+ * With no checkpoint (a destroyed or never-recorded stack), that is everything.
  */
 export async function reapOrphans(
   envDir: string,
   checkpoint: CheckpointSummary | undefined,
   notice: (message: string) => void,
 ): Promise<void> {
-  const resources = checkpoint?.resources ?? [];
-  const known = new Set(resources.map((r) => r.id).filter(Boolean));
-  const knownPids = new Set(resources.map((r) => r.pid).filter(Boolean));
   const environment = path.basename(envDir);
-  const runDir = path.join(envDir, "run");
-  for (const file of existsSync(runDir) ? readdirSync(runDir) : []) {
-    if (!file.endsWith(".json") || file.endsWith(".status.json")) continue;
-    let record: PidFile;
-    try {
-      record = JSON.parse(readFileSync(path.join(runDir, file), "utf8"));
-    } catch {
-      continue;
-    }
-    if (known.has(record.id)) continue;
-    if (isSameProcess(record.pid, record.startTime)) {
-      await stopProcess(record.pid, record.startTime, record.port);
-      notice(
-        `stopped ${record.name} of ${environment} (pid ${record.pid}, port ${record.port}): an interrupted run started it but never recorded it`,
-      );
-    }
-    rmSync(path.join(runDir, file), { force: true });
-    rmSync(path.join(runDir, `${record.name}-${record.port}.status.json`), { force: true });
-    rmSync(path.join(envDir, "conf", `${record.name}-${record.port}.json`), { force: true });
-  }
-  for (const p of processesOfEnvironment(envDir)) {
-    if (knownPids.has(p.pid)) continue;
-    await stopProcess(p.pid, p.startTime);
+  const local = (checkpoint?.resources ?? []).filter((r) =>
+    r.type.startsWith("pulumi-nodejs:dynamic/local:"),
+  );
+  const supervisor = local.find((r) => r.type.endsWith(":Supervisor"));
+  const services = new Set(local.filter((r) => r !== supervisor && r.name).map((r) => r.name));
+  const liveSupervisor =
+    supervisor?.pid && isSameProcess(supervisor.pid, supervisor.startTime) ? supervisor.pid : undefined;
+
+  const paths = supervisorPaths(envDir);
+  for (const name of programFiles(paths)) {
+    if (services.has(name)) continue;
+    rmSync(path.join(paths.programsDir, `${name}.conf`), { force: true });
+    // Without a live supervisor the file is only a leftover (a new supervisor starts without it).
+    if (!liveSupervisor) continue;
+    await removeProgram({ paths }, name);
     notice(
-      `stopped ${p.name} of ${environment} (pid ${p.pid}), found in the process table: no resource in the state owns it`,
+      `stopped ${name} of ${environment} and removed it from its supervisor: no resource in the state owns it (a run that was interrupted started it but never recorded it)`,
     );
+  }
+
+  const kept = (p: { pid: number; name: string }) =>
+    liveSupervisor !== undefined &&
+    (p.pid === liveSupervisor ||
+      (descendsFrom(p.pid, liveSupervisor) && (services.has(p.name) || p.name === "process-events")));
+  const why =
+    supervisor?.pid && !liveSupervisor
+      ? `the environment's supervisor (pid ${supervisor.pid}) is gone, so nothing supervises it`
+      : "no resource in the state owns it";
+  // The supervisor first: it stops its own children on the way.
+  const found = processesOfEnvironment(envDir).sort((a, b) =>
+    a.name === "supervisor" ? -1 : b.name === "supervisor" ? 1 : 0,
+  );
+  for (const p of found) {
+    if (kept(p) || !isSameProcess(p.pid, p.startTime)) continue;
+    await stopProcess(p.pid, p.startTime, undefined, p.name === "supervisor" ? 10_000 : 5000);
+    notice(`stopped ${p.name} of ${environment} (pid ${p.pid}), found in the process table: ${why}`);
   }
 }

@@ -3,7 +3,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { gunzipSync } from "node:zlib";
 import type { StackLock, StateStore } from "./types";
-import { summarizeCheckpoint } from "./types";
+import { stackNames, summarizeCheckpoint } from "./types";
 
 /** The CLI's DIY file backend: `<dir>/.pulumi/stacks/<project>/<stack>.json`, locks under `.pulumi/locks/`. */
 export function fileStore(backendUrl: string): StateStore {
@@ -40,6 +40,10 @@ export function fileStore(backendUrl: string): StateStore {
       if (existsSync(`${base}.gz`))
         return summarizeCheckpoint(gunzipSync(readFileSync(`${base}.gz`)).toString("utf8"));
       return undefined;
+    },
+    async listStacks(project) {
+      const dir = path.join(root, "stacks", project);
+      return existsSync(dir) ? stackNames(readdirSync(dir)) : [];
     },
     async close() {},
   };

@@ -1,6 +1,12 @@
 import { gunzipSync } from "node:zlib";
 import { Pool } from "pg";
-import { type CheckpointSummary, type StackLock, type StateStore, summarizeCheckpoint } from "./types";
+import {
+  type CheckpointSummary,
+  type StackLock,
+  type StateStore,
+  stackNames,
+  summarizeCheckpoint,
+} from "./types";
 
 /**
  * The CLI's DIY postgres backend keeps blobs in one table: `key TEXT PRIMARY KEY, data JSON` where data is
@@ -72,6 +78,13 @@ export function postgresStore(backendUrl: string): StateStore {
       if (!row) return undefined;
       const bytes = decode(row.data);
       return summarizeCheckpoint((row.key.endsWith(".gz") ? gunzipSync(bytes) : bytes).toString("utf8"));
+    },
+    async listStacks(project) {
+      if (!(await tableExists())) return [];
+      const { rows } = await pool.query<{ key: string }>(`SELECT key FROM ${table} WHERE key LIKE $1`, [
+        `%/.pulumi/stacks/${escapeLike(project)}/%`,
+      ]);
+      return stackNames(rows.map((r) => r.key));
     },
     async close() {
       await pool.end();

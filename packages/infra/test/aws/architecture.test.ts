@@ -2,7 +2,16 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { DEFAULT_APP_PATH, DEFAULT_REDIS_IMAGE, REDIS_PORT, REDIS_READER_PORT } from "../../src/aws";
+import {
+  AUTONAME_SUFFIX_LENGTH,
+  AWS_LB_NAME_MAX,
+  DEFAULT_APP_PATH,
+  DEFAULT_REDIS_IMAGE,
+  LIVENESS_PATH,
+  READINESS_PATH,
+  REDIS_PORT,
+  REDIS_READER_PORT,
+} from "../../src/aws";
 import { contentTag } from "../../src/aws/image";
 import {
   appDir,
@@ -57,8 +66,8 @@ describe("a three-tier environment (2 frontends, 1 Redis writer + 2 replicas)", 
     const writer = listenerOn(b.res, nlb, REDIS_PORT);
     const reader = listenerOn(b.res, nlb, REDIS_READER_PORT);
     for (const [listener, tgName] of [
-      [writer, "arch-redis-w"],
-      [reader, "arch-redis-r"],
+      [writer, "arch-rw"],
+      [reader, "arch-rr"],
     ] as const) {
       expect(listener.inputs.protocol).toBe("TCP");
       const tg = b.res.byRef(listener.inputs.defaultActions[0].targetGroupArn);
@@ -86,7 +95,7 @@ describe("a three-tier environment (2 frontends, 1 Redis writer + 2 replicas)", 
     }
   });
 
-  it("serves HTTP 80 only (no certificate): forward to the frontend target group, health check on /readyz", () => {
+  it("serves HTTP 80 only (no certificate): forward to the frontend target group", () => {
     const alb = albOf(b.res);
     const listeners = b.res.ofType(T.listener).filter((l) => l.inputs.loadBalancerArn === alb.state.arn);
     expect(listeners.map((l) => l.inputs.port)).toEqual([80]);
@@ -94,9 +103,20 @@ describe("a three-tier environment (2 frontends, 1 Redis writer + 2 replicas)", 
     expect(http.inputs.protocol).toBe("HTTP");
     const tg = b.res.byRef(http.inputs.defaultActions[0].targetGroupArn);
     expect(tg.inputs).toMatchObject({ protocol: "HTTP", port: 8080, targetType: "ip", vpcId: VPC_ID });
-    expect(tg.inputs.healthCheck).toMatchObject({ path: "/readyz", protocol: "HTTP", matcher: "200" });
     expect(tg.inputs.deregistrationDelay).toBeLessThanOrEqual(30);
     expect(b.outputs.frontendUrl).toBe(`http://${alb.state.dnsName}`);
+  });
+
+  it("health-checks frontends on the liveness path, so a Redis outage never makes ECS replace them", () => {
+    // The balancer's check decides which tasks ECS replaces; /readyz fails for every frontend while Redis
+    // is down, so it must not be the one. Readiness stays for traffic (the app's 503s, the portal's probe).
+    const tg = b.res.named(T.targetGroup, "arch-web");
+    expect(tg.inputs.healthCheck).toMatchObject({ path: LIVENESS_PATH, protocol: "HTTP", matcher: "200" });
+    expect(tg.inputs.healthCheck.path).not.toBe(READINESS_PATH);
+    // The container's own check (which also makes ECS replace a task) is liveness too.
+    const frontend = containerOf(taskOf(b.res, serviceOf(b.res, "frontend")));
+    expect(frontend.healthCheck.command.join(" ")).toContain(`127.0.0.1:8080${LIVENESS_PATH}`);
+    expect(frontend.healthCheck.command.join(" ")).not.toContain(READINESS_PATH);
   });
 
   it("runs every service on Fargate in the private subnets without public IPs, with rollback and grace period", () => {
@@ -131,8 +151,8 @@ describe("a three-tier environment (2 frontends, 1 Redis writer + 2 replicas)", 
     const tgName = (key: string) =>
       b.res.byRef(serviceOf(b.res, key).inputs.loadBalancers[0].targetGroupArn).name;
     expect(tgName("frontend")).toBe("arch-web");
-    expect(tgName("redis-writer")).toBe("arch-redis-w");
-    expect(tgName("redis-replicas")).toBe("arch-redis-r");
+    expect(tgName("redis-writer")).toBe("arch-rw");
+    expect(tgName("redis-replicas")).toBe("arch-rr");
   });
 
   it("never runs two Redis writers at once", () => {
@@ -240,11 +260,17 @@ describe("a three-tier environment (2 frontends, 1 Redis writer + 2 replicas)", 
     expect(b.outputs.imageUri.startsWith(repo.state.repositoryUrl)).toBe(true);
   });
 
-  it("creates a two-AZ VPC with public and private subnets when no network is given", () => {
-    const vpc = b.res.one(T.vpc);
-    expect(vpc.inputs.numberOfAvailabilityZones).toBe(2);
-    expect(vpc.inputs.subnetSpecs.map((s: { type: string }) => s.type).sort()).toEqual(["Private", "Public"]);
-    expect(vpc.inputs.natGateways.strategy).toBe("Single");
+  it("creates no network of its own: no VPC, subnet, NAT gateway, Elastic IP or route table", () => {
+    const networkTypes = [
+      T.vpc,
+      T.subnet,
+      T.natGateway,
+      T.eip,
+      T.internetGateway,
+      T.routeTable,
+      "awsx:ec2:Vpc",
+    ];
+    expect(b.res.all.filter((r) => networkTypes.includes(r.type as never))).toEqual([]);
     expect(b.outputs.vpcId).toBe(VPC_ID);
   });
 
@@ -299,7 +325,7 @@ describe("replica counts", () => {
       if (n === 1) {
         expect(replicas).toHaveLength(0);
         expect(readerListeners).toHaveLength(0);
-        expect(res.ofType(T.targetGroup).map((t) => t.name)).not.toContain("count1-redis-r");
+        expect(res.ofType(T.targetGroup).map((t) => t.name)).not.toContain("count1-rr");
         expect(res.ofType(T.logGroup)).toHaveLength(2);
         expect(outputs.redisReaderEndpoint).toBeUndefined();
         expect(outputs.serviceNames.redisReplicas).toBeUndefined();
@@ -365,7 +391,7 @@ describe("options", () => {
   it("uses a configurable health-check path, app port, sizes, retention and app texts", async () => {
     const { res } = await buildEnvironment({
       name: "opts",
-      healthCheckPath: "/healthz",
+      healthCheckPath: "/livez",
       appPort: 3000,
       frontend: { cpu: 512, memory: 1024 },
       redis: { cpu: 1024, memory: 2048 },
@@ -375,7 +401,7 @@ describe("options", () => {
       allowReset: true,
     });
     const tg = res.named(T.targetGroup, "opts-web");
-    expect(tg.inputs.healthCheck.path).toBe("/healthz");
+    expect(tg.inputs.healthCheck.path).toBe("/livez");
     expect(tg.inputs.port).toBe(3000);
     const frontendTask = taskOf(res, res.named(T.service, "opts-frontend"));
     expect(frontendTask.inputs).toMatchObject({ cpu: "512", memory: "1024" });
@@ -400,12 +426,7 @@ describe("options", () => {
     );
   });
 
-  it("can give each availability zone its own NAT gateway", async () => {
-    const { res } = await buildEnvironment({ name: "nat", natGateways: "onePerAz" });
-    expect(res.one(T.vpc).inputs.natGateways).toEqual({ strategy: "OnePerAz" });
-  });
-
-  it("uses an existing VPC and subnets instead of creating one", async () => {
+  it("places everything in the network it is given", async () => {
     const network = {
       vpcId: "vpc-0123456789abcdef0",
       privateSubnetIds: ["subnet-0123456789abcdef1", "subnet-0123456789abcdef2"],
@@ -421,6 +442,15 @@ describe("options", () => {
     for (const s of res.ofType(T.service)) {
       expect(s.inputs.networkConfiguration.subnets).toEqual(network.privateSubnetIds);
     }
+  });
+
+  it("runs a prebuilt image without an ECR repository or a build of its own", async () => {
+    const image = `123456789012.dkr.ecr.eu-west-1.amazonaws.com/voting-app@sha256:${"cd".repeat(32)}`;
+    const { res, outputs } = await buildEnvironment({ name: "pre", frontendImage: image });
+    expect(res.ofType(T.repository)).toHaveLength(0);
+    expect(res.ofType(T.image)).toHaveLength(0);
+    expect(containerOf(taskOf(res, res.named(T.service, "pre-frontend"))).image).toBe(image);
+    expect(outputs.imageUri).toBe(image);
   });
 
   it("adds CPU target-tracking autoscaling per service with min and max", async () => {
@@ -457,14 +487,21 @@ describe("options", () => {
     expect(res.ofType(T.scalingTarget).map((t) => t.name)).not.toContain("auto-redis-writer");
   });
 
-  it("keeps every load balancer and target group name within 32 characters for the longest env name", async () => {
+  it("leaves load balancer and target group names to Pulumi's auto-naming, so a replacement never collides", async () => {
     const name = "a234567890b234567890"; // 20 characters, the maximum
     const { res } = await buildEnvironment({ name, redisReplicas: 2 });
-    const names = [...res.ofType(T.lb), ...res.ofType(T.targetGroup)].map((r) => r.inputs.name as string);
-    expect(names).toHaveLength(5);
-    for (const n of names) {
-      expect(n.length).toBeLessThanOrEqual(32);
-      expect(n).toMatch(/^[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?$/);
+    const balancing = [...res.ofType(T.lb), ...res.ofType(T.targetGroup)];
+    expect(balancing).toHaveLength(5);
+    for (const r of balancing) {
+      // A fixed name would make a replacement (new port, protocol, VPC) fail: the old one still holds it.
+      expect(r.inputs.name, r.name).toBeUndefined();
+      expect(r.inputs.namePrefix, r.name).toBeUndefined();
+      // Auto-naming appends "-" and 7 random characters and refuses a prefix that would pass 32.
+      expect(r.name.length + AUTONAME_SUFFIX_LENGTH, r.name).toBeLessThanOrEqual(AWS_LB_NAME_MAX);
+      expect(`${r.name}-abc1234`).toMatch(/^[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?$/);
+      expect(r.name.startsWith("internal-")).toBe(false);
+      // The console still shows a readable name.
+      expect(r.inputs.tags.Name).toMatch(new RegExp(`^${name}-`));
     }
   });
 

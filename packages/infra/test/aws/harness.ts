@@ -1,6 +1,7 @@
 // Pulumi mocks for the AWS program: every registered resource is recorded with its inputs, and the mock returns
 // plausible state for the things the program reads back (awsx VPC and image outputs, load balancer DNS names,
 // ARNs, the ECR repository URL). Nothing here talks to AWS, the Pulumi CLI or Docker.
+import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -15,6 +16,21 @@ export const VPC_ID = "vpc-0a1b2c3d4e5f60718";
 export const DB_SECRET_ARN = `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:rds!db-0123abcd-4567-89ef-0123-456789abcdef-AbCdEf`;
 export const PRIVATE_SUBNETS = ["subnet-0aaaaaaaaaaaaaaa1", "subnet-0aaaaaaaaaaaaaaa2"];
 export const PUBLIC_SUBNETS = ["subnet-0bbbbbbbbbbbbbbb1", "subnet-0bbbbbbbbbbbbbbb2"];
+/** The network environments are placed in when a test builds the component directly. */
+export const NETWORK = { vpcId: VPC_ID, privateSubnetIds: PRIVATE_SUBNETS, publicSubnetIds: PUBLIC_SUBNETS };
+/** What the network stack `aws-eu-west-1` publishes (as the network program's test produces it). */
+export const NETWORK_OUTPUTS = {
+  ...NETWORK,
+  availabilityZones: ["eu-west-1a", "eu-west-1b"],
+  region: REGION,
+  accountId: ACCOUNT,
+  adopted: false,
+  natGatewayCount: 1,
+  natGateways: "single",
+  cidrBlock: "10.0.0.0/16",
+};
+/** The mocked state backend's stacks: the default network of REGION. */
+export const WITH_NETWORK = { stacks: { "organization/platform-networks/aws-eu-west-1": NETWORK_OUTPUTS } };
 
 // Resource inputs and state are untyped property bags from the engine; tests read them like JSON.
 // biome-ignore lint/suspicious/noExplicitAny: property bags
@@ -35,24 +51,28 @@ export interface Recorder {
   calls: { token: string; inputs: Props }[];
 }
 
-function stateFor(type: string, name: string, inputs: Props): Props {
-  const arn = `arn:aws:mock:${REGION}:${ACCOUNT}:${type.split(":")[1]}/${name}`;
+function stateFor(type: string, name: string, inputs: Props, o: MockOptions): Props {
+  const arn = `arn:${o.partition}:mock:${o.region}:${o.accountId}:${type.split(":")[1]}/${name}`;
   const base = { ...inputs, arn, name: inputs.name ?? name };
   switch (type) {
-    case "awsx:ec2:Vpc":
-      return { ...inputs, vpcId: VPC_ID, privateSubnetIds: PRIVATE_SUBNETS, publicSubnetIds: PUBLIC_SUBNETS };
+    case "pulumi:pulumi:StackReference":
+      // A read of another stack: its outputs as the test says the network stack has them.
+      return { name: inputs.name, outputs: o.stacks[inputs.name as string] ?? {}, secretOutputNames: [] };
     case "awsx:ecr:Image":
       return { ...inputs, imageUri: `${inputs.repositoryUrl}@sha256:${"ab".repeat(32)}` };
     case "aws:ecr/repository:Repository":
-      return { ...base, repositoryUrl: `${ACCOUNT}.dkr.ecr.${REGION}.amazonaws.com/${name}` };
+      return { ...base, repositoryUrl: `${o.accountId}.dkr.ecr.${o.region}.amazonaws.com/${name}` };
     case "aws:lb/loadBalancer:LoadBalancer":
       return {
         ...base,
-        // Like AWS: internal load balancers' DNS names start with "internal-".
-        dnsName: `${inputs.internal ? "internal-" : ""}${inputs.name}-1234567890.${REGION}.elb.amazonaws.com`,
+        // Like AWS: auto-named, and internal load balancers' DNS names start with "internal-".
+        name: `${name}-${"f".repeat(7)}`,
+        dnsName: `${inputs.internal ? "internal-" : ""}${name}-1234567890.${o.region}.elb.amazonaws.com`,
         // The load balancers' canonical hosted zone (eu-west-1's ELB zone), the target of alias records.
         zoneId: "Z32O12XQLNTSW2",
       };
+    case "aws:lb/targetGroup:TargetGroup":
+      return { ...base, name: `${name}-${"f".repeat(7)}` };
     case "random:index/randomPassword:RandomPassword":
       return { ...inputs, result: MOCK_PASSWORD };
     case "random:index/randomId:RandomId":
@@ -63,16 +83,24 @@ function stateFor(type: string, name: string, inputs: Props): Props {
         primaryEndpointAddress: `master.${inputs.replicationGroupId}.abcdef.euw1.cache.amazonaws.com`,
         readerEndpointAddress: `replica.${inputs.replicationGroupId}.abcdef.euw1.cache.amazonaws.com`,
       };
-    case "aws:rds/instance:Instance":
+    case "aws:rds/instance:Instance": {
+      const address = `${inputs.identifier ?? name}.abcdefghijkl.${o.region}.rds.amazonaws.com`;
+      const port = inputs.port ?? 5432;
+      // What RDS reports with manageMasterUserPassword: the secret it created and keeps (in the mock's
+      // partition and region; DB_SECRET_ARN with the defaults).
+      const secretArn = DB_SECRET_ARN.replace("arn:aws:", `arn:${o.partition}:`)
+        .replace(`:${REGION}:`, `:${o.region}:`)
+        .replace(`:${ACCOUNT}:`, `:${o.accountId}:`);
       return {
         ...base,
-        address: `${inputs.identifier}.abcdefghijkl.${REGION}.rds.amazonaws.com`,
-        port: inputs.port ?? 5432,
-        // What RDS reports with manageMasterUserPassword: the secret it created and keeps.
+        address,
+        port,
+        endpoint: `${address}:${port}`,
         masterUserSecrets: inputs.manageMasterUserPassword
-          ? [{ secretArn: DB_SECRET_ARN, secretStatus: "active", kmsKeyId: "alias/aws/secretsmanager" }]
+          ? [{ secretArn, secretStatus: "active", kmsKeyId: "alias/aws/secretsmanager" }]
           : [],
       };
+    }
     case "aws:appautoscaling/target:Target":
       return { ...base };
     default:
@@ -80,14 +108,102 @@ function stateFor(type: string, name: string, inputs: Props): Props {
   }
 }
 
+/** An existing subnet as the mocked EC2 API describes it. */
+export interface MockSubnet {
+  vpcId: string;
+  availabilityZone: string;
+  /** Target of its default route (nat-…, igw-…); undefined: no explicit route table association. */
+  defaultRoute?: string;
+}
+
+export interface MockOptions {
+  region: string;
+  partition: string;
+  accountId: string;
+  /** Outputs of other stacks, by fully qualified name (organization/<project>/<stack>). */
+  stacks: Record<string, Props>;
+  /** Existing subnets (for adopted networks). */
+  subnets: Record<string, MockSubnet>;
+  /** The main route table's default route of each existing VPC. */
+  mainRoutes: Record<string, string | undefined>;
+  availabilityZones: string[];
+}
+
+export const PARTITION_OF_REGION = (region: string) =>
+  region.startsWith("cn-") ? "aws-cn" : region.startsWith("us-gov-") ? "aws-us-gov" : "aws";
+
+function answer(token: string, inputs: Props, o: MockOptions): Props {
+  switch (token) {
+    case "aws:index/getRegion:getRegion":
+      return { id: o.region, name: o.region, region: o.region };
+    case "aws:index/getPartition:getPartition":
+      return { id: o.partition, partition: o.partition, dnsSuffix: "amazonaws.com" };
+    case "aws:index/getCallerIdentity:getCallerIdentity":
+      return { id: o.accountId, accountId: o.accountId, arn: `arn:${o.partition}:iam::${o.accountId}:root` };
+    case "aws:index/getAvailabilityZones:getAvailabilityZones":
+      return { id: o.region, names: o.availabilityZones, zoneIds: o.availabilityZones };
+    case "aws:ec2/getVpcEndpointService:getVpcEndpointService":
+      return { id: "s3", serviceName: `com.amazonaws.${o.region}.${inputs.service}` };
+    case "aws:ec2/getVpc:getVpc":
+      return { id: inputs.id, cidrBlock: "172.31.0.0/16" };
+    case "aws:ec2/getSubnet:getSubnet": {
+      const subnet = o.subnets[inputs.id as string];
+      if (!subnet) throw new Error(`no matching EC2 Subnet found (${inputs.id})`);
+      return { id: inputs.id, vpcId: subnet.vpcId, availabilityZone: subnet.availabilityZone };
+    }
+    case "aws:ec2/getRouteTable:getRouteTable": {
+      const id = inputs.subnetId as string | undefined;
+      const target = id ? o.subnets[id]?.defaultRoute : o.mainRoutes[inputs.vpcId as string];
+      if (id && target === undefined) throw new Error("no matching Route Table found");
+      const route: Props = { cidrBlock: "0.0.0.0/0" };
+      if (target?.startsWith("nat-")) route.natGatewayId = target;
+      else if (target) route.gatewayId = target;
+      return { id: "rtb-0123456789abcdef0", routes: target ? [route] : [] };
+    }
+    default:
+      return {};
+  }
+}
+
+/** EC2 ids look like AWS's (`vpc-0123…`), since code checks their form; other resources get `<name>-id`. */
+const EC2_ID_PREFIX: Record<string, string> = {
+  "aws:ec2/vpc:Vpc": "vpc",
+  "aws:ec2/subnet:Subnet": "subnet",
+  "aws:ec2/natGateway:NatGateway": "nat",
+  "aws:ec2/eip:Eip": "eipalloc",
+  "aws:ec2/internetGateway:InternetGateway": "igw",
+  "aws:ec2/routeTable:RouteTable": "rtb",
+  "aws:ec2/vpcEndpoint:VpcEndpoint": "vpce",
+  "aws:ec2/securityGroup:SecurityGroup": "sg",
+};
+
+function mockId(type: string, name: string): string {
+  const prefix = EC2_ID_PREFIX[type];
+  if (!prefix) return `${name}-id`;
+  return `${prefix}-${createHash("sha256").update(name).digest("hex").slice(0, 17)}`;
+}
+
 /** Installs fresh mocks (call before creating resources); returns what they record. */
-export async function installMocks(): Promise<Recorder> {
+export async function installMocks(options: Partial<MockOptions> = {}): Promise<Recorder> {
+  const region = options.region ?? REGION;
+  const o: MockOptions = {
+    region,
+    partition: options.partition ?? PARTITION_OF_REGION(region),
+    accountId: options.accountId ?? ACCOUNT,
+    stacks: options.stacks ?? {},
+    subnets: options.subnets ?? {},
+    mainRoutes: options.mainRoutes ?? {},
+    availabilityZones: options.availabilityZones ?? [`${region}a`, `${region}b`, `${region}c`],
+  };
   const recorder: Recorder = { resources: [], calls: [] };
   await pulumi.runtime.setMocks(
     {
       newResource(args) {
-        const id = `${args.name}-id`;
-        const state = stateFor(args.type, args.name, args.inputs);
+        const id =
+          args.type === "pulumi:pulumi:StackReference"
+            ? (args.id ?? args.name)
+            : mockId(args.type, args.name);
+        const state = stateFor(args.type, args.name, args.inputs, o);
         recorder.resources.push({
           type: args.type,
           name: args.name,
@@ -100,9 +216,7 @@ export async function installMocks(): Promise<Recorder> {
       },
       call(args) {
         recorder.calls.push({ token: args.token, inputs: args.inputs });
-        if (args.token === "aws:index/getRegion:getRegion")
-          return { id: REGION, name: REGION, region: REGION };
-        return {};
+        return answer(args.token, args.inputs, o);
       },
     },
     "voting",
@@ -184,8 +298,17 @@ export const T = {
   dnsRecord: "aws:route53/record:Record",
   scalingTarget: "aws:appautoscaling/target:Target",
   scalingPolicy: "aws:appautoscaling/policy:Policy",
-  vpc: "awsx:ec2:Vpc",
   image: "awsx:ecr:Image",
+  stackReference: "pulumi:pulumi:StackReference",
+  vpc: "aws:ec2/vpc:Vpc",
+  subnet: "aws:ec2/subnet:Subnet",
+  natGateway: "aws:ec2/natGateway:NatGateway",
+  eip: "aws:ec2/eip:Eip",
+  internetGateway: "aws:ec2/internetGateway:InternetGateway",
+  routeTable: "aws:ec2/routeTable:RouteTable",
+  routeTableAssociation: "aws:ec2/routeTableAssociation:RouteTableAssociation",
+  vpcEndpoint: "aws:ec2/vpcEndpoint:VpcEndpoint",
+  defaultSecurityGroup: "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup",
   password: "random:index/randomPassword:RandomPassword",
   replicationGroup: "aws:elasticache/replicationGroup:ReplicationGroup",
   cacheSubnetGroup: "aws:elasticache/subnetGroup:SubnetGroup",
@@ -233,12 +356,16 @@ export function baseArgs(overrides: Partial<VotingEnvironmentArgs> = {}): Voting
     frontendReplicas: 2,
     redisReplicas: 1,
     appPath: appDir,
+    network: NETWORK,
     ...overrides,
   };
 }
 
-export async function buildEnvironment(overrides: Partial<VotingEnvironmentArgs> = {}) {
-  const recorder = await installMocks();
+export async function buildEnvironment(
+  overrides: Partial<VotingEnvironmentArgs> = {},
+  mocks: Partial<MockOptions> = {},
+) {
+  const recorder = await installMocks(mocks);
   const args = baseArgs(overrides);
   // A (client-side) transformation on the component sees the component and each of its descendants with the
   // options it was created with, so tests can check that every resource is parented to the component.

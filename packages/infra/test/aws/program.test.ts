@@ -4,7 +4,17 @@ import { describe, expect, it } from "vitest";
 import { awsEnvironmentProgram, UNKNOWN_OWNER, VotingEnvironmentArgsError } from "../../src/aws";
 import { ownerTagValue } from "../../src/aws/program";
 import type { EnvironmentOutputs, EnvironmentSpec } from "../../src/operations/types";
-import { appDir, installMocks, promiseOf, Resources, settle, T } from "./harness";
+import {
+  appDir,
+  installMocks,
+  NETWORK,
+  NETWORK_OUTPUTS,
+  promiseOf,
+  Resources,
+  settle,
+  T,
+  WITH_NETWORK,
+} from "./harness";
 
 const CERT = "arn:aws:acm:eu-west-1:123456789012:certificate/12345678-1234-1234-1234-123456789012";
 
@@ -21,7 +31,7 @@ function spec(overrides: Partial<EnvironmentSpec> = {}): EnvironmentSpec {
 }
 
 async function run(s: EnvironmentSpec) {
-  const recorder = await installMocks();
+  const recorder = await installMocks(WITH_NETWORK);
   const program = awsEnvironmentProgram(s, { appPath: appDir });
   const outputs = await program();
   const resolved = await promiseOf(pulumi.output(outputs));
@@ -45,6 +55,7 @@ describe("awsEnvironmentProgram", () => {
         "frontendUrl",
         "imageUri",
         "logGroupNames",
+        "network",
         "redisReaderEndpoint",
         "redisWriterEndpoint",
         "region",
@@ -53,6 +64,8 @@ describe("awsEnvironmentProgram", () => {
       ].sort(),
     );
     expect(outputs.region).toBe("eu-west-1");
+    expect(outputs.network).toBe("aws-eu-west-1");
+    expect(outputs.vpcId).toBe(NETWORK.vpcId);
     expect(
       res
         .ofType(T.service)
@@ -62,7 +75,10 @@ describe("awsEnvironmentProgram", () => {
   });
 
   it("deploys through an explicit provider for the spec's region, with default tags", async () => {
-    const recorder = await installMocks();
+    const recorder = await installMocks({
+      region: "us-east-2",
+      stacks: { "organization/platform-networks/aws-us-east-2": { ...NETWORK_OUTPUTS, region: "us-east-2" } },
+    });
     await awsEnvironmentProgram(spec({ aws: { region: "us-east-2" } }), { appPath: appDir })();
     await settle();
     const provider = recorder.resources.find((r) => r.type === "pulumi:providers:aws");
@@ -78,6 +94,8 @@ describe("awsEnvironmentProgram", () => {
     expect(awsResources.length).toBeGreaterThan(30);
     for (const r of awsResources)
       expect(r.provider, `${r.type} ${r.name}`).toMatch(/pulumi:providers:aws::aws::/);
+    // Data sources too (the caller identity checked against the network's account, the partition).
+    expect(recorder.calls.map((c) => c.token)).toContain("aws:index/getCallerIdentity:getCallerIdentity");
   });
 
   it("without replicas the reader endpoint is absent; a missing owner is tagged as unknown", async () => {

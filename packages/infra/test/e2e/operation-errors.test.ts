@@ -10,8 +10,8 @@ import {
   environmentProcesses,
   getText,
   leftoverWorkspaces,
-  pidRecords,
   portFree,
+  services,
   stopEverythingUnder,
   votingAppMain,
 } from "../helpers/environment";
@@ -120,6 +120,20 @@ describe("operation errors", () => {
     await ops.close();
   });
 
+  it("says clearly when haproxy or supervisord is missing", async () => {
+    for (const [key, message] of [
+      ["haproxyPath", "haproxy not found"],
+      ["supervisordPath", "supervisord not found"],
+    ] as const) {
+      const ops = infra.createEnvironmentOperations({ ...base, [key]: path.join(tmp, "none", "bin") });
+      await expect(ops.up(spec)).rejects.toMatchObject({
+        code: "provider-error",
+        message: expect.stringContaining(message),
+      });
+      await ops.close();
+    }
+  });
+
   it("reports a resource that fails to start as a provider error with its log, and cleans up after it", async () => {
     const crashing = path.join(tmp, "crash.js");
     writeFileSync(crashing, "console.error('cannot start: no config'); process.exit(3);\n");
@@ -193,7 +207,8 @@ describe("file state backend", () => {
     expect(existsSync(path.join(stateDir, ".pulumi", "stacks", "voting-environments", "files.json"))).toBe(
       true,
     );
-    const records = pidRecords(path.join(tmp, "fdata", "files"));
+    const records = services(path.join(tmp, "fdata", "files"));
+    expect(records.length).toBe(5);
     await ops.destroy({ name: "files", target: "local" });
     for (const r of records) {
       expect(alive(r)).toBe(false);

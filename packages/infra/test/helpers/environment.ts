@@ -1,3 +1,4 @@
+import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
 import path from "node:path";
 import type { OperationEvent } from "../../src/index";
@@ -12,25 +13,63 @@ export function votingAppMain(): string {
   return main;
 }
 
-export interface PidRecord {
-  id: string;
+/** A service of an environment's supervisor, as `supervisorctl status` shows it, with its port. */
+export interface ServiceRecord {
   name: string;
-  kind: string;
+  /** RUNNING, STARTING, BACKOFF, STOPPED, EXITED, FATAL. */
+  state: string;
   pid: number;
+  /** /proc start time when it was listed: with the pid, identifies the process. */
   startTime: string;
+  /** From the environment's ports.json. */
   port: number;
 }
 
-/** Every process the local target started for an environment (its pid files). */
-export function pidRecords(envDir: string): PidRecord[] {
-  const run = path.join(envDir, "run");
-  if (!existsSync(run)) return [];
-  return readdirSync(run)
-    .filter((f) => f.endsWith(".json") && !f.endsWith(".status.json"))
-    .map((f) => JSON.parse(readFileSync(path.join(run, f), "utf8")) as PidRecord);
+/** The services an environment's supervisord runs (its event listener aside), asked with supervisorctl. */
+export function services(envDir: string): ServiceRecord[] {
+  const config = path.join(envDir, "supervisor", "supervisord.conf");
+  if (!existsSync(config)) return [];
+  const out = spawnSync("supervisorctl", ["-c", config, "status"], { encoding: "utf8" }).stdout ?? "";
+  let ports: Record<string, number> = {};
+  try {
+    ports = JSON.parse(readFileSync(path.join(envDir, "ports.json"), "utf8"));
+  } catch {
+    // none yet
+  }
+  return out
+    .split("\n")
+    .map((line) => line.match(/^(\S+)\s+([A-Z]+)\s*(?:pid (\d+))?/))
+    .filter((m): m is RegExpMatchArray => !!m && m[1] !== "process-events" && /^[A-Z]+$/.test(m[2] ?? ""))
+    .map((m) => {
+      const pid = Number(m[3] ?? 0);
+      return {
+        name: m[1] ?? "",
+        state: m[2] ?? "",
+        pid,
+        startTime: (pid && processControl.processStartTime(pid)) || "",
+        port: ports[m[1] ?? ""] ?? 0,
+      };
+    });
 }
 
-export function alive(r: Pick<PidRecord, "pid" | "startTime">): boolean {
+export const serviceNamed = (envDir: string, name: string) => services(envDir).find((s) => s.name === name);
+
+/** Waits until `check` returns a value (not undefined/false), or fails after `ms`. */
+export async function waitFor<T>(
+  what: string,
+  check: () => T | Promise<T>,
+  ms = 15_000,
+): Promise<NonNullable<T>> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await check();
+    if (value) return value as NonNullable<T>;
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms / 1000} s waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
+export function alive(r: { pid: number; startTime: string }): boolean {
   return processControl.isSameProcess(r.pid, r.startTime);
 }
 
@@ -125,15 +164,27 @@ export function leftoverWorkspaces(dataDir: string, name: string): string[] {
 
 /**
  * After the tests of a data folder, also failed ones: stops every process any of its environments started,
- * by pid file and by the process table (a process whose pid file is gone).
+ * found in the process table (supervisors first: they stop their own programs).
  */
 export async function stopEverythingUnder(dataDir: string): Promise<void> {
   if (!existsSync(dataDir)) return;
   for (const name of readdirSync(dataDir)) {
     const envDir = path.join(dataDir, name);
-    for (const r of pidRecords(envDir)) await processControl.stopProcess(r.pid, r.startTime, r.port, 2000);
-    for (const p of environmentProcesses(envDir)) {
-      await processControl.stopProcess(p.pid, processControl.processStartTime(p.pid), undefined, 2000);
+    const table = environmentProcesses(envDir).sort((a, b) =>
+      a.name === "supervisor" ? -1 : b.name === "supervisor" ? 1 : 0,
+    );
+    for (const p of table) {
+      await processControl.stopProcess(p.pid, processControl.processStartTime(p.pid), undefined, 5000);
     }
+  }
+}
+
+/** The parent pid of a process (from /proc), 0 when gone. */
+export function parentPid(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) || 0;
+  } catch {
+    return 0;
   }
 }

@@ -1,4 +1,9 @@
 import { describe, expect, it } from "vitest";
+import {
+  environmentNameSchema,
+  existingEnvironmentNameSchema,
+  RESERVED_ENVIRONMENT_NAMES,
+} from "../../src/environment-name";
 import { environmentRefSchema, environmentSpecSchema, operationsConfigSchema } from "../../src/spec";
 
 const ok = { name: "team-a", target: "local", frontendReplicas: 2, redisReplicas: 1 };
@@ -64,5 +69,27 @@ describe("environmentRefSchema and operationsConfigSchema", () => {
     expect(operationsConfigSchema.safeParse({ backendUrl: "mysql://x", dataDir: "/tmp/d" }).success).toBe(
       false,
     );
+  });
+});
+
+describe("reserved names", () => {
+  it("refuses a route word as a new environment's name, saying why", () => {
+    for (const word of ["new", "api", "settings", "operations"]) {
+      const r = environmentNameSchema.safeParse(word);
+      expect(r.success, word).toBe(false);
+      expect(r.error?.issues[0]?.message).toBe(
+        `“${word}” is reserved for the portal's own pages (e.g. /environments/new). Choose another name.`,
+      );
+    }
+    // Words that only contain a reserved one are fine.
+    for (const name of ["new-app", "renew", "apis", "newer"])
+      expect(environmentNameSchema.safeParse(name).success).toBe(true);
+  });
+
+  it("still lets the operations address an environment created before a word was reserved", () => {
+    expect(existingEnvironmentNameSchema.safeParse("new").success).toBe(true);
+    expect(environmentRefSchema.safeParse({ name: "new", target: "local" }).success).toBe(true);
+    expect(environmentSpecSchema.safeParse({ ...ok, name: "new" }).success).toBe(true);
+    expect(RESERVED_ENVIRONMENT_NAMES).toContain("new");
   });
 });

@@ -10,7 +10,7 @@ import {
   createEnvironmentSchema,
   destroyEnvironmentSchema,
   environmentActionSchema,
-  environmentNameSchema,
+  existingEnvironmentNameSchema,
   scaleEnvironmentSchema,
 } from "../../shared/environment-schemas";
 import { ENVIRONMENT_STATUSES } from "../../shared/status";
@@ -21,6 +21,7 @@ import {
   createEnvironment,
   destroyEnvironment,
   previewScale,
+  reconcileEnvironment,
   refreshEnvironment,
   removeEnvironment,
   retryOperation,
@@ -31,7 +32,8 @@ import { type ApiContext, type ApiReply, defineRoute, type RequestBody } from ".
 import { ApiError, commandError, invalidInput } from "./errors";
 import { API_BASE, environmentPath, operationPath, presentEnvironment, presentOperation } from "./present";
 
-export const nameParams = z.object({ name: environmentNameSchema });
+// An existing environment's name: the syntax only (one made before a word was reserved stays reachable).
+export const nameParams = z.object({ name: existingEnvironmentNameSchema });
 
 const booleanParam = z
   .enum(["true", "false", "1", "0"], { message: "Use true or false." })
@@ -233,9 +235,9 @@ export const scaleEnvironmentRoute = defineRoute({
   },
 });
 
-/** Refresh, retry, cancel, destroy and remove: a path and (optionally) an empty body. */
+/** Refresh, reconcile, retry, cancel, destroy and remove: a path and (optionally) an empty body. */
 function actionRoute(
-  action: "refresh" | "retry" | "cancel" | "destroy" | "remove",
+  action: "refresh" | "reconcile" | "retry" | "cancel" | "destroy" | "remove",
   summary: string,
   description: string,
   run: (ctx: CommandContext, input: never) => Promise<CommandResult>,
@@ -276,6 +278,12 @@ export const refreshEnvironmentRoute = actionRoute(
   "Refresh an environment",
   "Reads the real resources back into the environment's state (Pulumi refresh).",
   refreshEnvironment,
+);
+export const reconcileEnvironmentRoute = actionRoute(
+  "reconcile",
+  "Reconcile an environment",
+  "Makes the environment what was asked for again (a Pulumi up with the requested counts and options), e.g. after drift or a refresh that found parts gone.",
+  reconcileEnvironment,
 );
 export const retryEnvironmentRoute = actionRoute(
   "retry",

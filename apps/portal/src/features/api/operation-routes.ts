@@ -141,7 +141,7 @@ export const streamEventsRoute = defineRoute({
         { "retry-after": String(wait) },
       );
     }
-    const stream = operationEventStream(ctx.request, params.name as string, op.id);
+    const stream = operationEventStream(ctx.request, op.id, { environment: params.name as string });
     if (!stream) {
       throw new ApiError(
         "unavailable",

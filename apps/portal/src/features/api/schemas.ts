@@ -7,7 +7,15 @@ import { API_ERROR_CODES } from "./errors";
 
 const timestamp = z.string().datetime({ offset: true }).describe("RFC 3339 time (UTC)");
 
-export const OPERATION_KINDS = ["create", "scale", "refresh", "destroy", "preview"] as const;
+export const OPERATION_KINDS = [
+  "create",
+  "scale",
+  "refresh",
+  "destroy",
+  "preview",
+  "reconcile",
+  "repair",
+] as const;
 
 export const errorSchema = z
   .object({
@@ -26,7 +34,11 @@ const replicas = z.object({
 export const operationSchema = z.object({
   id: z.string().uuid(),
   environment: z.string(),
-  kind: z.enum(OPERATION_KINDS).describe("`preview` reports what a scale would change and changes nothing"),
+  kind: z
+    .enum(OPERATION_KINDS)
+    .describe(
+      "`preview` reports what a scale would change and changes nothing; `reconcile` makes a drifted environment what was asked again; `repair` records what the local target's supervisor replaced by itself",
+    ),
   status: z.enum(OPERATION_STATUSES),
   requestedBy: z.string(),
   createdAt: timestamp,

@@ -8,6 +8,7 @@ export const AUDIT_ACTIONS = [
   "scale",
   "preview",
   "refresh",
+  "reconcile",
   "retry",
   "cancel",
   "destroy",
@@ -24,6 +25,13 @@ export const AUDIT_ACTIONS = [
   "webhook-create",
   "webhook-update",
   "webhook-delete",
+  // Networks (admins; create-network also when an environment is the first of its region).
+  "create-network",
+  "refresh-network",
+  "retry-network",
+  "cancel-network",
+  "destroy-network",
+  "remove-network",
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 export const AUDIT_OUTCOMES = ["accepted", "refused", "failed"] as const;

@@ -11,6 +11,7 @@ import { clientAddress, currentPrincipal } from "../../server/identity";
 import { quotasFrom, rateLimiters } from "../../server/limits";
 import { sender } from "../../server/sender";
 import type { FormState } from "../../shared/environment-schemas";
+import { networkSettingsFrom } from "../networks/settings";
 import {
   type FormDeps,
   type FormHandler,
@@ -33,6 +34,7 @@ const deps = (): FormDeps => ({
       address: await clientAddress(),
       quotas: quotasFrom(config()),
       rateLimiter: rateLimiters().actions,
+      networks: networkSettingsFrom(config()),
     };
   },
   limits: limitsFrom(config()),

@@ -14,9 +14,11 @@ import type {
   EnvironmentActionInput,
   ScaleEnvironmentInput,
 } from "../../shared/environment-schemas";
-import { type EnvironmentAction, type OperationKind, refusal } from "../../shared/status";
+import { type EnvironmentAction, type RequestableKind, refusal } from "../../shared/status";
 import { storedTierOptions, tierOptionsOf } from "../../shared/tier-options";
 import { type AuditAction, writeAudit } from "../audit/audit-log";
+import { type NetworkSettings, networkJobKey, placeInNetwork } from "../networks/commands";
+import { defaultNetworkName } from "../networks/model";
 
 export interface CommandContext {
   db: PrismaClient;
@@ -29,6 +31,8 @@ export interface CommandContext {
   quotas?: Quotas;
   /** Requests per identity; absent for system actors and where no limit applies. */
   rateLimiter?: RateLimiter;
+  /** How the networks that AWS environments create are made (configuration); default: created, 1 NAT, 2 AZs. */
+  networks?: NetworkSettings;
 }
 
 /** Configured limits (README "Quotas"), checked inside the create/scale transaction. */
@@ -146,7 +150,7 @@ async function loadState(ctx: CommandContext, name: string) {
 async function recordOperation(
   ctx: CommandContext,
   env: { id: string; name: string },
-  kind: OperationKind,
+  kind: RequestableKind,
   requestedConfig: RequestedConfig,
   idempotencyKey: string,
   extra: {
@@ -237,7 +241,10 @@ export function configOf(env: {
     frontendReplicas: env.desiredFrontendReplicas,
     redisReplicas: env.desiredRedisReplicas,
     owner: env.owner,
-    ...(env.target === "aws" && env.region ? { aws: { region: env.region } } : {}),
+    // The region's shared network (features/networks): the stack the environment reads its VPC from.
+    ...(env.target === "aws" && env.region
+      ? { aws: { region: env.region, network: defaultNetworkName(env.region) } }
+      : {}),
     ...(env.allowVoteReset ? { app: { allowReset: true } } : {}),
   };
 }
@@ -348,10 +355,22 @@ export async function createEnvironment(
   if (early) return await refuse(ctx, "create", early, target, details);
 
   let result: CommandResult;
+  let networkOperationId: string | undefined;
+  let networkName: string | undefined;
   try {
     result = await ctx.db.$transaction(async (tx) => {
       const overQuota = await environmentQuota(tx, ctx, input.team ?? null);
       if (overQuota) return overQuota;
+      // AWS: the region's shared network, created with this environment when the region has none.
+      const placed =
+        input.target === "aws" && input.region
+          ? await placeInNetwork(tx, ctx, input.region, ctx.networks)
+          : undefined;
+      if (placed && "refusal" in placed) {
+        return { ok: false, code: "refused", message: placed.refusal } satisfies Refusal;
+      }
+      networkOperationId = placed?.operationId;
+      networkName = placed?.networkName;
       const env = await tx.environment.create({
         data: {
           name: input.name,
@@ -365,6 +384,7 @@ export async function createEnvironment(
           options: tierOptionsOf(input) as Prisma.InputJsonValue,
           expiresAt: input.ttlHours ? new Date(Date.now() + input.ttlHours * 3600_000) : null,
           idempotencyKey: input.idempotencyKey,
+          networkId: placed?.networkId ?? null,
         },
       });
       const op = await tx.operation.create({
@@ -394,6 +414,10 @@ export async function createEnvironment(
     };
   }
   if (!result.ok) return await refuse(ctx, "create", result, target, details);
+  // The network's create first (the environment's waits for it in the worker).
+  if (networkOperationId && networkName) {
+    await enqueueOperation(ctx.boss, networkOperationId, networkJobKey(networkName));
+  }
   await enqueueOperation(ctx.boss, result.operationId as string, result.environment);
   return result;
 }
@@ -441,9 +465,13 @@ export async function scaleEnvironment(
   input: ScaleEnvironmentInput,
 ): Promise<CommandResult> {
   return await guarded(ctx, input, "scale", async ({ env }) => {
+    // Nothing to do only when the counts asked for are also the counts running (after a refresh found a
+    // replica gone, scaling to the same counts repairs it).
     if (
       env.desiredFrontendReplicas === input.frontendReplicas &&
       env.desiredRedisReplicas === input.redisReplicas &&
+      env.currentFrontendReplicas === input.frontendReplicas &&
+      env.currentRedisReplicas === input.redisReplicas &&
       env.status === "ready"
     ) {
       return await refuse(
@@ -481,6 +509,20 @@ export async function refreshEnvironment(
   );
 }
 
+/**
+ * Makes the environment what was asked again: an up with the counts and options asked for. Pulumi creates what
+ * is gone, updates what changed and leaves the rest (a no-op when nothing differs). Offered when the counts
+ * deployed differ from those asked for, or a refresh or drift check found something gone or changed.
+ */
+export async function reconcileEnvironment(
+  ctx: CommandContext,
+  input: EnvironmentActionInput,
+): Promise<CommandResult> {
+  return await guarded(ctx, input, "reconcile", ({ env }) =>
+    recordOperation(ctx, env, "reconcile", configOf(env), input.idempotencyKey),
+  );
+}
+
 export async function destroyEnvironment(
   ctx: CommandContext,
   input: DestroyEnvironmentInput,
@@ -496,14 +538,32 @@ export async function retryOperation(
 ): Promise<CommandResult> {
   return await guarded(ctx, input, "retry", async ({ env }) => {
     const last = env.lastOperation;
-    if (!last)
+    if (!last || last.kind === "repair")
       return await refuse(ctx, "retry", { ok: false, code: "refused", message: "Nothing to retry." }, env);
     const config = last.requestedConfig as unknown as RequestedConfig;
-    return await recordOperation(ctx, env, last.kind, config, input.idempotencyKey, {
+    let networkJob: { id: string; name: string } | undefined;
+    const result = await recordOperation(ctx, env, last.kind, config, input.idempotencyKey, {
       retryOfId: last.id,
       audit: "retry",
-      check: async () => replicaQuota(ctx.quotas, config.frontendReplicas, config.redisReplicas),
+      check: async (tx) => {
+        const quota = replicaQuota(ctx.quotas, config.frontendReplicas, config.redisReplicas);
+        if (quota) return quota;
+        // A retried create or scale needs its network: started again if it failed or is gone.
+        if (env.target !== "aws" || !env.region || last.kind === "destroy" || last.kind === "refresh")
+          return null;
+        const placed = await placeInNetwork(tx, ctx, env.region, ctx.networks);
+        if ("refusal" in placed) return { ok: false, code: "refused", message: placed.refusal };
+        if (placed.networkId !== env.networkId) {
+          await tx.environment.update({ where: { id: env.id }, data: { networkId: placed.networkId } });
+        }
+        if (placed.operationId) networkJob = { id: placed.operationId, name: placed.networkName };
+        return null;
+      },
     });
+    if (result.ok && !result.duplicate && networkJob) {
+      await enqueueOperation(ctx.boss, networkJob.id, networkJobKey(networkJob.name));
+    }
+    return result;
   });
 }
 

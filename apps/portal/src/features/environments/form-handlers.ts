@@ -21,6 +21,7 @@ import {
   createEnvironment,
   destroyEnvironment,
   previewScale,
+  reconcileEnvironment,
   refreshEnvironment,
   removeEnvironment,
   retryOperation,
@@ -130,6 +131,8 @@ export const handleDestroy: FormHandler = (deps, form) =>
   handle(destroyEnvironmentSchema, form, deps, destroyEnvironment);
 export const handleRefresh: FormHandler = (deps, form) =>
   handle(environmentActionSchema, form, deps, refreshEnvironment);
+export const handleReconcile: FormHandler = (deps, form) =>
+  handle(environmentActionSchema, form, deps, reconcileEnvironment);
 export const handleRetry: FormHandler = (deps, form) =>
   handle(environmentActionSchema, form, deps, retryOperation);
 export const handleCancel: FormHandler = (deps, form) =>
@@ -138,10 +141,11 @@ export const handleRemove: FormHandler = (deps, form) =>
   handle(environmentActionSchema, form, deps, removeEnvironment);
 
 /** The detail page's operation buttons share one form; the pressed button's value says which. */
-export const ENVIRONMENT_OPERATIONS = ["refresh", "retry", "cancel", "remove"] as const;
+export const ENVIRONMENT_OPERATIONS = ["refresh", "reconcile", "retry", "cancel", "remove"] as const;
 export type EnvironmentOperation = (typeof ENVIRONMENT_OPERATIONS)[number];
 export const operationHandlers: Record<EnvironmentOperation, FormHandler> = {
   refresh: handleRefresh,
+  reconcile: handleReconcile,
   retry: handleRetry,
   cancel: handleCancel,
   remove: handleRemove,

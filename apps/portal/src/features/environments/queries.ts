@@ -28,8 +28,10 @@ const listSelect = {
       finishedAt: true,
       progressDone: true,
       progressExpected: true,
+      changes: true,
     },
   },
+  drift: { select: { status: true, checkedAt: true, differences: true, error: true } },
 } satisfies Prisma.EnvironmentSelect;
 
 export type EnvironmentListItem = Prisma.EnvironmentGetPayload<{ select: typeof listSelect }>;
@@ -37,14 +39,20 @@ export type EnvironmentListItem = Prisma.EnvironmentGetPayload<{ select: typeof 
 export const PAGE_SIZE = 50;
 
 /** One page of environments, newest first, and how many match in total. */
-export async function listEnvironments(
-  filter: ListFilter,
-  user: string,
-): Promise<{ items: EnvironmentListItem[]; total: number }> {
+/** Which environments the list's filter shows (all pages). */
+export function listWhere(filter: ListFilter, user: string): Prisma.EnvironmentWhereInput {
   const where: Prisma.EnvironmentWhereInput = { deletedAt: null };
   if (filter.status === "active") where.status = { not: "destroyed" };
   else if (filter.status !== "all") where.status = filter.status;
   if (filter.mine) where.owner = user;
+  return where;
+}
+
+export async function listEnvironments(
+  filter: ListFilter,
+  user: string,
+): Promise<{ items: EnvironmentListItem[]; total: number }> {
+  const where = listWhere(filter, user);
   const [items, total] = await Promise.all([
     db().environment.findMany({
       where,
@@ -67,7 +75,15 @@ export async function getEnvironment(name: string) {
     where: { name, deletedAt: null },
     include: {
       lastOperation: true,
-      operations: { orderBy: { createdAt: "desc" }, take: 25 },
+      operations: {
+        orderBy: { createdAt: "desc" },
+        take: 25,
+        // What a repair replaced (only repairs have such events).
+        include: {
+          events: { where: { type: "repair" }, orderBy: { id: "asc" }, take: 10, select: { message: true } },
+        },
+      },
+      drift: true,
     },
   });
   if (!env) return null;

@@ -53,8 +53,10 @@ export async function deliveryPayload(
     where: { id: delivery.operationId },
     include: { environment: { include: { lastOperation: true } } },
   });
-  if (!op) return { ...base, operation: { id: delivery.operationId }, environment: null };
-  const env = op.environment;
+  // Deliveries are made for environments' operations only (a network's has none); a row whose operation or
+  // environment is gone reports what is left.
+  const env = op?.environment;
+  if (!op || !env) return { ...base, operation: { id: delivery.operationId }, environment: null };
   const { lastOperation: _last, ...environment } = presentEnvironment(env);
   return {
     ...base,

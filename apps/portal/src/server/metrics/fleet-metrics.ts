@@ -81,7 +81,8 @@ export function registerFleetMetrics(
           SELECT CASE WHEN e.target = 'local' AND e.host IS NOT NULL THEN 'host:' || e.host ELSE 'shared' END AS queue,
                  count(*) AS depth,
                  extract(epoch FROM now() - min(o.created_at))::float8 AS oldest_seconds
-          FROM operations o JOIN environments e ON e.id = o.environment_id
+          -- A network's operations (no environment) go to the shared queue.
+          FROM operations o LEFT JOIN environments e ON e.id = o.environment_id
           WHERE o.status = 'queued' GROUP BY 1`,
         db.$queryRaw<WorkerRow[]>`
           SELECT coalesce(worker_id, '?') AS worker, count(*) AS running,

@@ -20,15 +20,21 @@ export async function claimOperation(
   input: { operationId: string; workerId: string; host: string; jobId: string | null },
 ): Promise<ClaimResult> {
   return await db.$transaction(async (tx) => {
-    const rows = await tx.$queryRaw<
-      { status: string; cancel: boolean; env_id: string; target: string; host: string | null }[]
-    >`
-      SELECT o.status::text AS status, o.cancel_requested AS cancel, e.id AS env_id, e.target::text AS target, e.host
-      FROM operations o JOIN environments e ON e.id = o.environment_id
-      WHERE o.id = ${input.operationId}::uuid
-      FOR UPDATE OF o, e`;
-    const row = rows[0];
-    if (row?.status !== "queued" || row.cancel) return { claimed: false, reason: "not-queued" } as const;
+    // The operation, then its environment (a network's operation has none: any worker runs it). Locked in
+    // that order, as the single statement before networks did (FOR UPDATE cannot take an outer join's side).
+    const ops = await tx.$queryRaw<{ status: string; cancel: boolean; env_id: string | null }[]>`
+      SELECT o.status::text AS status, o.cancel_requested AS cancel, o.environment_id AS env_id
+      FROM operations o WHERE o.id = ${input.operationId}::uuid
+      FOR UPDATE`;
+    const op = ops[0];
+    if (op?.status !== "queued" || op.cancel) return { claimed: false, reason: "not-queued" } as const;
+    const envs = op.env_id
+      ? await tx.$queryRaw<{ env_id: string; target: string; host: string | null }[]>`
+          SELECT e.id AS env_id, e.target::text AS target, e.host
+          FROM environments e WHERE e.id = ${op.env_id}::uuid
+          FOR UPDATE`
+      : [];
+    const row = envs[0] ?? { env_id: "", target: "aws", host: null };
     if (row.target === "local" && row.host && row.host !== input.host) {
       return { claimed: false, reason: "other-host", host: row.host } as const;
     }

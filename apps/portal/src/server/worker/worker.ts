@@ -1,5 +1,6 @@
-// Runs queued operations: one per environment at a time (the operations table allows one active operation
-// per environment), `concurrency` environments in parallel. A local environment belongs to the host whose
+// Runs queued operations: one per environment (or network) at a time (the operations table allows one active
+// operation per environment and per network), `concurrency` of them in parallel. Network operations
+// (features/networks) run through the same claim, events, heartbeat, timeout and reaper. A local environment belongs to the host whose
 // worker first ran it; its later operations go to that host's queue. Survives restarts: operations whose
 // worker stopped sending heartbeats (judged on the database's clock) become `interrupted`, their stack
 // locks are cleared, and a person can retry. An operation that runs past OPERATION_TIMEOUT_MINUTES is
@@ -7,6 +8,12 @@
 import { randomUUID } from "node:crypto";
 import type { Prisma, PrismaClient } from "@platform/db/client";
 import type PgBoss from "pg-boss";
+import { defaultNetworkName } from "../../features/networks/model";
+import {
+  markNetworkRunning,
+  recordNetworkOutcome,
+  waitForNetwork,
+} from "../../features/networks/worker-steps";
 import { changesEnvironment, type OperationKind, statusAfter, statusWhileRunning } from "../../shared/status";
 import { defaultHostId } from "../env";
 import { type Logger, silentLogger } from "../logger";
@@ -27,7 +34,14 @@ import { EventSink } from "./event-sink";
 import { destroyExpired } from "./expiry";
 import { type FetchedJob, JobDispatcher } from "./job-dispatcher";
 import { claimOperation, currentOwner, finishOperation, heartbeat } from "./operation-rows";
-import type { EnvironmentOperations, EnvironmentSpec, OperationResult } from "./operations-contract";
+import type {
+  EnvironmentOperations,
+  EnvironmentSpec,
+  NetworkOperations,
+  NetworkSpec,
+  OperationResult,
+  RunOptions,
+} from "./operations-contract";
 import { QueueWakeup } from "./queue-wakeup";
 import { interruptStaleOperations, resendLostJobs, type StaleOperation } from "./reaper";
 import { type PruneResult, pruneOldEvents } from "./retention";
@@ -36,6 +50,8 @@ export interface WorkerOptions {
   db: PrismaClient;
   boss: PgBoss;
   ops: EnvironmentOperations;
+  /** The shared networks' operations (AWS); without them a network operation fails saying so. */
+  networks?: NetworkOperations;
   concurrency: number;
   heartbeatSeconds: number;
   staleAfterSeconds: number;
@@ -55,6 +71,8 @@ export interface WorkerOptions {
   pollMs?: number;
   workerId?: string;
   logger?: Logger;
+  /** Told how many operations run after each start and end (the ECS task's scale-in protection). */
+  onActiveChange?: (active: number) => void;
 }
 
 /** Why this worker stopped a run itself. */
@@ -71,7 +89,10 @@ interface Running {
   done: Promise<void>;
 }
 
-type OperationWithEnvironment = Prisma.OperationGetPayload<{ include: { environment: true } }>;
+type ClaimedOperation = Prisma.OperationGetPayload<{ include: { environment: true; network: true } }>;
+type OperationWithEnvironment = ClaimedOperation & {
+  environment: NonNullable<ClaimedOperation["environment"]>;
+};
 
 const formatSeconds = (s: number) => (s >= 60 && s % 60 === 0 ? `${s / 60} min` : `${s} s`);
 
@@ -197,9 +218,10 @@ export class OperationWorker {
     }
     const op = await this.o.db.operation.findUniqueOrThrow({
       where: { id: operationId },
-      include: { environment: true },
+      include: { environment: true, network: true },
     });
-    await this.execute(op);
+    if (op.network) await this.executeNetwork(op, op.network);
+    else if (op.environment) await this.execute({ ...op, environment: op.environment });
   }
 
   /** A job for a local environment another host runs: sent again, to that host's queue. */
@@ -208,7 +230,7 @@ export class OperationWorker {
       where: { id: operationId },
       include: { environment: true },
     });
-    if (op?.status !== "queued") return;
+    if (op?.status !== "queued" || !op.environment) return;
     const jobId = randomUUID();
     const moved = await this.o.db.operation.updateMany({
       where: { id: operationId, status: "queued" },
@@ -230,7 +252,92 @@ export class OperationWorker {
     // The stored request is the operations' spec itself; they validate it before any Pulumi run.
     const spec = op.requestedConfig as unknown as EnvironmentSpec;
     const ref = { name: spec.name, target: spec.target };
+    const before = async () => {
+      if (changesEnvironment(kind)) {
+        await db.environment.updateMany({
+          where: { id: env.id, lastOperationId: op.id },
+          data: { status: statusWhileRunning(kind, env.currentFrontendReplicas === null) },
+        });
+      }
+    };
+    const ended = await this.runWithEvents(op, kind, log, before, async (runOptions, sink, signal) => {
+      // An AWS environment lives in its region's network: a create or scale waits while that is being made.
+      if (spec.target === "aws" && spec.aws && kind !== "destroy" && kind !== "refresh") {
+        const network = spec.aws.network ?? defaultNetworkName(spec.aws.region);
+        await waitForNetwork(db, network, signal, (message) => sink.note("notice", message));
+      }
+      if (kind === "create" || kind === "scale" || kind === "reconcile")
+        return await this.o.ops.up(spec, runOptions);
+      if (kind === "preview") return await this.o.ops.preview(spec, runOptions);
+      if (kind === "refresh") return await this.o.ops.refresh(ref, runOptions);
+      return await this.o.ops.destroy(ref, runOptions);
+    });
+    if (ended) await this.record(op, kind, spec, ended.result, ended.failure, log);
+  }
 
+  /** A network's operation: create (up), refresh or destroy of its stack, through the network operations. */
+  private async executeNetwork(
+    op: ClaimedOperation,
+    network: NonNullable<ClaimedOperation["network"]>,
+  ): Promise<void> {
+    const { db } = this.o;
+    const kind = op.kind as OperationKind;
+    const log = this.logger.child({ operationId: op.id, network: network.name, networkId: network.id, kind });
+    const spec = op.requestedConfig as unknown as NetworkSpec;
+    const ended = await this.runWithEvents(
+      op,
+      kind,
+      log,
+      () => markNetworkRunning(db, op.id, network.id, kind),
+      async (runOptions) => {
+        const ops = this.o.networks;
+        if (!ops) {
+          throw Object.assign(
+            new Error("this worker has no network operations (AWS is not configured here)"),
+            {
+              code: "unknown",
+            },
+          );
+        }
+        if (kind === "create") return await ops.up(spec, runOptions);
+        if (kind === "refresh") return await ops.refresh({ name: network.name }, runOptions);
+        if (kind === "destroy") return await ops.destroy({ name: network.name }, runOptions);
+        throw Object.assign(new Error(`a network has no ${kind} operation`), { code: "invalid-input" });
+      },
+    );
+    if (!ended) return;
+    const { result, failure } = ended;
+    const status = failure?.status ?? "succeeded";
+    const outputs = (result?.outputs ?? null) as Prisma.InputJsonValue | null;
+    const seconds = await db.$transaction(async (tx) => {
+      const ran = await finishOperation(tx, {
+        operationId: op.id,
+        workerId: this.id,
+        status,
+        errorCode: failure?.code ?? null,
+        error: failure?.message.slice(0, 8000) ?? null,
+        ...(outputs && changesEnvironment(kind) ? { outputs } : {}),
+        changes: (result?.changes ?? null) as Prisma.InputJsonValue | null,
+      });
+      if (ran !== null) await recordNetworkOutcome(tx, op.id, network.id, kind, status, outputs);
+      return ran;
+    });
+    await this.recorded(op.id, kind, status, failure, seconds, log);
+  }
+
+  /**
+   * The frame of every operation's run: the running slot, its status before the run (`before`), the event
+   * sink (log, progress), the heartbeat (which also notices a cancel request or a lost operation), the time
+   * limit, and the mapping of an error to a failed, cancelled or interrupted outcome.
+   */
+  private async runWithEvents<R extends { durationMs: number }>(
+    op: { id: string; requestedBy: string },
+    kind: OperationKind,
+    log: Logger,
+    before: () => Promise<void>,
+    run: (options: RunOptions, sink: EventSink, signal: AbortSignal) => Promise<R>,
+  ): Promise<{ result?: R; failure?: Failure } | undefined> {
+    const { db } = this.o;
     const controller = new AbortController();
     let stopReason: StopReason | undefined;
     const stop = (reason: StopReason) => {
@@ -243,13 +350,9 @@ export class OperationWorker {
       finish = resolve;
     });
     this.running.set(op.id, { stop, done });
+    this.o.onActiveChange?.(this.running.size);
     try {
-      if (changesEnvironment(kind)) {
-        await db.environment.updateMany({
-          where: { id: env.id, lastOperationId: op.id },
-          data: { status: statusWhileRunning(kind, env.currentFrontendReplicas === null) },
-        });
-      }
+      await before();
       countOperationStarted(kind);
       log.info({ requestedBy: op.requestedBy, host: this.host }, "operation started");
       const sink = new EventSink(db, op.id, { maxEvents: this.o.eventsPerOperation, logger: log });
@@ -260,13 +363,10 @@ export class OperationWorker {
       const beat = setInterval(() => void this.beat(op.id, stop, log), this.o.heartbeatSeconds * 1000);
       const timeout = setTimeout(() => stop("timeout"), this.timeoutSeconds * 1000);
       const runOptions = { signal: controller.signal, onEvent: sink.push };
-      let result: OperationResult | undefined;
+      let result: R | undefined;
       let failure: Failure | undefined;
       try {
-        if (kind === "create" || kind === "scale") result = await this.o.ops.up(spec, runOptions);
-        else if (kind === "preview") result = await this.o.ops.preview(spec, runOptions);
-        else if (kind === "refresh") result = await this.o.ops.refresh(ref, runOptions);
-        else result = await this.o.ops.destroy(ref, runOptions);
+        result = await run(runOptions, sink, controller.signal);
       } catch (error) {
         failure = this.failureOf(error, stopReason);
       } finally {
@@ -277,9 +377,10 @@ export class OperationWorker {
       else sink.note("status", `${kind} succeeded in ${((result?.durationMs ?? 0) / 1000).toFixed(1)} s`);
       const unwritten = await sink.close();
       if (unwritten > 0) log.error({ unwritten }, "some events of the operation could not be written");
-      await this.record(op, kind, spec, result, failure, log);
+      return { result, failure };
     } finally {
       this.running.delete(op.id);
+      this.o.onActiveChange?.(this.running.size);
       finish();
     }
   }
@@ -352,24 +453,43 @@ export class OperationWorker {
               currentFrontendReplicas: spec.frontendReplicas,
               currentRedisReplicas: spec.redisReplicas,
             });
+          } else if (result?.observed) {
+            // What the refreshed state holds: a process found gone no longer counts (the page then offers a
+            // reconcile); the outputs keep what was asked.
+            Object.assign(envData, {
+              currentFrontendReplicas: result.observed.frontendReplicas,
+              currentRedisReplicas: result.observed.redisReplicas,
+            });
           }
         }
       }
       await tx.environment.updateMany({
-        where: { id: op.environmentId, lastOperationId: op.id },
+        where: { id: op.environment.id, lastOperationId: op.id },
         data: envData,
       });
       return ran;
     });
+    await this.recorded(op.id, kind, status, failure, seconds, log);
+  }
+
+  /** After the record transaction: metrics and logs, or why the result was not recorded (`seconds` null). */
+  private async recorded(
+    operationId: string,
+    kind: OperationKind,
+    status: Failure["status"] | "succeeded",
+    failure: Failure | undefined,
+    seconds: number | null,
+    log: Logger,
+  ): Promise<void> {
     if (seconds === null) {
-      const now = await currentOwner(this.o.db, op.id);
+      const now = await currentOwner(this.o.db, operationId);
       const why = `this run's result (${status}) was not recorded: the operation is ${now?.status ?? "gone"}${
         now?.workerId && now.workerId !== this.id ? ` and belongs to ${now.workerId}` : ""
       }`;
       log.warn({ status, current: now?.status }, why);
       if (now) {
         await this.o.db.operationEvent
-          .create({ data: { operationId: op.id, type: "notice", severity: "warning", message: why } })
+          .create({ data: { operationId, type: "notice", severity: "warning", message: why } })
           .catch(() => {});
       }
       return;
@@ -395,7 +515,7 @@ export class OperationWorker {
   }
 
   /** May this worker clear the stack lock and orphans of `env`? Not a local environment another host runs. */
-  private mayRecover(env: StaleOperation["environment"]): boolean {
+  private mayRecover(env: NonNullable<StaleOperation["environment"]>): boolean {
     return env.target !== "local" || !env.host || env.host === this.host;
   }
 
@@ -413,23 +533,38 @@ export class OperationWorker {
         for (const queue of this.queuesOf(op.environment))
           await boss.fail(queue, op.jobId, { message: op.message }).catch(() => {});
       }
-      if (this.mayRecover(op.environment)) {
+      const env = op.environment;
+      if (op.network) {
+        // A network stack is an AWS one: any worker with the network operations may clear its lock.
         try {
-          await this.o.ops.recover({ name: op.environment.name, target: op.environment.target });
+          if (!this.o.networks) throw new Error("this worker has no network operations");
+          await this.o.networks.recover({ name: op.network.name });
           notes.push("stack lock cleared; the operation can be retried");
         } catch (e) {
           notes.push(`could not clear the stack lock: ${e instanceof Error ? e.message : e}`);
         }
-      } else {
+      } else if (env && this.mayRecover(env)) {
+        try {
+          await this.o.ops.recover({ name: env.name, target: env.target });
+          notes.push("stack lock cleared; the operation can be retried");
+        } catch (e) {
+          notes.push(`could not clear the stack lock: ${e instanceof Error ? e.message : e}`);
+        }
+      } else if (env) {
         notes.push(
-          `the worker of host ${op.environment.host}, which runs this environment, clears its stack lock at its next operation; the operation can be retried`,
+          `the worker of host ${env.host}, which runs this environment, clears its stack lock at its next operation; the operation can be retried`,
         );
       }
       await db.operationEvent.createMany({
         data: notes.map((m) => ({ operationId: op.id, type: "notice", severity: "warning", message: m })),
       });
       this.logger.warn(
-        { operationId: op.id, environment: op.environment.name, kind: op.kind, deadWorker: op.workerId },
+        {
+          operationId: op.id,
+          ...(env ? { environment: env.name } : { network: op.network?.name }),
+          kind: op.kind,
+          deadWorker: op.workerId,
+        },
         op.message,
       );
     }
@@ -441,7 +576,7 @@ export class OperationWorker {
   }
 
   private queuesOf(env: StaleOperation["environment"]): string[] {
-    return env.target === "local" && env.host ? [hostQueue(env.host), OPERATIONS_QUEUE] : [OPERATIONS_QUEUE];
+    return env?.target === "local" && env.host ? [hostQueue(env.host), OPERATIONS_QUEUE] : [OPERATIONS_QUEUE];
   }
 
   /** Requests the destroy of environments whose time-to-live has passed. */

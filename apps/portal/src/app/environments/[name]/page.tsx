@@ -3,7 +3,11 @@ import type { Metadata } from "next";
 import Link from "next/link";
 import { notFound } from "next/navigation";
 import { Fragment, Suspense } from "react";
+import { CostEstimateView } from "../../../features/cost/components/cost-estimate";
+import { environmentEstimate } from "../../../features/cost/estimate";
 import { AutoRefresh } from "../../../features/environments/components/auto-refresh";
+import { DriftBadge } from "../../../features/environments/components/drift-badge";
+import { DriftPanel } from "../../../features/environments/components/drift-panel";
 import {
   DestroyForm,
   type OperationButton,
@@ -17,11 +21,14 @@ import { Topology } from "../../../features/environments/components/topology";
 import { age, duration, frontendUrlOf } from "../../../features/environments/format";
 import { probeHealth } from "../../../features/environments/health";
 import { getEnvironment } from "../../../features/environments/queries";
+import { LOCAL_NETWORK } from "../../../features/networks/model";
+import { networkOfEnvironment } from "../../../features/networks/queries";
 import { config, limitsFrom } from "../../../server/env";
 import { requirePrincipal } from "../../../server/identity";
 import { refusalFor } from "../../../shared/access";
-import { environmentNameSchema } from "../../../shared/environment-schemas";
+import { existingEnvironmentNameSchema } from "../../../shared/environment-schemas";
 import { type EnvironmentState, isOperationActive, refusal } from "../../../shared/status";
+import { type SyncReport, syncOf } from "../../../shared/sync";
 import {
   CACHE_KIND_LOCAL_MEANING,
   cacheKindOf,
@@ -67,7 +74,7 @@ function Field({ label, children }: { label: string; children: React.ReactNode }
 export default async function EnvironmentPage({ params }: Params) {
   const raw = decodeURIComponent((await params).name);
   const principal = await requirePrincipal(`/environments/${encodeURIComponent(raw)}`);
-  const parsedName = environmentNameSchema.safeParse(raw);
+  const parsedName = existingEnvironmentNameSchema.safeParse(raw);
   const env = parsedName.success ? await getEnvironment(parsedName.data) : null;
   if (!env) notFound(); // not-found.tsx: a message with the name, and a 404 status
 
@@ -91,7 +98,9 @@ export default async function EnvironmentPage({ params }: Params) {
   const can = (a: Parameters<typeof refusal>[0]) => mayChange && refusal(a, state) === null;
   const key = () => randomUUID();
   const busy = isOperationActive(op?.status);
-  // The operation buttons that can work in the current state (the server checks again).
+  // Whether it is what was asked for: counts, the last refresh, the last drift check.
+  const sync = syncOf(env);
+  const driftCheckSeconds = env.target === "aws" ? c.DRIFT_CHECK_AWS_SECONDS : c.DRIFT_CHECK_LOCAL_SECONDS;
   // The operation buttons that can work in the current state (the server checks again).
   const operationButtons = (
     [
@@ -102,7 +111,35 @@ export default async function EnvironmentPage({ params }: Params) {
     ] satisfies OperationButton[]
   ).filter((b) => can(b.operation));
 
+  const network = env.target === "aws" ? await networkOfEnvironment(env.networkId) : null;
+  const others = network
+    ? Math.max(0, network.sharing.environments - (env.status === "destroyed" ? 0 : 1))
+    : 0;
+  const networkBox: Parameters<typeof Topology>[0]["network"] =
+    env.target === "local"
+      ? { title: LOCAL_NETWORK.name, detail: LOCAL_NETWORK.description }
+      : network
+        ? {
+            title: network.name,
+            href: `/networks/${network.name}`,
+            detail: `${typeof (network.outputs as { vpcId?: unknown } | null)?.vpcId === "string" ? `VPC ${(network.outputs as { vpcId: string }).vpcId}, ` : ""}${network.region}, shared with ${others} other environment${others === 1 ? "" : "s"} (network ${network.status})`,
+          }
+        : undefined;
+  // The estimate of what it costs (AWS): its desired replicas, its share of the network's NAT gateways.
+  const cost =
+    env.target === "aws" && env.region && env.status !== "destroyed"
+      ? environmentEstimate({
+          region: env.region,
+          frontendReplicas: env.desiredFrontendReplicas,
+          redisReplicas: env.desiredRedisReplicas,
+          options: tiers,
+          sharing: network?.sharing ?? { natGateways: 1, adopted: false, environments: 1 },
+        })
+      : env.target === "local"
+        ? null
+        : undefined;
   const topology: Parameters<typeof Topology>[0] = {
+    network: networkBox,
     status: env.status,
     provisioned: env.currentFrontendReplicas !== null,
     target: env.target,
@@ -134,6 +171,7 @@ export default async function EnvironmentPage({ params }: Params) {
             {env.name}
           </h1>
           <StatusBadge status={env.status} />
+          {sync.drifted && <DriftBadge reasons={sync.reasons} />}
         </div>
         {url && env.status === "ready" ? (
           <a
@@ -150,6 +188,7 @@ export default async function EnvironmentPage({ params }: Params) {
 
       <div className="grid gap-6 md:grid-cols-5 lg:grid-cols-3">
         <div className="min-w-0 space-y-6 md:col-span-3 lg:col-span-2">
+          <DriftPanel name={env.name} report={sync} canReconcile={can("reconcile")} idempotencyKey={key()} />
           <section
             aria-labelledby="state-heading"
             className="rounded-lg border border-slate-200 bg-white p-5 shadow-sm"
@@ -195,6 +234,9 @@ export default async function EnvironmentPage({ params }: Params) {
               <Field label="Frontend URL">
                 {url ? <span className="break-all font-mono text-xs">{url}</span> : "—"}
               </Field>
+              <Field label="Drift check">
+                <span data-testid="drift-check">{driftCheckText(sync, driftCheckSeconds)}</span>
+              </Field>
               <Field label={cacheKindOf(tiers) === "elasticache" ? "Cache endpoints" : "Redis endpoints"}>
                 <span className="break-all font-mono text-xs">
                   {typeof outputs.redisWriterEndpoint === "string" ? outputs.redisWriterEndpoint : "—"}
@@ -212,6 +254,18 @@ export default async function EnvironmentPage({ params }: Params) {
               <Topology {...topology} />
             )}
           </Suspense>
+
+          {cost !== undefined && (
+            <CostEstimateView
+              headingId="env-cost-heading"
+              result={cost}
+              note={
+                network
+                  ? `Its network ${network.name} is shared by ${network.sharing.environments} environment${network.sharing.environments === 1 ? "" : "s"}.`
+                  : undefined
+              }
+            />
+          )}
 
           {op && (
             <OperationLive
@@ -260,6 +314,16 @@ export default async function EnvironmentPage({ params }: Params) {
                             </span>
                           </span>
                           <span className="block break-all text-xs text-slate-600">by {o.requestedBy}</span>
+                          {o.events.length > 0 && (
+                            <ul
+                              className="mt-1 space-y-0.5 text-xs text-slate-700"
+                              data-testid="repair-details"
+                            >
+                              {o.events.map((e) => (
+                                <li key={e.message}>{e.message}</li>
+                              ))}
+                            </ul>
+                          )}
                         </td>
                         <td className="px-3 py-2 lg:px-4">
                           <StatusBadge status={o.status} />
@@ -337,6 +401,16 @@ export default async function EnvironmentPage({ params }: Params) {
       </div>
     </div>
   );
+}
+
+/** What the last drift check said, for the State section. */
+function driftCheckText(sync: SyncReport, everySeconds: number): string {
+  const check = sync.lastCheck;
+  if (!check)
+    return everySeconds > 0 ? `not checked yet (every ${Math.round(everySeconds / 60) || 1} min)` : "off";
+  const when = `${age(check.at)} ago`;
+  if (check.failed) return `failed ${when}: ${check.failed}`;
+  return `${check.inSync ? "in sync" : "drifted"} · ${when}`;
 }
 
 /** The topology with the frontend's live readiness check (only for a ready environment with a URL). */

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { Metadata } from "next";
 import { CreateEnvironmentForm } from "../../../features/environments/components/create-environment-form";
 import { quotaUsage } from "../../../features/environments/queries";
+import { networkSettingsFrom, sharingForRegions } from "../../../features/networks/settings";
 import { config, limitsFrom } from "../../../server/env";
 import { requirePrincipal } from "../../../server/identity";
 import { quotasFrom } from "../../../server/limits";
@@ -16,6 +17,8 @@ export default async function NewEnvironmentPage() {
   const denied = refusalFor(principal, "create");
   const quotas = quotasFrom(c);
   const usage = denied ? null : await quotaUsage(principal.id, principal.teams);
+  const limits = limitsFrom(c);
+  const sharing = denied ? {} : await sharingForRegions(limits.awsRegions, networkSettingsFrom(c));
   return (
     <div className="mx-auto max-w-3xl">
       <h1 className="text-2xl font-semibold tracking-tight">New environment</h1>
@@ -64,7 +67,8 @@ export default async function NewEnvironmentPage() {
           </section>
           <div className="mt-6 rounded-lg border border-slate-200 bg-white p-6 shadow-sm">
             <CreateEnvironmentForm
-              limits={limitsFrom(c)}
+              limits={limits}
+              sharing={sharing}
               defaults={{
                 frontendReplicas: c.FRONTEND_REPLICAS_DEFAULT,
                 redisReplicas: c.REDIS_REPLICAS_DEFAULT,

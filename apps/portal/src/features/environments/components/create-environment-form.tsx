@@ -3,17 +3,39 @@
 // disables itself while submitting, and carries an idempotency key so a double submit creates one environment.
 import { MAX_ENV_NAME_LENGTH, MIN_ENV_NAME_LENGTH } from "@platform/infra/environment-name";
 import { useActionState, useState } from "react";
+import { z } from "zod";
 import {
   createEnvironmentSchema,
   type FormState,
   fieldErrors,
   type Limits,
 } from "../../../shared/environment-schemas";
-import { type CacheKind, cacheReplicaLabel } from "../../../shared/tier-options";
+import {
+  type CacheKind,
+  cacheReplicaLabel,
+  type TierOptions,
+  tierOptionFields,
+  tierOptionsOf,
+} from "../../../shared/tier-options";
+import { CostEstimateView } from "../../cost/components/cost-estimate";
+import { environmentEstimate, type SharingInput } from "../../cost/estimate";
 import { createEnvironmentAction } from "../actions";
 import { FieldError, FormMessage, inputClass, primaryButton } from "./form-bits";
 import { ReplicaSliders } from "./replica-slider";
 import { TierOptionsFields } from "./tier-options-fields";
+
+const tierFieldsSchema = z.object(tierOptionFields);
+
+/** The options the form's current fields describe, or null while one of them does not parse. */
+function tierOptionsFromForm(values: Record<string, unknown>): TierOptions | null {
+  const parsed = tierFieldsSchema.safeParse(values);
+  if (!parsed.success) return null;
+  try {
+    return tierOptionsOf(parsed.data);
+  } catch {
+    return null;
+  }
+}
 
 export function CreateEnvironmentForm({
   limits,
@@ -21,6 +43,7 @@ export function CreateEnvironmentForm({
   teams,
   ttlRequired,
   idempotencyKey,
+  sharing = {},
 }: {
   limits: Limits;
   defaults: { frontendReplicas: number; redisReplicas: number };
@@ -29,6 +52,8 @@ export function CreateEnvironmentForm({
   /** Members must set a time to live; admins may leave it empty (never). */
   ttlRequired: boolean;
   idempotencyKey: string;
+  /** Per AWS region, how its network is shared (or will be, when the region has none yet): for the estimate. */
+  sharing?: Record<string, SharingInput & { network: string; exists: boolean }>;
 }) {
   const [state, action, pending] = useActionState<FormState, FormData>(createEnvironmentAction, {
     status: "idle",
@@ -36,10 +61,15 @@ export function CreateEnvironmentForm({
   const v = state.values ?? {};
   const [frontend, setFrontend] = useState(Number(v.frontendReplicas ?? defaults.frontendReplicas));
   const [redis, setRedis] = useState(Number(v.redisReplicas ?? defaults.redisReplicas));
-  const [target, setTarget] = useState(v.target ?? "local");
+  const localOffered = limits.localTarget !== false;
+  const [target, setTarget] = useState(v.target ?? (localOffered ? "local" : "aws"));
+  const [region, setRegion] = useState(v.region ?? limits.awsRegions[0] ?? "");
   const [cacheKind, setCacheKind] = useState<CacheKind>(
     v.cacheKind === "elasticache" ? "elasticache" : "redis",
   );
+  // The options as the estimate prices them, re-read from the form on every change (their fields live in
+  // TierOptionsFields; a field that does not parse yet keeps the last good options).
+  const [tierOptions, setTierOptions] = useState<TierOptions>(() => tierOptionsFromForm(v) ?? {});
   const [clientErrors, setClientErrors] = useState<Record<string, string> | null>(null);
   const errors = clientErrors ?? state.fieldErrors ?? {};
   const awsAvailable = limits.awsRegions.length > 0;
@@ -55,6 +85,10 @@ export function CreateEnvironmentForm({
       action={action}
       noValidate
       className="space-y-6"
+      onChange={(e) => {
+        const next = tierOptionsFromForm(Object.fromEntries(new FormData(e.currentTarget).entries()));
+        if (next) setTierOptions(next);
+      }}
       onSubmit={(e) => {
         const found = validate(e.currentTarget);
         // No client-side findings: let the server's answer (e.g. "name is taken") show.
@@ -108,11 +142,14 @@ export function CreateEnvironmentForm({
       <fieldset>
         <legend className="text-sm font-medium text-slate-800">Target</legend>
         <div className="mt-2 grid gap-3 sm:grid-cols-2">
-          <label className="flex cursor-pointer gap-3 rounded-lg border border-slate-300 bg-white p-3 has-[:checked]:border-indigo-600 has-[:checked]:ring-1 has-[:checked]:ring-indigo-600">
+          <label
+            className={`flex gap-3 rounded-lg border border-slate-300 bg-white p-3 has-[:checked]:border-indigo-600 has-[:checked]:ring-1 has-[:checked]:ring-indigo-600 ${localOffered ? "cursor-pointer" : "cursor-not-allowed opacity-60"}`}
+          >
             <input
               type="radio"
               name="target"
               value="local"
+              disabled={!localOffered}
               checked={target === "local"}
               onChange={() => setTarget("local")}
               className="mt-1"
@@ -120,7 +157,9 @@ export function CreateEnvironmentForm({
             <span>
               <span className="block text-sm font-medium">Local</span>
               <span className="block text-xs text-slate-500">
-                Real processes on the portal's machine. Fast, free.
+                {localOffered
+                  ? "Real processes on the portal's machine. Fast, free."
+                  : "Not offered on this portal."}
               </span>
             </span>
           </label>
@@ -157,13 +196,20 @@ export function CreateEnvironmentForm({
           <select
             id="region"
             name="region"
-            defaultValue={v.region ?? limits.awsRegions[0]}
+            value={region}
+            onChange={(e) => setRegion(e.currentTarget.value)}
+            aria-describedby="region-network"
             className={inputClass}
           >
             {limits.awsRegions.map((r) => (
               <option key={r}>{r}</option>
             ))}
           </select>
+          <p id="region-network" className="mt-1 text-xs text-slate-500" data-testid="region-network">
+            {sharing[region]?.exists
+              ? `Placed in the region's shared network ${sharing[region]?.network} (${sharing[region]?.environments} environment${sharing[region]?.environments === 1 ? "" : "s"} in it now).`
+              : `The region has no network yet: ${sharing[region]?.network ?? "its network"} is created first (a few minutes), then shared by every environment of ${region}.`}
+          </p>
           <FieldError id="region-error" message={errors.region} />
         </div>
       )}
@@ -190,6 +236,31 @@ export function CreateEnvironmentForm({
       <p className="text-xs text-slate-600" id="replicas-quota">
         At most {limits.replicasPerEnvironment} replicas per environment (frontends + Redis nodes).
       </p>
+
+      {/* Recomputed in the browser on every change of target, region, option or slider (the total is read out). */}
+      <div>
+        <CostEstimateView
+          live
+          headingId="create-cost-heading"
+          result={
+            target === "aws"
+              ? environmentEstimate({
+                  region,
+                  frontendReplicas: frontend,
+                  redisReplicas: redis,
+                  options: tierOptions,
+                  sharing: sharing[region] ?? { natGateways: 1, adopted: false, environments: 0 },
+                  joining: true,
+                })
+              : null
+          }
+          note={
+            target === "aws" && sharing[region]
+              ? `Its share of the network's NAT gateways assumes ${(sharing[region]?.environments ?? 0) + 1} environment${(sharing[region]?.environments ?? 0) === 0 ? "" : "s"} in ${sharing[region]?.network}, this one included.`
+              : undefined
+          }
+        />
+      </div>
 
       <div className="grid gap-6 sm:grid-cols-2">
         <div>

@@ -31,6 +31,8 @@ export interface OperationButton {
   label: string;
   pendingLabel: string;
   danger?: boolean;
+  /** The action the page suggests (e.g. Reconcile when the environment drifted). */
+  primary?: boolean;
 }
 
 /**
@@ -60,7 +62,7 @@ export function OperationButtons({
             value={b.operation}
             disabled={pending}
             onClick={() => setClicked(b.operation)}
-            className={b.danger ? dangerButton : secondaryButton}
+            className={b.danger ? dangerButton : b.primary ? primaryButton : secondaryButton}
             data-testid={b.operation}
           >
             {pending && clicked === b.operation ? b.pendingLabel : b.label}

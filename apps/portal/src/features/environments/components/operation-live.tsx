@@ -29,11 +29,14 @@ export function OperationLive({
   operationId,
   kind,
   initial,
+  streamUrl,
 }: {
   environment: string;
   operationId: string;
   kind: string;
   initial: Progress;
+  /** The event stream; default: the environment's operation's (a network's page gives its own). */
+  streamUrl?: string;
 }) {
   const router = useRouter();
   const [progress, setProgress] = useState<Progress>(initial);
@@ -51,7 +54,9 @@ export function OperationLive({
     let stopped = false;
     const open = () => {
       const after = lastId >= 0n ? `?after=${lastId}` : "";
-      const s = new EventSource(`/api/environments/${environment}/operations/${operationId}/events${after}`);
+      const s = new EventSource(
+        `${streamUrl ?? `/api/environments/${environment}/operations/${operationId}/events`}${after}`,
+      );
       source = s;
       s.addEventListener("open", () => setConnected(true));
       s.addEventListener("error", () => {
@@ -84,7 +89,7 @@ export function OperationLive({
       clearTimeout(retry);
       source?.close();
     };
-  }, [environment, operationId, router]);
+  }, [environment, operationId, router, streamUrl]);
 
   useEffect(() => {
     const el = logRef.current;

@@ -1,6 +1,7 @@
 // The environment's shape: public load balancer → frontend replicas → cache writer / reader → read replicas
 // (Redis on Fargate, or ElastiCache) and the database when it has one, with replica counts and each tier's
-// health (live when the page could probe it, else from the status).
+// health (live when the page could probe it, else from the status), all inside the network it shares with
+// other environments (AWS: its region's VPC; local: the machine's loopback).
 import { type Health, healthFromStatus, type LiveHealth } from "../health";
 
 const DOT: Record<Health, string> = {
@@ -96,6 +97,7 @@ export function Topology({
   redisReader,
   live,
   provisioned = true,
+  network,
   cacheKind = "redis",
   database = false,
   databaseEndpoint,
@@ -111,6 +113,8 @@ export function Topology({
   redisReader?: string;
   /** The probe's answer, when the environment is ready and has a frontend URL. */
   live?: LiveHealth;
+  /** The shared part it sits in: shown around the tiers. */
+  network?: { title: string; detail: string; href?: string };
   /** The cache option: Redis on Fargate (locally: redis-server) or ElastiCache (locally: redis-server with AOF). */
   cacheKind?: "redis" | "elasticache";
   /** Whether the environment has a PostgreSQL database. */
@@ -231,6 +235,24 @@ export function Topology({
           )}
         </div>
       </div>
+      {network && (
+        <div
+          className="mt-4 rounded-md border border-dashed border-slate-400 bg-white px-3 py-2 text-center"
+          data-testid="topology-network"
+        >
+          <p className="text-xs font-semibold text-slate-800">
+            Shared network:{" "}
+            {network.href ? (
+              <a href={network.href} className="text-indigo-700 underline">
+                {network.title}
+              </a>
+            ) : (
+              network.title
+            )}
+          </p>
+          <p className="text-[11px] text-slate-600">{network.detail}</p>
+        </div>
+      )}
     </figure>
   );
 }
