@@ -628,6 +628,16 @@ describe("the API", () => {
     expect(retry.operation).toMatchObject({ kind: "refresh", retryOf: refresh.operation?.id });
     await operationReaches(tokens.alice, "pr-1", retry.operation?.id as string, ["succeeded"]);
     refusal(await api(tokens.alice, "POST", "/environments/pr-1/retry"), 409, "refused");
+    // Reconcile: an up with what was asked, the drift panel's button.
+    refusal(await api(tokens.bob, "POST", "/environments/pr-1/reconcile"), 403, "forbidden");
+    refusal(await api(tokens.aliceRead, "POST", "/environments/pr-1/reconcile"), 403, "insufficient-scope");
+    const reconcile = as(
+      commandAnswerSchema,
+      await api(tokens.alice, "POST", "/environments/pr-1/reconcile"),
+      202,
+    );
+    expect(reconcile.operation?.kind).toBe("reconcile");
+    await operationReaches(tokens.alice, "pr-1", reconcile.operation?.id as string, ["succeeded"]);
   });
 
   it("shows an environment's operations, one operation, its events as pages and as a stream", async () => {
@@ -636,7 +646,14 @@ describe("the API", () => {
       await api(tokens.vicRead, "GET", "/environments/pr-1/operations"),
       200,
     );
-    expect(history.items.map((o) => o.kind)).toEqual(["refresh", "refresh", "scale", "preview", "create"]);
+    expect(history.items.map((o) => o.kind)).toEqual([
+      "reconcile",
+      "refresh",
+      "refresh",
+      "scale",
+      "preview",
+      "create",
+    ]);
     const create = history.items.at(-1) as z.infer<typeof operationSchema>;
     as(operationSchema, await api(tokens.vicRead, "GET", `/environments/pr-1/operations/${create.id}`), 200);
     refusal(await api(tokens.vicRead, "GET", `/environments/pr-2/operations/${create.id}`), 404, "not-found");
@@ -798,8 +815,8 @@ describe("webhook deliveries", () => {
       receiver.received.filter(
         (r) => r.headers["x-portal-event"] === "operation.finished" && r.status === 200,
       );
-    // pr-1: create, preview, scale, refresh (cancelled), refresh (retry), destroy; pr-2: create.
-    await waitFor("seven operation.finished deliveries", async () => finished().length >= 7, 60_000, 250);
+    // pr-1: create, preview, scale, refresh (cancelled), refresh (retry), reconcile, destroy; pr-2: create.
+    await waitFor("eight operation.finished deliveries", async () => finished().length >= 8, 60_000, 250);
     for (const hit of receiver.received) {
       const check = verifyWebhookSignature({
         secret: webhookSecret,
@@ -831,6 +848,7 @@ describe("webhook deliveries", () => {
       expect.arrayContaining([
         "pr-1 create succeeded",
         "pr-1 refresh cancelled",
+        "pr-1 reconcile succeeded",
         "pr-1 destroy succeeded",
         "pr-2 create succeeded",
       ]),
