@@ -5,14 +5,8 @@ import { useActionState, useState } from "react";
 import type { FormState, Limits } from "../../../shared/environment-schemas";
 import { destroyEnvironmentAction, environmentOperationAction, scaleEnvironmentAction } from "../actions";
 import type { EnvironmentOperation } from "../form-handlers";
-import {
-  dangerButton,
-  FieldError,
-  FormMessage,
-  inputClass,
-  primaryButton,
-  secondaryButton,
-} from "./form-bits";
+import { DestroyConfirmForm } from "./destroy-confirm-form";
+import { dangerButton, FormMessage, primaryButton, secondaryButton } from "./form-bits";
 import { ReplicaSliders } from "./replica-slider";
 
 const idle: FormState = { status: "idle" };
@@ -180,47 +174,15 @@ export function DestroyForm({
   /** Why a destroy would be refused now (shown unless the server's answer says it already). */
   refusedBecause?: string | null;
 }) {
-  const [state, run, pending] = useActionState(destroyEnvironmentAction, idle);
-  const [typed, setTyped] = useState("");
-  const error = state.fieldErrors?.confirmation;
   return (
-    <form action={run} className="space-y-3" aria-labelledby="destroy-heading">
-      <h3 id="destroy-heading" className="text-sm font-semibold text-rose-800">
-        Destroy
-      </h3>
-      <p className="text-xs text-slate-600">
-        Removes every resource of this environment. Type <strong className="font-mono">{name}</strong> to
-        confirm.
-      </p>
-      <Hidden name={name} idempotencyKey={state.nextKey ?? idempotencyKey} />
-      <label htmlFor="confirmation" className="sr-only">
-        Type the environment name to confirm
-      </label>
-      <input
-        id="confirmation"
-        name="confirmation"
-        value={typed}
-        onChange={(e) => setTyped(e.target.value)}
-        autoComplete="off"
-        spellCheck={false}
-        placeholder={name}
-        aria-invalid={error ? true : undefined}
-        aria-describedby={error ? "confirmation-error" : undefined}
-        className={inputClass}
-      />
-      <FieldError id="confirmation-error" message={error} />
-      <button
-        type="submit"
-        disabled={pending || typed.trim() !== name}
-        className={dangerButton}
-        data-testid="destroy-submit"
-      >
-        {pending ? "Requesting…" : "Destroy environment"}
-      </button>
-      <FormMessage state={state} testId="destroy-message" />
-      {refusedBecause && state.message !== refusedBecause && (
-        <p className="text-xs text-amber-800">{refusedBecause}</p>
-      )}
-    </form>
+    <DestroyConfirmForm
+      what="environment"
+      idPrefix=""
+      name={name}
+      idempotencyKey={idempotencyKey}
+      refusedBecause={refusedBecause}
+      action={destroyEnvironmentAction}
+      description="Removes every resource of this environment."
+    />
   );
 }

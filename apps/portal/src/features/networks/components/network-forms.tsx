@@ -3,6 +3,7 @@
 // Each is a server action; the page shows its answer (a refusal too), never an error page.
 import { useActionState, useState } from "react";
 import type { FormState } from "../../../shared/environment-schemas";
+import { DestroyConfirmForm } from "../../environments/components/destroy-confirm-form";
 import {
   dangerButton,
   FieldError,
@@ -171,50 +172,15 @@ export function DestroyNetworkForm({
   /** Why a destroy would be refused now (the server says it again, and changes nothing). */
   refusedBecause?: string | null;
 }) {
-  const [state, run, pending] = useActionState(destroyNetworkAction, idle);
-  const [typed, setTyped] = useState("");
-  const error = state.fieldErrors?.confirmation;
   return (
-    <form action={run} className="space-y-3" aria-labelledby="destroy-network-heading">
-      <h3 id="destroy-network-heading" className="text-sm font-semibold text-rose-800">
-        Destroy
-      </h3>
-      <p className="text-xs text-slate-600">
-        Removes the VPC, its subnets and NAT gateways (an adopted VPC is left as it is). Type{" "}
-        <strong className="font-mono">{name}</strong> to confirm.
-      </p>
-      <input type="hidden" name="name" value={name} />
-      <input type="hidden" name="idempotencyKey" value={state.nextKey ?? idempotencyKey} />
-      <label htmlFor="network-confirmation" className="sr-only">
-        Type the network name to confirm
-      </label>
-      <input
-        id="network-confirmation"
-        name="confirmation"
-        value={typed}
-        onChange={(e) => setTyped(e.target.value)}
-        autoComplete="off"
-        spellCheck={false}
-        placeholder={name}
-        aria-invalid={error ? true : undefined}
-        aria-describedby={error ? "network-confirmation-error" : undefined}
-        className={inputClass}
-      />
-      <FieldError id="network-confirmation-error" message={error} />
-      <button
-        type="submit"
-        disabled={pending || typed.trim() !== name}
-        className={dangerButton}
-        data-testid="destroy-network-submit"
-      >
-        {pending ? "Requesting…" : "Destroy network"}
-      </button>
-      <FormMessage state={state} testId="destroy-network-message" />
-      {refusedBecause && state.message !== refusedBecause && (
-        <p className="text-xs text-amber-800" data-testid="destroy-network-hint">
-          {refusedBecause}
-        </p>
-      )}
-    </form>
+    <DestroyConfirmForm
+      what="network"
+      idPrefix="network-"
+      name={name}
+      idempotencyKey={idempotencyKey}
+      refusedBecause={refusedBecause}
+      action={destroyNetworkAction}
+      description="Removes the VPC, its subnets and NAT gateways (an adopted VPC is left as it is)."
+    />
   );
 }
