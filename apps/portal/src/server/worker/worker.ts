@@ -310,15 +310,7 @@ export class OperationWorker {
     const status = failure?.status ?? "succeeded";
     const outputs = (result?.outputs ?? null) as Prisma.InputJsonValue | null;
     const seconds = await db.$transaction(async (tx) => {
-      const ran = await finishOperation(tx, {
-        operationId: op.id,
-        workerId: this.id,
-        status,
-        errorCode: failure?.code ?? null,
-        error: failure?.message.slice(0, 8000) ?? null,
-        ...(outputs && changesEnvironment(kind) ? { outputs } : {}),
-        changes: (result?.changes ?? null) as Prisma.InputJsonValue | null,
-      });
+      const ran = await this.finishRun(tx, op.id, kind, result, failure);
       if (ran !== null) await recordNetworkOutcome(tx, op.id, network.id, kind, status, outputs);
       return ran;
     });
@@ -416,6 +408,29 @@ export class OperationWorker {
     }
   }
 
+  /**
+   * Finishes operation `operationId` with this run's outcome, in `tx`, if it is still this worker's and running
+   * (else null). Its seconds of run time otherwise.
+   */
+  private finishRun(
+    tx: Prisma.TransactionClient,
+    operationId: string,
+    kind: OperationKind,
+    result: { outputs?: unknown; changes?: unknown } | undefined,
+    failure: Failure | undefined,
+  ): Promise<number | null> {
+    const outputs = (result?.outputs ?? null) as Prisma.InputJsonValue | null;
+    return finishOperation(tx, {
+      operationId,
+      workerId: this.id,
+      status: failure?.status ?? "succeeded",
+      errorCode: failure?.code ?? null,
+      error: failure?.message.slice(0, 8000) ?? null,
+      ...(outputs && changesEnvironment(kind) ? { outputs } : {}),
+      changes: (result?.changes ?? null) as Prisma.InputJsonValue | null,
+    });
+  }
+
   /** Records the end of `op`, if it is still this worker's and running; else says why it was not. */
   private async record(
     op: OperationWithEnvironment,
@@ -428,15 +443,7 @@ export class OperationWorker {
     const status = failure?.status ?? "succeeded";
     const outputs = (result?.outputs ?? null) as Prisma.InputJsonValue | null;
     const seconds = await this.o.db.$transaction(async (tx) => {
-      const ran = await finishOperation(tx, {
-        operationId: op.id,
-        workerId: this.id,
-        status,
-        errorCode: failure?.code ?? null,
-        error: failure?.message.slice(0, 8000) ?? null,
-        ...(outputs && changesEnvironment(kind) ? { outputs } : {}),
-        changes: (result?.changes ?? null) as Prisma.InputJsonValue | null,
-      });
+      const ran = await this.finishRun(tx, op.id, kind, result, failure);
       if (ran === null || !changesEnvironment(kind)) return ran;
       const envData: Prisma.EnvironmentUpdateManyMutationInput = { status: statusAfter(kind, status) };
       if (status === "succeeded") {
