@@ -6,7 +6,7 @@ export type TokenScope = (typeof TOKEN_SCOPES)[number];
 
 export const SCOPE_LABEL: Record<TokenScope, string> = {
   read: "Read: list and read environments, operations and their logs",
-  write: "Read and write: also create, scale, refresh, retry, cancel, destroy and remove",
+  write: "Read and write: also create, scale, refresh, reconcile, retry, cancel, destroy and remove",
 };
 
 export interface TokenLimits {
