@@ -171,7 +171,8 @@ export function localEnvironmentProgram(spec: EnvironmentSpec, ctx: LocalProgram
       frontendUrl: web.url,
       redisWriterEndpoint: writer.endpoint,
       redisReaderEndpoint: reader.endpoint,
-      databaseEndpoint: database?.endpoint,
+      // Only with a database: an undefined output makes Pulumi warn in every operation's log.
+      ...(database ? { databaseEndpoint: database.endpoint } : {}),
       frontendReplicas: spec.frontendReplicas,
       redisReplicas: spec.redisReplicas,
       // The shared part every local environment sits in (the AWS program outputs its network's name here).

@@ -226,6 +226,10 @@ describe("local target", () => {
     // The shared part it sits in: this machine's loopback (AWS environments name their network stack here).
     expect(result.outputs.network).toBe("loopback");
     expect(result.outputs.redisReaderEndpoint).toMatch(/^127\.0\.0\.1:\d+$/);
+    // A clean run says nothing alarming in its log (an output left undefined made Pulumi warn in every one).
+    expect(
+      events.filter((e) => e.type === "diagnostic" && (e.severity === "warning" || e.severity === "error")),
+    ).toEqual([]);
 
     const page = await getText(`${frontendUrl}/`);
     expect(page.status).toBe(200);
