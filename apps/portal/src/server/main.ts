@@ -252,7 +252,8 @@ async function main(): Promise<void> {
           log.warn({ err: e }, "could not lower the worker's priority");
         }
       }
-      const workerLog = log.child({ role: "worker" });
+      // Its own logger, not a child: a child's `role` would repeat the key in every line's JSON.
+      const workerLog = createLogger({ role: "worker", level: config.LOG_LEVEL, host: config.HOST_ID });
       const timeoutSeconds = config.OPERATION_TIMEOUT_MINUTES * 60;
       boss = await startQueue(url, {
         role: "worker",
@@ -312,7 +313,7 @@ async function main(): Promise<void> {
       drift.start();
       repairs.start();
     }
-    log.info({ role: config.PORTAL_ROLE, host: config.HOST_ID }, "portal started");
+    log.info({ portalRole: config.PORTAL_ROLE }, "portal started");
   } catch (e) {
     log.fatal({ err: e }, "failed to start");
     console.error(`[portal] failed to start: ${e instanceof Error ? (e.stack ?? e.message) : e}`);

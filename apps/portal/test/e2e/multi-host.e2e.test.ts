@@ -150,11 +150,16 @@ describe("workers on two hosts", () => {
     expect(existsSync(path.join(dirB, "environments", "west"))).toBe(false);
 
     // JSON logs with the operation and environment; metrics of what each worker ran.
-    const lines = a2
+    const raw = a2
       .output()
       .split("\n")
-      .filter((l) => l.startsWith("{"))
-      .map((l) => JSON.parse(l) as Record<string, unknown>);
+      .filter((l) => l.startsWith("{"));
+    // Each line names its process once: a key written twice is valid for JSON.parse, but log pipelines differ
+    // on which one they keep.
+    for (const key of ["service", "role", "host", "pid", "worker"]) {
+      expect(raw.filter((l) => l.split(`"${key}":`).length > 2)).toEqual([]);
+    }
+    const lines = raw.map((l) => JSON.parse(l) as Record<string, unknown>);
     const finished = lines.filter((l) => l.msg === "operation finished");
     expect(finished).toContainEqual(
       expect.objectContaining({

@@ -113,7 +113,9 @@ export class OperationWorker {
   constructor(private readonly o: WorkerOptions) {
     this.id = o.workerId ?? `worker-${process.pid}-${randomUUID().slice(0, 8)}`;
     this.host = o.host ?? defaultHostId();
-    this.logger = (o.logger ?? silentLogger()).child({ worker: this.id });
+    // Every line names the worker and its host (once: a logger made with the host already carries it).
+    const base = o.logger ?? silentLogger();
+    this.logger = base.child({ worker: this.id, ...("host" in base.bindings() ? {} : { host: this.host }) });
     this.timeoutSeconds = o.operationTimeoutSeconds ?? 7200;
   }
 
@@ -162,7 +164,6 @@ export class OperationWorker {
     );
     this.logger.info(
       {
-        host: this.host,
         concurrency: this.o.concurrency,
         queues: this.queues,
         timeoutSeconds: this.timeoutSeconds,
@@ -346,7 +347,7 @@ export class OperationWorker {
     try {
       await before();
       countOperationStarted(kind);
-      log.info({ requestedBy: op.requestedBy, host: this.host }, "operation started");
+      log.info({ requestedBy: op.requestedBy }, "operation started");
       const sink = new EventSink(db, op.id, { maxEvents: this.o.eventsPerOperation, logger: log });
       sink.note(
         "status",
