@@ -25,7 +25,8 @@ export default async function RootLayout({ children }: { children: ReactNode }) 
           Skip to content
         </a>
         <header className="border-b border-slate-200 bg-white">
-          <div className="mx-auto flex max-w-6xl items-center justify-between gap-4 px-6 py-3">
+          {/* Wider than the pages' content: seven menu entries and the person fit on one line at 1366 px. */}
+          <div className="mx-auto flex max-w-7xl items-center justify-between gap-4 px-6 py-3">
             <div className="flex items-center gap-6">
               <Link href="/" className="flex items-center gap-2 font-semibold text-slate-900">
                 <span
@@ -71,7 +72,7 @@ export default async function RootLayout({ children }: { children: ReactNode }) 
             </div>
             {principal && (
               <div className="flex items-center gap-3 text-sm text-slate-600">
-                <p>
+                <p className="xl:whitespace-nowrap">
                   Signed in as{" "}
                   <span
                     className="font-medium text-slate-800"
