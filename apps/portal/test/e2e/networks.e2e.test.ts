@@ -263,7 +263,7 @@ describe("networks and cost estimates in the browser", () => {
     await waitFor("team-net ready", async () => (await statusOf("team-net")) === "ready", 60_000);
     await page.reload();
     await expect
-      .poll(() => page.getByTestId("topology-network").textContent())
+      .poll(() => page.getByTestId("topology-network").filter({ visible: true }).textContent())
       .toMatch(
         /Shared network: aws-eu-west-1VPC vpc-0a1b2c3d4e5f60718, eu-west-1, shared with 0 other environments \(network ready\)/,
       );
@@ -404,7 +404,7 @@ describe("networks and cost estimates in the browser", () => {
     await expectAccessible(page);
 
     await page.goto(`${web.url}/environments/cost-local`);
-    expect(await page.getByTestId("topology-network").textContent()).toMatch(
+    expect(await page.getByTestId("topology-network").filter({ visible: true }).textContent()).toMatch(
       /Shared network: loopback.*this machine's loopback interface \(127\.0\.0\.1\), shared by every local environment/,
     );
     expect(await page.getByTestId("cost-estimate-none").count()).toBe(1);

@@ -369,15 +369,23 @@ describe("every page in its main states", () => {
 
     const second = (await newPage()).page;
     await second.goto(`${webA.url}/environments/web-ready`);
+    // The topology is streamed (a fallback first, then the live-checked one): until React swaps them, both are
+    // in the document, the streamed one hidden. The assertions read what a person sees.
     expect(await headerStatus(second)).toBe("ready");
     expect(await second.getByTestId("frontends-state").textContent()).toBe("2 / 2");
-    expect(await second.getByTestId("topology-frontends").getAttribute("data-count")).toBe("2");
-    expect(await second.getByTestId("topology-readers").getAttribute("data-count")).toBe("2");
+    expect(
+      await second.getByTestId("topology-frontends").filter({ visible: true }).getAttribute("data-count"),
+    ).toBe("2");
+    expect(
+      await second.getByTestId("topology-readers").filter({ visible: true }).getAttribute("data-count"),
+    ).toBe("2");
     // Its (scripted) frontend URL answers nothing: the live check says so instead of a green picture.
     await expect
-      .poll(() => second.getByTestId("topology-health").textContent())
+      .poll(() => second.getByTestId("topology-health").filter({ visible: true }).textContent())
       .toMatch(/did not answer at http:\/\/127\.0\.0\.1:1\/web-ready/);
-    expect(await second.getByTestId("topology-balancer").getAttribute("data-health")).toBe("failed");
+    expect(
+      await second.getByTestId("topology-balancer").filter({ visible: true }).getAttribute("data-health"),
+    ).toBe("failed");
     expect(await second.getByTestId("history").textContent()).toMatch(/create/);
     await expect.poll(() => second.getByTestId("live-log").textContent()).toMatch(/create succeeded/);
     await shot(second, "07-detail-ready");
@@ -388,7 +396,9 @@ describe("every page in its main states", () => {
     expect(await second.getByTestId("operation-live").textContent()).toMatch(/scripted failure/);
     expect(await second.getByTestId("retry").textContent()).toBe("Retry create");
     // Its first create failed: what exists is unknown, not "failing".
-    expect(await second.getByTestId("topology-balancer").getAttribute("data-health")).toBe("unknown");
+    expect(
+      await second.getByTestId("topology-balancer").filter({ visible: true }).getAttribute("data-health"),
+    ).toBe("unknown");
     await expect.poll(() => second.getByTestId("live-log").textContent()).toMatch(/create failed/);
     await shot(second, "08-detail-failed");
     await expectAccessible(second);

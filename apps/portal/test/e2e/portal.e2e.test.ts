@@ -85,10 +85,18 @@ describe("the portal in a real browser", () => {
       await shot("04-detail-provisioning.png");
       await waitForStatus("ready", 240_000);
       await expect.poll(() => page.getByTestId("frontends-state").textContent()).toBe("2 / 2");
-      await expect.poll(() => page.getByTestId("topology-frontends").getAttribute("data-count")).toBe("2");
+      await expect
+        .poll(() =>
+          page.getByTestId("topology-frontends").filter({ visible: true }).getAttribute("data-count"),
+        )
+        .toBe("2");
       // Live health: the frontend's readiness probe through the load balancer reaches Redis.
-      await expect.poll(() => page.getByTestId("topology-health").textContent()).toMatch(/All tiers answer/);
-      expect(await page.getByTestId("topology-writer").getAttribute("data-health")).toBe("healthy");
+      await expect
+        .poll(() => page.getByTestId("topology-health").filter({ visible: true }).textContent())
+        .toMatch(/All tiers answer/);
+      expect(
+        await page.getByTestId("topology-writer").filter({ visible: true }).getAttribute("data-health"),
+      ).toBe("healthy");
       await shot("05-detail-ready.png");
 
       const link = await page.getByTestId("frontend-link").getAttribute("href");

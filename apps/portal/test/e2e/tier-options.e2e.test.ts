@@ -144,16 +144,24 @@ describe("cache and database options in a real browser", () => {
       // The detail page: the options, and the topology with the chosen parts, live.
       await expect.poll(() => page.getByTestId("cache-option").textContent()).toBe("ElastiCache");
       await expect.poll(() => page.getByTestId("database-option").textContent()).toBe("PostgreSQL");
-      expect(await page.getByTestId("topology-cache").getAttribute("data-kind")).toBe("elasticache");
+      expect(
+        await page.getByTestId("topology-cache").filter({ visible: true }).getAttribute("data-kind"),
+      ).toBe("elasticache");
       await expect
-        .poll(() => page.getByTestId("topology-writer").textContent())
+        .poll(() => page.getByTestId("topology-writer").filter({ visible: true }).textContent())
         .toMatch(/ElastiCache primary/);
-      await expect.poll(() => page.getByTestId("topology-readers").getAttribute("data-count")).toBe("1");
       await expect
-        .poll(() => page.getByTestId("topology-health").textContent(), { timeout: 30_000 })
+        .poll(() => page.getByTestId("topology-readers").filter({ visible: true }).getAttribute("data-count"))
+        .toBe("1");
+      await expect
+        .poll(() => page.getByTestId("topology-health").filter({ visible: true }).textContent(), {
+          timeout: 30_000,
+        })
         .toMatch(/All tiers answer/);
       await expect
-        .poll(() => page.getByTestId("topology-database").getAttribute("data-health"))
+        .poll(() =>
+          page.getByTestId("topology-database").filter({ visible: true }).getAttribute("data-health"),
+        )
         .toBe("healthy");
       await shot("tiers-02-detail-ready.png");
       await expectAccessible();
