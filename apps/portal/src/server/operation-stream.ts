@@ -6,6 +6,7 @@
 // new stream). The stream is released at once when the client goes away. Past EVENT_STREAMS_MAX open streams
 // there is no stream: the pages answer 503 with Retry-After (tooManyStreams) and the browser tries again later;
 // the API answers in its own error shape.
+import { z } from "zod";
 import { operationFeeds } from "./event-streams";
 import { routePrincipal } from "./identity";
 import { rateLimiters } from "./limits";
@@ -25,7 +26,7 @@ export function resumePoint(request: Request): bigint | undefined {
 }
 
 /** Signed in (any role may watch) and within the per-person limit on opening streams; else the answer to send. */
-export async function streamRefusal(request: Request): Promise<Response | null> {
+async function streamRefusal(request: Request): Promise<Response | null> {
   const principal = await routePrincipal(request);
   if (principal instanceof Response) return principal;
   const wait = await rateLimiters().streams.consume(principal.id);
@@ -37,7 +38,7 @@ export async function streamRefusal(request: Request): Promise<Response | null> 
 }
 
 /** The pages' answer when this process already serves its maximum of open streams. */
-export function tooManyStreams(): Response {
+function tooManyStreams(): Response {
   return Response.json(
     { error: "Too many live views are open on this server right now; retrying shortly." },
     { status: 503, headers: { "retry-after": String(RETRY_AFTER_SECONDS) } },
@@ -123,4 +124,27 @@ export function operationEventStream(
       "x-accel-buffering": "no",
     },
   });
+}
+
+const pageStreamParams = z.object({ name: z.string().min(1).max(64), id: z.string().uuid() });
+
+/**
+ * The pages' route for the stream of operation `id` of environment or network `name`: signed in and within the
+ * rate limit, the operation found by `exists` (404 otherwise), then the stream (503 past the cap).
+ */
+export async function pageOperationStream(
+  request: Request,
+  params: Promise<{ name: string; id: string }>,
+  subject: "environment" | "network",
+  exists: (name: string, id: string) => Promise<unknown>,
+): Promise<Response> {
+  const refused = await streamRefusal(request);
+  if (refused) return refused;
+  const parsed = pageStreamParams.safeParse(await params);
+  if (!parsed.success) return Response.json({ error: "unknown operation" }, { status: 404 });
+  const { name, id } = parsed.data;
+  if (!(await exists(name, id))) {
+    return Response.json({ error: `no operation ${id} on ${subject} ${name}` }, { status: 404 });
+  }
+  return operationEventStream(request, id, { [subject]: name }) ?? tooManyStreams();
 }

@@ -1,25 +1,10 @@
 // Server-sent events for one operation of a network: the same stream as environments' operations.
-import { z } from "zod";
 import { networkOperationProgress } from "../../../../../../../features/networks/queries";
-import {
-  operationEventStream,
-  streamRefusal,
-  tooManyStreams,
-} from "../../../../../../../server/operation-stream";
+import { pageOperationStream } from "../../../../../../../server/operation-stream";
 
 export const dynamic = "force-dynamic";
 export const runtime = "nodejs";
 
-const paramsSchema = z.object({ name: z.string().min(1).max(64), id: z.string().uuid() });
-
 export async function GET(request: Request, { params }: { params: Promise<{ name: string; id: string }> }) {
-  const refused = await streamRefusal(request);
-  if (refused) return refused;
-  const parsed = paramsSchema.safeParse(await params);
-  if (!parsed.success) return Response.json({ error: "unknown operation" }, { status: 404 });
-  const { name, id } = parsed.data;
-  if (!(await networkOperationProgress(name, id))) {
-    return Response.json({ error: `no operation ${id} on network ${name}` }, { status: 404 });
-  }
-  return operationEventStream(request, id, { network: name }) ?? tooManyStreams();
+  return pageOperationStream(request, params, "network", networkOperationProgress);
 }
